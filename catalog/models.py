@@ -1,0 +1,325 @@
+"""Persistent entities of 三清单一目录 (SQLAlchemy mappings).
+
+The mapped classes are the catalogue's domain objects; only ``catalog.repository`` and the
+services that call it load or save them, and the API never returns them directly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from catalog.domain import (
+    DataLevel,
+    DataType,
+    DemandState,
+    MountKind,
+    MountState,
+    ResourceClass,
+    ResourceState,
+    Role,
+    Sensitivity,
+    ShareMethod,
+    ShareType,
+    UpdateCycle,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored and returned as aware UTC on every backend (SQLite drops tz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(enum_cls: type[StrEnum]) -> SAEnum:
+    """Enums are stored as their Chinese value in a plain string column (portable, readable)."""
+    return SAEnum(
+        enum_cls,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Department(Base):
+    """A government department (部门), identified by its unified social credit code."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str | None] = mapped_column(String(50))
+    region_code: Mapped[str] = mapped_column(String(6))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    is_data_authority: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    parent: Mapped[Department | None] = relationship(remote_side=[id])
+    duties: Mapped[list[Duty]] = relationship(back_populates="department", order_by="Duty.code")
+
+
+class Duty(Base):
+    """职责: one line of a department's 权责清单 and the data items it obliges it to produce."""
+
+    __tablename__ = "duties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    data_items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    department: Mapped[Department] = relationship(back_populates="duties")
+
+
+class Resource(Base):
+    """信息资源: one catalogue entry with the guideline's core metadata."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    classification: Mapped[ResourceClass] = mapped_column(_enum(ResourceClass))
+    category: Mapped[str] = mapped_column(String(100), default="")
+    provider_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    format: Mapped[str] = mapped_column(String(50), default="数据库")
+    share_type: Mapped[ShareType] = mapped_column(_enum(ShareType))
+    share_condition: Mapped[str] = mapped_column(Text, default="")
+    not_shared_basis: Mapped[str] = mapped_column(Text, default="")
+    share_method: Mapped[ShareMethod] = mapped_column(_enum(ShareMethod), default=ShareMethod.API)
+    open_to_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    open_condition: Mapped[str] = mapped_column(Text, default="")
+    update_cycle: Mapped[UpdateCycle] = mapped_column(_enum(UpdateCycle))
+    publish_date: Mapped[date | None] = mapped_column(Date)
+    related_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    duty_id: Mapped[int | None] = mapped_column(ForeignKey("duties.id"), index=True)
+    business_matter: Mapped[str] = mapped_column(String(200), default="")
+    scenario: Mapped[str] = mapped_column(String(200), default="")
+    data_level: Mapped[DataLevel] = mapped_column(_enum(DataLevel), default=DataLevel.GENERAL)
+    state: Mapped[ResourceState] = mapped_column(_enum(ResourceState), index=True)
+    state_changed_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    provider: Mapped[Department] = relationship()
+    duty: Mapped[Duty | None] = relationship()
+    items: Mapped[list[DataItem]] = relationship(
+        back_populates="resource", order_by="DataItem.position", cascade="all, delete-orphan"
+    )
+    mounts: Mapped[list[Mount]] = relationship(
+        back_populates="resource", order_by="Mount.id", cascade="all, delete-orphan"
+    )
+
+    def item(self, name: str) -> DataItem | None:
+        return next((i for i in self.items if i.name == name), None)
+
+    @property
+    def key_items(self) -> list[DataItem]:
+        return [i for i in self.items if i.is_key]
+
+
+class DataItem(Base):
+    """信息项: a field of a resource, with what the exchange needs to share it safely."""
+
+    __tablename__ = "data_items"
+    __table_args__ = (UniqueConstraint("resource_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    data_type: Mapped[DataType] = mapped_column(_enum(DataType))
+    length: Mapped[int | None] = mapped_column(Integer)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_key: Mapped[bool] = mapped_column(Boolean, default=False)
+    sensitivity: Mapped[Sensitivity] = mapped_column(
+        _enum(Sensitivity), default=Sensitivity.GENERAL
+    )
+    mask_kind: Mapped[str | None] = mapped_column(String(20))
+    authoritative: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    resource: Mapped[Resource] = relationship(back_populates="items")
+
+
+class ResourceVersion(Base):
+    """An immutable snapshot of a resource, taken on every content or state change."""
+
+    __tablename__ = "resource_versions"
+    __table_args__ = (UniqueConstraint("resource_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class Mount(Base):
+    """挂接: the usable asset (库表, 接口, 文件) behind a resource; mounted ones form 能力清单."""
+
+    __tablename__ = "mounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    kind: Mapped[MountKind] = mapped_column(_enum(MountKind))
+    target: Mapped[str] = mapped_column(String(500))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    pending_target: Mapped[str | None] = mapped_column(String(500))
+    pending_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    state: Mapped[MountState] = mapped_column(_enum(MountState), index=True)
+    state_changed_at: Mapped[datetime]
+    last_refreshed_at: Mapped[datetime | None]
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+    resource: Mapped[Resource] = relationship(back_populates="mounts")
+
+
+class Demand(Base):
+    """共享需求: what a department needs from others and why, routed through the duties."""
+
+    __tablename__ = "demands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    wanted_items: Mapped[list[Any]] = mapped_column(JSON)
+    raw_requested: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    purpose: Mapped[str] = mapped_column(String(200))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    business_matter: Mapped[str] = mapped_column(String(200), default="")
+    scenario: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[DemandState] = mapped_column(_enum(DemandState), index=True)
+    submitted_at: Mapped[datetime]
+    routed_at: Mapped[datetime | None]
+    due_date: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+    requester: Mapped[Department] = relationship(foreign_keys=[requester_id])
+    provider: Mapped[Department | None] = relationship(foreign_keys=[provider_id])
+    resource: Mapped[Resource | None] = relationship()
+    grant: Mapped[Grant | None] = relationship(back_populates="demand", uselist=False)
+
+
+class Grant(Base):
+    """授权: what an approved demand lets a department use, field by field, until expiry."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id"), unique=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), index=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)  # item name -> FieldAccess value
+    purpose: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
+    rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=600)
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    demand: Mapped[Demand] = relationship(back_populates="grant")
+    department: Mapped[Department] = relationship()
+    resource: Mapped[Resource] = relationship()
+
+
+class HistoryEntry(Base):
+    """Who changed what, when, with the state before and after (append-only)."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ApiKey(Base):
+    """A department credential; only a hash of the secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(24), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    department: Mapped[Department] = relationship()
+
+
+class SearchGram(Base):
+    """Character-bigram postings for Chinese search without word segmentation."""
+
+    __tablename__ = "search_grams"
+
+    gram: Mapped[str] = mapped_column(String(8), primary_key=True)
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,0 +1,247 @@
+"""All catalogue queries live here; services ask for domain objects and never write SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from catalog.domain import DemandState, MountState, ResourceClass, ResourceState, ShareType
+from catalog.errors import NotFound
+from catalog.models import (
+    ApiKey,
+    DataItem,
+    Demand,
+    Department,
+    Duty,
+    Grant,
+    HistoryEntry,
+    Mount,
+    Resource,
+    ResourceVersion,
+    SearchGram,
+)
+
+_RESOURCE_LOAD = (
+    selectinload(Resource.items),
+    selectinload(Resource.mounts),
+    selectinload(Resource.provider),
+    selectinload(Resource.duty),
+)
+
+
+def department(session: Session, code: str) -> Department:
+    found = session.scalar(select(Department).where(Department.code == code))
+    if found is None:
+        raise NotFound(f"部门不存在 (no department) {code}")
+    return found
+
+
+def department_or_none(session: Session, code: str) -> Department | None:
+    return session.scalar(select(Department).where(Department.code == code))
+
+
+def departments(session: Session) -> Sequence[Department]:
+    return session.scalars(select(Department).order_by(Department.code)).all()
+
+
+def duty(session: Session, code: str) -> Duty:
+    found = session.scalar(select(Duty).where(Duty.code == code))
+    if found is None:
+        raise NotFound(f"职责不存在 (no duty) {code}")
+    return found
+
+
+def duty_or_none(session: Session, code: str) -> Duty | None:
+    return session.scalar(select(Duty).where(Duty.code == code))
+
+
+def duties(session: Session, *, department_id: int | None = None) -> Sequence[Duty]:
+    query = select(Duty).options(selectinload(Duty.department)).order_by(Duty.code)
+    if department_id is not None:
+        query = query.where(Duty.department_id == department_id)
+    return session.scalars(query).all()
+
+
+def resource(session: Session, code: str) -> Resource:
+    found = resource_or_none(session, code)
+    if found is None:
+        raise NotFound(f"信息资源不存在 (no resource) {code}")
+    return found
+
+
+def resource_or_none(session: Session, code: str) -> Resource | None:
+    return session.scalar(select(Resource).options(*_RESOURCE_LOAD).where(Resource.code == code))
+
+
+def resources(
+    session: Session,
+    *,
+    ids: Iterable[int] | None = None,
+    provider_id: int | None = None,
+    classification: ResourceClass | None = None,
+    share_type: ShareType | None = None,
+    states: Iterable[ResourceState] | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Sequence[Resource]:
+    query = select(Resource).options(*_RESOURCE_LOAD).order_by(Resource.code)
+    if ids is not None:
+        query = query.where(Resource.id.in_(list(ids)))
+    if provider_id is not None:
+        query = query.where(Resource.provider_id == provider_id)
+    if classification is not None:
+        query = query.where(Resource.classification == classification)
+    if share_type is not None:
+        query = query.where(Resource.share_type == share_type)
+    if states is not None:
+        query = query.where(Resource.state.in_(list(states)))
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return session.scalars(query).all()
+
+
+def count_resources(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Resource)) or 0
+
+
+def codes_with_prefix(session: Session, prefix: str) -> Sequence[str]:
+    return session.scalars(select(Resource.code).where(Resource.code.startswith(prefix))).all()
+
+
+def resources_with_items(
+    session: Session, *, provider_id: int, item_names: Iterable[str]
+) -> Sequence[Resource]:
+    """Resources of a provider holding every one of ``item_names``."""
+    names = sorted(set(item_names))
+    query = (
+        select(Resource)
+        .options(*_RESOURCE_LOAD)
+        .join(DataItem)
+        .where(Resource.provider_id == provider_id, DataItem.name.in_(names))
+        .group_by(Resource.id)
+        .having(func.count(func.distinct(DataItem.name)) == len(names))
+        .order_by(Resource.code)
+    )
+    return session.scalars(query).all()
+
+
+def authoritative_items(session: Session) -> Sequence[tuple[str, Resource]]:
+    """(item name, resource) for every data item flagged as the authoritative source."""
+    rows = session.execute(
+        select(DataItem.name, Resource)
+        .join(Resource, DataItem.resource_id == Resource.id)
+        .options(selectinload(Resource.provider))
+        .where(DataItem.authoritative.is_(True), Resource.state != ResourceState.RETIRED)
+        .order_by(DataItem.name, Resource.code)
+    ).all()
+    return [(name, res) for name, res in rows]
+
+
+def versions(session: Session, resource_id: int) -> Sequence[ResourceVersion]:
+    return session.scalars(
+        select(ResourceVersion)
+        .where(ResourceVersion.resource_id == resource_id)
+        .order_by(ResourceVersion.version)
+    ).all()
+
+
+def mount(session: Session, mount_id: int) -> Mount:
+    found = session.get(Mount, mount_id)
+    if found is None:
+        raise NotFound(f"挂接不存在 (no mount) {mount_id}")
+    return found
+
+
+def mounts(session: Session, *, states: Iterable[MountState] | None = None) -> Sequence[Mount]:
+    query = select(Mount).options(selectinload(Mount.resource)).order_by(Mount.id)
+    if states is not None:
+        query = query.where(Mount.state.in_(list(states)))
+    return session.scalars(query).all()
+
+
+def demand(session: Session, code: str) -> Demand:
+    found = session.scalar(select(Demand).where(Demand.code == code))
+    if found is None:
+        raise NotFound(f"共享需求不存在 (no demand) {code}")
+    return found
+
+
+def demands(
+    session: Session,
+    *,
+    department_id: int | None = None,
+    states: Iterable[DemandState] | None = None,
+) -> Sequence[Demand]:
+    """Demands, optionally only those a department made or must answer."""
+    query = select(Demand).options(
+        selectinload(Demand.requester),
+        selectinload(Demand.provider),
+        selectinload(Demand.resource),
+        selectinload(Demand.grant),
+    )
+    if department_id is not None:
+        query = query.where(
+            (Demand.requester_id == department_id) | (Demand.provider_id == department_id)
+        )
+    if states is not None:
+        query = query.where(Demand.state.in_(list(states)))
+    return session.scalars(query.order_by(Demand.code)).all()
+
+
+def count_demands(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Demand)) or 0
+
+
+def grants(
+    session: Session, *, department_id: int | None = None, active_at: datetime | None = None
+) -> Sequence[Grant]:
+    query = select(Grant).options(selectinload(Grant.department), selectinload(Grant.resource))
+    if department_id is not None:
+        query = query.where(Grant.department_id == department_id)
+    if active_at is not None:
+        query = query.where(Grant.revoked_at.is_(None), Grant.expires_at > active_at)
+    return session.scalars(query.order_by(Grant.id)).all()
+
+
+def history(session: Session, *, entity: str, entity_id: int) -> Sequence[HistoryEntry]:
+    return session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == entity, HistoryEntry.entity_id == entity_id)
+        .order_by(HistoryEntry.id)
+    ).all()
+
+
+def api_key(session: Session, key_id: str) -> ApiKey | None:
+    return session.scalar(
+        select(ApiKey).options(selectinload(ApiKey.department)).where(ApiKey.key_id == key_id)
+    )
+
+
+def api_keys(session: Session, *, department_id: int | None = None) -> Sequence[ApiKey]:
+    query = select(ApiKey).options(selectinload(ApiKey.department)).order_by(ApiKey.id)
+    if department_id is not None:
+        query = query.where(ApiKey.department_id == department_id)
+    return session.scalars(query).all()
+
+
+def replace_grams(session: Session, resource_id: int, grams: Iterable[str]) -> None:
+    session.execute(delete(SearchGram).where(SearchGram.resource_id == resource_id))
+    rows = [{"gram": g, "resource_id": resource_id} for g in sorted(set(grams))]
+    if rows:
+        session.execute(SearchGram.__table__.insert(), rows)
+
+
+def resource_ids_with_all_grams_query(grams: Sequence[str]) -> Select[tuple[int]]:
+    """Candidate resources whose text holds every gram (a superset of the true matches)."""
+    unique = sorted(set(grams))
+    return (
+        select(SearchGram.resource_id)
+        .where(SearchGram.gram.in_(unique))
+        .group_by(SearchGram.resource_id)
+        .having(func.count() == len(unique))
+    )

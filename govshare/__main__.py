@@ -1,0 +1,3 @@
+from govshare.cli import main
+
+main()

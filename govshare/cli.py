@@ -1,0 +1,23 @@
+"""The ``govshare`` command: one entry point for stewards, departments and engineers."""
+
+from __future__ import annotations
+
+import typer
+
+from govshare.commands import catalog as catalog_commands
+from govshare.commands import keys, system, transfer
+
+app = typer.Typer(
+    name="govshare",
+    help="govshare：政务数据共享交换与目录平台 (government data-sharing exchange and catalogue).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+system.register(app)
+transfer.register(catalog_commands.app)
+app.add_typer(catalog_commands.app, name="catalog")
+keys.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,224 @@
+"""``govshare catalog``: the three lists and the catalogue from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from catalog import repository, services
+from catalog.demo import seed_demo
+from catalog.domain import ResourceClass, ShareType
+from catalog.gaps import GapReport, gap_report
+from catalog.search import SearchFilters, search
+from catalog.views import history_out, resource_out
+from govshare.runtime import catalog_unit, console, handle_errors, print_json
+
+app = typer.Typer(
+    help="三清单一目录：目录、职责、能力与需求 (catalogue commands).", no_args_is_help=True
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
+
+
+@app.command("seed-demo")
+@handle_errors
+def seed_demo_command(json_output: JsonFlag = False) -> None:
+    """加载演示目录：8 个部门、职责、约 30 个信息资源和各种状态的需求 (demo catalogue)."""
+    with catalog_unit() as ctx:
+        counts = seed_demo(ctx)
+    if json_output:
+        print_json(counts)
+        return
+    console.print(
+        f"[green]演示目录已加载[/]：{counts['departments']} 个部门，{counts['duties']} 项职责，"
+        f"{counts['resources']} 个信息资源，{counts['demands']} 条共享需求"
+    )
+
+
+def _render_gaps(report: GapReport) -> None:
+    coverage = Table(title="应编尽编覆盖率 (duty coverage per department)")
+    for col in ("部门", "职责数", "已编目", "覆盖率"):
+        coverage.add_column(col)
+    for c in report.coverage:
+        coverage.add_row(c.department_name, str(c.duties), str(c.covered), f"{c.coverage:.0%}")
+    console.print(coverage)
+
+    sections: list[tuple[str, list[str], list[list[str]]]] = [
+        (
+            "未编目的职责 (duties with no catalogued resource)",
+            ["部门", "职责", "缺少的信息项"],
+            [
+                [g.department_name, f"{g.duty_code} {g.duty_name}", "、".join(g.missing_items)]
+                for g in report.uncatalogued_duties
+            ],
+        ),
+        (
+            "已发布未挂接的资源 (published, no mounted capability)",
+            ["信息资源代码", "名称", "提供方", "挂接状态"],
+            [
+                [
+                    g.resource_code,
+                    g.resource_name,
+                    g.provider_name,
+                    "、".join(g.mount_states) or "无",
+                ]
+                for g in report.unmounted_resources
+            ],
+        ),
+        (
+            "无责任部门的需求 (demands nobody is responsible for)",
+            ["需求编号", "需求部门", "需要的信息项", "用途"],
+            [
+                [g.demand_code, g.requester_name, "、".join(g.wanted_items), g.purpose]
+                for g in report.unowned_demands
+            ],
+        ),
+        (
+            "提供方有责无能力的需求 (provider responsible, no capability)",
+            ["需求编号", "需求部门", "责任部门", "需要的信息项"],
+            [
+                [g.demand_code, g.requester_name, g.provider_name or "", "、".join(g.wanted_items)]
+                for g in report.no_capability_demands
+            ],
+        ),
+        (
+            "超期未审核 (overdue reviews)",
+            ["类型", "编号", "名称", "审核方", "应办结日期", "超期工作日"],
+            [
+                [g.kind, g.ref, g.name, g.reviewer, g.due.isoformat(), str(g.working_days_late)]
+                for g in report.overdue_reviews
+            ],
+        ),
+        (
+            "一数一源冲突 (data items with more than one authoritative source)",
+            ["信息项", "信息资源", "提供方"],
+            [
+                [g.item_name, "、".join(g.resources), "、".join(g.providers)]
+                for g in report.source_conflicts
+            ],
+        ),
+    ]
+    for title, columns, rows in sections:
+        table = Table(title=f"{title}：{len(rows)}")
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table if rows else f"[green]✓[/] {title}：0")
+    console.print(f"共 {report.total} 项缺口 (gaps in total)")
+
+
+@app.command("gaps")
+@handle_errors
+def gaps_command(json_output: JsonFlag = False) -> None:
+    """缺口报告：未编目职责、未挂接资源、无主需求、无能力需求、超期审核、一数一源冲突."""
+    with catalog_unit() as ctx:
+        report = gap_report(ctx)
+    if json_output:
+        print_json(report)
+    else:
+        _render_gaps(report)
+
+
+@app.command("search")
+@handle_errors
+def search_command(
+    query: Annotated[str, typer.Argument(help="检索词，多个词以空格分隔 (terms, all must match)")],
+    department: Annotated[
+        str | None, typer.Option(help="提供方统一社会信用代码 (provider code)")
+    ] = None,
+    classification: Annotated[
+        ResourceClass | None, typer.Option(help="信息资源分类：基础/主题/部门")
+    ] = None,
+    share_type: Annotated[
+        ShareType | None, typer.Option(help="共享类型：无条件共享/有条件共享/不予共享")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    json_output: JsonFlag = False,
+) -> None:
+    """检索目录：名称、摘要和信息项名称，中文无需分词 (search the catalogue)."""
+    filters = SearchFilters(
+        provider_code=department, classification=classification, share_type=share_type
+    )
+    with catalog_unit() as ctx:
+        found, total = search(ctx.session, query, filters=filters, limit=limit)
+        rows = [resource_out(r, with_mounts=False) for r in found]
+    if json_output:
+        print_json({"data": rows, "count": total})
+        return
+    table = Table(title=f"检索「{query}」：共 {total} 条 (matches)")
+    for col in ("信息资源代码", "名称", "提供方", "分类", "共享类型", "状态"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.code, r.name, r.provider_name, r.classification, r.share_type, r.state)
+    console.print(table)
+
+
+@app.command("list")
+@handle_errors
+def list_command(json_output: JsonFlag = False) -> None:
+    """列出全部信息资源及其状态 (list resources)."""
+    with catalog_unit() as ctx:
+        rows = [resource_out(r) for r in repository.resources(ctx.session)]
+    if json_output:
+        print_json({"data": rows, "count": len(rows)})
+        return
+    table = Table(title=f"政务数据目录：{len(rows)} 个信息资源")
+    for col in ("信息资源代码", "名称", "提供方", "共享类型", "更新周期", "目录状态", "挂接状态"):
+        table.add_column(col)
+    for r in rows:
+        mounts = "、".join(str(m.state) for m in r.mounts) or "未挂接"
+        table.add_row(
+            r.code, r.name, r.provider_name, r.share_type, r.update_cycle, r.state, mounts
+        )
+    console.print(table)
+
+
+@app.command("show")
+@handle_errors
+def show_command(
+    code: Annotated[str, typer.Argument(help="信息资源代码 (resource code)")],
+    json_output: JsonFlag = False,
+) -> None:
+    """查看一个信息资源：元数据、信息项、挂接、版本与变更历史 (show one resource)."""
+    with catalog_unit() as ctx:
+        resource = repository.resource(ctx.session, code)
+        out = resource_out(resource)
+        versions = [v.version for v in services.resource_versions(ctx.session, code=code)]
+        history = [
+            history_out(h)
+            for h in repository.history(ctx.session, entity="resource", entity_id=resource.id)
+        ]
+    if json_output:
+        print_json({"resource": out, "versions": versions, "history": history})
+        return
+    console.print(f"[bold]{out.code} {out.name}[/]（{out.provider_name}）")
+    console.print(
+        f"分类 {out.classification}/{out.category}  共享 {out.share_type}  "
+        f"更新 {out.update_cycle}  状态 {out.state}  版本 {out.version}"
+    )
+    console.print(out.summary)
+    items = Table(title="信息项 (data items)")
+    for col in ("名称", "类型", "长度", "必填", "主键", "敏感级别", "权威来源"):
+        items.add_column(col)
+    for i in out.items:
+        items.add_row(
+            i.name,
+            f"{i.data_type.value} {i.data_type.label}",
+            str(i.length or ""),
+            "是" if i.required else "",
+            "是" if i.is_key else "",
+            i.sensitivity,
+            "是" if i.authoritative else "",
+        )
+    console.print(items)
+    log = Table(title="变更历史 (history)")
+    for col in ("时间", "操作", "操作人", "变更前", "变更后"):
+        log.add_column(col, overflow="fold")
+    for h in history:
+        before = (h.before or {}).get("state", "")
+        after = (h.after or {}).get("state", "")
+        log.add_row(h.at.isoformat(timespec="seconds"), h.action, h.actor, before, after)
+    console.print(log)

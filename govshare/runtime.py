@@ -1,0 +1,88 @@
+"""What every command needs: settings, the catalogue, and one way to report errors and results.
+
+Output goes through here so that ``--json`` is uniform and errors reach people as a red line
+with the reason, never a traceback; an unexpected error is reported without internals.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from catalog.context import Actor, CatalogContext
+from catalog.store import Catalog
+from infra.errors import GovshareError
+from infra.settings import Settings, get_settings
+
+console = Console()
+err_console = Console(stderr=True)
+log = logging.getLogger("govshare")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Commands run on the operator's own machine as the data authority.
+CLI_ACTOR = Actor.steward("cli")
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+@contextmanager
+def catalog_unit(*, ready: bool = True) -> Iterator[CatalogContext]:
+    """One transaction on the configured catalogue."""
+    store = Catalog(settings())
+    try:
+        if ready:
+            store.check_ready()
+        with store.unit() as ctx:
+            yield ctx
+    finally:
+        store.dispose()
+
+
+def to_jsonable(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list | tuple):
+        return [to_jsonable(d) for d in data]
+    if isinstance(data, dict):
+        return {k: to_jsonable(v) for k, v in data.items()}
+    return data
+
+
+def print_json(data: Any) -> None:
+    # Plain stdout, not rich: scripts parse it and rich would wrap long lines.
+    typer.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, default=str))
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Expected errors become a message and exit code 1; anything else, exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except GovshareError as error:
+            err_console.print(f"[bold red]错误 (error):[/] {error.message}")
+            if error.details and isinstance(error.details, list):
+                for line in error.details[:50]:
+                    err_console.print(f"  • {line}")
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as error:
+            log.exception("unexpected error in command")
+            err_console.print(f"[bold red]内部错误 (internal error):[/] {type(error).__name__}")
+            raise typer.Exit(2) from None
+
+    return wrapper
