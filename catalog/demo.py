@@ -153,7 +153,7 @@ RESOURCES = [
         ShareType.UNCONDITIONAL,
         UpdateCycle.DAILY,
         (
-            "统一社会信用代码:C:18:KRA",
+            "统一社会信用代码:C:18:KR",
             "个体工商户名称:C:200:R",
             "经营者姓名:C:50:P",
             "经营场所:C:200",

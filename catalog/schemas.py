@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
-from pydantic.functional_validators import AfterValidator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
 
 from catalog.domain import (
     DataLevel,
@@ -71,9 +71,13 @@ class DutyIn(_In):
     data_items: list[Name] = Field(default_factory=list)
 
 
+def _data_type(value: Any) -> Any:
+    return DataType.parse(value) if isinstance(value, str) else value
+
+
 class DataItemIn(_In):
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    data_type: DataType
+    data_type: Annotated[DataType, BeforeValidator(_data_type)]
     length: Annotated[StrictInt, Field(gt=0, le=100_000)] | None = None
     required: StrictBool = False
     is_key: StrictBool = False

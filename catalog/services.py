@@ -220,6 +220,10 @@ def _apply(ctx: CatalogContext, resource: Resource, spec: ResourceIn) -> None:
     for name in CONTENT_FIELDS:
         setattr(resource, name, getattr(spec, name))
     resource.related_codes = list(spec.related_codes)
+    if resource.items:
+        # Old rows must be gone before new ones with the same names are inserted.
+        resource.items.clear()
+        ctx.session.flush()
     resource.items = _items(spec.items)
 
 

@@ -75,15 +75,20 @@ def _calibrate(build: Callable[[float], Measurement], epsilon: float, d_in: int 
     raise InvalidPrivacyParameter("epsilon", "no noise scale achieves it")  # pragma: no cover
 
 
-def _finite_values(values: Iterable[float]) -> list[float]:
-    """Values as floats, NaN records dropped (a per-record step, so it keeps the DP guarantee).
+def _finite_values(values: Iterable[float | None]) -> list[float]:
+    """Values as floats, missing (None, NaN) records dropped: a per-record step, so it keeps the
+    DP guarantee. Infinities stay and are clamped to the bounds like any other outlier.
 
-    Infinities stay and are clamped to the bounds like any other outlier. Nothing here raises on
-    a data value, since an error that depends on the data would itself leak it.
+    A non-numeric value is a programming error; its message must not quote the value.
     """
     result: list[float] = []
     for value in values:
-        number = float(value)
+        if value is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise TypeError("values must be numbers or None") from None
         if not math.isnan(number):
             result.append(number)
     return result
@@ -142,7 +147,9 @@ def laplace_count(true_count: int, epsilon: float, *, sensitivity: int = 1) -> i
     return int(measurement(count))
 
 
-def laplace_sum(values: Iterable[float], lower: float, upper: float, epsilon: float) -> float:
+def laplace_sum(
+    values: Iterable[float | None], lower: float, upper: float, epsilon: float
+) -> float:
     """Release the sum of ``values`` clamped to ``[lower, upper]``, with Laplace noise.
 
     Clamping bounds what one record can add, which is what makes the sum private; bounds must be
@@ -155,7 +162,7 @@ def laplace_sum(values: Iterable[float], lower: float, upper: float, epsilon: fl
     return float(measurement(data))
 
 
-def noisy_mean(values: Iterable[float], lower: float, upper: float, epsilon: float) -> float:
+def noisy_mean(values: Iterable[float | None], lower: float, upper: float, epsilon: float) -> float:
     """Release the mean of ``values`` clamped to ``[lower, upper]``.
 
     The record count is private too, so ε is split evenly between a noisy sum and a noisy
@@ -174,7 +181,7 @@ def noisy_mean(values: Iterable[float], lower: float, upper: float, epsilon: flo
     noisy_total, noisy_count = measurement(data)
     if noisy_count <= 0:
         return (lower + upper) / 2
-    return min(max(noisy_total / noisy_count, lower), upper)
+    return float(min(max(noisy_total / noisy_count, lower), upper))
 
 
 def _to_units(epsilon: float, rounding: str) -> int:
@@ -184,6 +191,7 @@ def _to_units(epsilon: float, rounding: str) -> int:
 
 
 def _from_units(units: int) -> float:
+    """Back to a float; exact for up to 15 significant digits, i.e. budgets below 1000."""
     return float(Decimal(units).scaleb(-EPSILON_DECIMALS))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, SupportsIndex, TypeVar
 
 from privacy.errors import InvalidPrivacyParameter
 
@@ -73,7 +73,7 @@ def violating_groups(
     return {key: size for key, size in classes.items() if size < k}
 
 
-def suppress_small_groups(groups: Mapping[K, int], k: int) -> tuple[dict[K, int], int]:
+def suppress_small_groups(groups: Mapping[K, SupportsIndex], k: int) -> tuple[dict[K, int], int]:
     """Drop cells of an aggregate table whose count is below ``k`` (小值抑制).
 
     Returns the kept cells and the *number of cells* suppressed (not the sum of their counts,

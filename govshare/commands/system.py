@@ -39,4 +39,7 @@ def init(json_output: JsonFlag = False) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from govshare.commands.demo import demo
+
     app.command("init")(init)
+    app.command("demo")(demo)

@@ -92,10 +92,16 @@ def test_laplace_sum_clamps_each_record_to_the_bounds() -> None:
     assert all(abs(result - 16.0) < 0.5 for result in results)
 
 
-def test_laplace_sum_drops_nan_records_and_clamps_infinities() -> None:
-    result = laplace_sum([1.0, math.nan, math.inf, -math.inf], 0, 10, 1000.0)
+def test_laplace_sum_drops_missing_records_and_clamps_infinities() -> None:
+    result = laplace_sum([1.0, math.nan, None, math.inf, -math.inf], 0, 10, 1000.0)
 
     assert abs(result - 11.0) < 0.5
+
+
+def test_laplace_sum_refuses_non_numbers_without_quoting_them() -> None:
+    with pytest.raises(TypeError) as caught:
+        laplace_sum([1.0, "张三"], 0, 10, 1.0)  # type: ignore[list-item]
+    assert "张三" not in str(caught.value)
 
 
 def test_laplace_sum_error_matches_scale_sensitivity_over_epsilon() -> None:

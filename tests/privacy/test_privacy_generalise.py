@@ -53,7 +53,7 @@ def independent_age(birth: date, on: date) -> int:
         (date(2024, 6, 30), TODAY, 10, None, "0-9"),
         (date(1939, 1, 1), TODAY, 10, 80, "80+"),
         (date(1946, 1, 1), TODAY, 10, 80, "70-79"),
-        (date(1946, 1, 1), TODAY, 10, 75, "70-74"),
+        (date(1951, 1, 1), TODAY, 10, 75, "70-74"),
     ],
     ids=str,
 )
