@@ -66,3 +66,37 @@ def region_problem(value: str) -> str | None:
     if region_name(value) is None:
         return "行政区划代码不存在 (no such GB/T 2260 region code)"
     return None
+
+
+@lru_cache(maxsize=1)
+def region_codes() -> frozenset[str]:
+    """Every six-digit 行政区划代码 in GB/T 2260 as stdnum ships it, abolished ones included.
+
+    Old codes stay valid in ID numbers issued before a county was merged, so a check that
+    "the region exists" must accept them too.
+    """
+    import importlib.resources
+
+    text = importlib.resources.files("stdnum").joinpath("cn/loc.dat").read_text(encoding="utf-8")
+    codes: set[str] = set()
+    province = ""
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            province = line.split()[0]
+            codes.add(province + "0000")
+        else:
+            codes.add(province + line.split()[0])
+    return frozenset(c for c in codes if len(c) == 6 and c.isdigit())
+
+
+def identifier_kind(item_name: str) -> str | None:
+    """Which national identifier a data item holds, by the names catalogues give them."""
+    if "统一社会信用代码" in item_name:
+        return "uscc"
+    if item_name.endswith("身份证号") or item_name == "公民身份号码":
+        return "ric"
+    if item_name.endswith("行政区划代码"):
+        return "region"
+    return None

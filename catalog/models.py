@@ -314,6 +314,36 @@ class ApiKey(Base):
     department: Mapped[Department] = relationship()
 
 
+class IngestBatch(Base):
+    """One load of one source file through a mount: what was read, kept and set aside.
+
+    ``rows_read == rows_accepted + rows_quarantined`` for every finished batch; the lake's
+    Delta commit carries the same batch id, so the two can always be reconciled.
+    """
+
+    __tablename__ = "ingest_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(64), unique=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), index=True)
+    mount_id: Mapped[int] = mapped_column(ForeignKey("mounts.id"), index=True)
+    source_file: Mapped[str] = mapped_column(String(1000))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    file_bytes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    table_version: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    resource: Mapped[Resource] = relationship()
+    mount: Mapped[Mount] = relationship()
+
+
 class SearchGram(Base):
     """Character-bigram postings for Chinese search without word segmentation."""
 

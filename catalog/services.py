@@ -358,6 +358,12 @@ def resource_versions(session: Session, *, code: str) -> list[ResourceVersion]:
     return list(repository.versions(session, resource.id))
 
 
+def resource_history(session: Session, *, code: str) -> list[HistoryEntry]:
+    """Who changed a resource and how, oldest first (the catalogue's change log is shared)."""
+    resource = repository.resource(session, code)
+    return list(repository.history(session, entity="resource", entity_id=resource.id))
+
+
 # ---- mounts (能力清单) ------------------------------------------------------------------
 
 

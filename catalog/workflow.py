@@ -32,6 +32,7 @@ class MountAction(StrEnum):
     REQUEST_CHANGE = "申请变更"
     APPROVE_CHANGE = "变更通过"
     RETURN_CHANGE = "变更退回"
+    LAND = "数据落地"
 
 
 class DemandAction(StrEnum):
@@ -100,6 +101,9 @@ MOUNT_FLOW: StateMachine[MountState, MountAction] = StateMachine(
         (M.RETURNED, MA.SUBMIT): M.PENDING,
         (M.PENDING, MA.APPROVE): M.MOUNTED,
         (M.PENDING, MA.RETURN): M.RETURNED,
+        # Data landing through the platform's own ingest proves the asset is real and usable.
+        (M.UNMOUNTED, MA.LAND): M.MOUNTED,
+        (M.PENDING, MA.LAND): M.MOUNTED,
         (M.MOUNTED, MA.REQUEST_CHANGE): M.CHANGE_PENDING,
         (M.CHANGE_PENDING, MA.APPROVE_CHANGE): M.MOUNTED,
         # A refused change leaves the asset as it was: still mounted, the proposal dropped.

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL of the catalogue; SQLite under home if unset."
     )
     lake_root: str | None = Field(default=None, description="Lakehouse root URL or folder.")
+    landing_dir: Path = Field(
+        default=Path("data"),
+        description="Where departments drop extracts: <landing_dir>/<mount table>/<file>.",
+    )
+    spark_master: str = Field(default="local[*]", description="local[*] or a cluster URL.")
+    spark_driver_memory: str = "4g"
+    spark_shuffle_partitions: int = 8
+    # Set when the delta-spark jars are on the cluster's classpath: Spark then writes Delta
+    # natively. Without them the embedded default commits Spark-written Parquet with delta-rs.
+    spark_delta_jars: bool = False
 
     # 信息资源代码 = 前段码 + "/" + 后段码; provinces use different widths.
     code_prefix_min: int = 2

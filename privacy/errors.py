@@ -7,23 +7,21 @@ beside) and never carry personal data: they name parameters and numbers, never i
 
 from __future__ import annotations
 
+from typing import ClassVar
 
-class PrivacyError(Exception):
+from infra.errors import GovshareError
+
+
+class PrivacyError(GovshareError):
     """Root of the privacy library's errors (隐私保护错误); callers catch this one type."""
 
-    status_code: int = 400
-    transient: bool = False
-    error_code: str = "PRIVACY_ERROR"
-    summary: str = "隐私保护处理失败 (privacy protection failed)"
+    status_code = 400
+    error_code = "PRIVACY_ERROR"
+    summary: ClassVar[str] = "隐私保护处理失败 (privacy protection failed)"
 
     def __init__(self, detail: str | None = None) -> None:
         self.detail = detail
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        """The client-safe message: the bilingual summary, then the detail if any."""
-        return f"{self.summary}: {self.detail}" if self.detail else self.summary
+        super().__init__(f"{self.summary}: {detail}" if detail else self.summary)
 
 
 class BudgetExhausted(PrivacyError):

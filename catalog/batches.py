@@ -1,0 +1,138 @@
+"""Ingest batches as the catalogue keeps them, and what landing data does to a mount."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from catalog import repository
+from catalog.context import Actor, CatalogContext
+from catalog.domain import MountKind, MountState
+from catalog.errors import NotFound
+from catalog.models import IngestBatch, Mount, Resource
+from catalog.services import record
+from catalog.workflow import MOUNT_FLOW, MountAction
+
+RUNNING = "处理中"
+PUBLISHED = "已入库"
+REJECTED = "已拒收"
+FAILED = "失败"
+
+PIPELINE = Actor.steward("pipeline")
+
+
+def batch_or_none(ctx: CatalogContext, batch_id: str) -> IngestBatch | None:
+    return ctx.session.scalar(select(IngestBatch).where(IngestBatch.batch_id == batch_id))
+
+
+def batches(ctx: CatalogContext, *, resource_code: str | None = None) -> Sequence[IngestBatch]:
+    query = select(IngestBatch).order_by(IngestBatch.id)
+    if resource_code:
+        query = query.where(
+            IngestBatch.resource_id == repository.resource(ctx.session, resource_code).id
+        )
+    return ctx.session.scalars(query).all()
+
+
+def ensure_table_mount(ctx: CatalogContext, resource: Resource) -> Mount:
+    """The resource's 库表 mount; one is registered (未挂接) if the provider has none yet."""
+    for mount in resource.mounts:
+        if mount.kind is MountKind.TABLE and mount.state is not MountState.RETURNED:
+            return mount
+    now = ctx.now()
+    mount = Mount(
+        resource=resource,
+        kind=MountKind.TABLE,
+        target="r_" + resource.code.replace("/", "_").lower(),
+        config={},
+        state=MountState.UNMOUNTED,
+        state_changed_at=now,
+        created_at=now,
+    )
+    ctx.session.add(mount)
+    ctx.session.flush()
+    return mount
+
+
+def start_batch(
+    ctx: CatalogContext,
+    *,
+    batch_id: str,
+    resource: Resource,
+    mount: Mount,
+    source_file: str,
+    file_sha256: str,
+    file_bytes: int,
+) -> IngestBatch:
+    existing = batch_or_none(ctx, batch_id)
+    if existing is not None:
+        existing.status = RUNNING
+        existing.started_at = ctx.now()
+        return existing
+    batch = IngestBatch(
+        batch_id=batch_id,
+        resource=resource,
+        mount=mount,
+        source_file=source_file,
+        file_sha256=file_sha256,
+        file_bytes=file_bytes,
+        status=RUNNING,
+        started_at=ctx.now(),
+        details={},
+    )
+    ctx.session.add(batch)
+    ctx.session.flush()
+    return batch
+
+
+def finish_batch(
+    ctx: CatalogContext,
+    *,
+    batch_id: str,
+    status: str,
+    rows_read: int,
+    rows_accepted: int,
+    rows_quarantined: int,
+    table_version: int | None,
+    message: str = "",
+    details: dict[str, Any] | None = None,
+) -> IngestBatch:
+    batch = batch_or_none(ctx, batch_id)
+    if batch is None:
+        raise NotFound(f"批次不存在 (no batch) {batch_id}")
+    if rows_read != rows_accepted + rows_quarantined:
+        raise ValueError("batch counts do not add up")
+    batch.status = status
+    batch.finished_at = ctx.now()
+    batch.rows_read, batch.rows_accepted = rows_read, rows_accepted
+    batch.rows_quarantined = rows_quarantined
+    batch.table_version = table_version
+    batch.message = message
+    batch.details = details or {}
+    return batch
+
+
+def land(ctx: CatalogContext, *, mount: Mount, at: datetime) -> Mount:
+    """Data arrived through the mount: it is usable (已挂接) and as fresh as this batch."""
+    if mount.state in (MountState.UNMOUNTED, MountState.PENDING):
+        before = {"state": str(mount.state)}
+        mount.state = MOUNT_FLOW.next_state(mount.state, MountAction.LAND, ref=f"#{mount.id}")
+        mount.state_changed_at = ctx.now()
+        record(
+            ctx,
+            entity="mount",
+            entity_id=mount.id,
+            action=str(MountAction.LAND),
+            actor=PIPELINE,
+            before=before,
+            after={"state": str(mount.state)},
+        )
+        from catalog.demands import reroute_waiting
+
+        reroute_waiting(ctx, provider_id=mount.resource.provider_id, actor=PIPELINE)
+    if mount.last_refreshed_at is None or at > mount.last_refreshed_at:
+        mount.last_refreshed_at = at
+    return mount

@@ -1,0 +1,611 @@
+"""Importing a catalogue: judge every row first, write only when nothing is wrong.
+
+Stewards fix a spreadsheet in one sitting when they see all its problems at once, so the
+validator never stops at the first error: it collects every one with its sheet, row and column.
+Writing happens only after a clean check, through the same services a person would use, inside
+the caller's single transaction: a catalogue is imported whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
+
+from catalog import auth, repository, services
+from catalog.context import Actor, CatalogContext
+from catalog.domain import ResourceState, ShareType
+from catalog.errors import ValidationError
+from catalog.identifiers import uscc_problem
+from catalog.schemas import DataItemIn, DepartmentIn, DutyIn, ResourceIn
+from catalog.transfer.errors import ImportRejected
+from catalog.transfer.readers import Row, Source, Table
+from catalog.transfer.template import (
+    DEPARTMENTS,
+    DUTIES,
+    ITEMS,
+    RESOURCES,
+    CellError,
+    Issue,
+    is_blank,
+)
+from catalog.views import department_out, duty_out
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ImportReport(BaseModel):
+    """What an import wrote (or, on a dry run, would write), and what it chose to ignore."""
+
+    source: str
+    dry_run: bool
+    departments: int
+    duties: int
+    resources: int
+    data_items: int
+    skipped_departments: int = 0
+    skipped_duties: int = 0
+    warnings: list[Issue]
+
+
+@dataclass
+class Plan:
+    """The validated content of a file, in the order it must be written."""
+
+    departments: list[DepartmentIn] = field(default_factory=list)
+    duties: list[DutyIn] = field(default_factory=list)
+    resources: list[tuple[ResourceIn, ResourceState]] = field(default_factory=list)
+    skipped_departments: int = 0
+    skipped_duties: int = 0
+
+
+def _pydantic_message(error: Any) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind in ("missing", "string_too_short", "too_short"):
+        return "必填项为空 (required value missing)"
+    if kind == "string_too_long":
+        return f"过长，最多 {ctx.get('max_length')} 个字符 (too long)"
+    if kind == "value_error":
+        return str(ctx.get("error") or error.get("msg", "")).removeprefix("Value error, ")
+    return f"取值无效 (invalid value: {error.get('msg', '')})"
+
+
+class _Checker:
+    """Collects every problem of one import; ``error`` never raises."""
+
+    def __init__(self, ctx: CatalogContext, source: Source) -> None:
+        self.ctx = ctx
+        self.source = source
+        self.errors: list[Issue] = list(source.errors)
+        self.warnings: list[Issue] = list(source.warnings)
+        self.plan = Plan()
+        self.codes_in_file: set[str | None] = set()
+
+    def error(self, sheet: str, row: int | None, column: str, message: str) -> None:
+        self.errors.append(Issue(sheet=sheet, row=row, column=column, message=message))
+
+    def warn(self, sheet: str, row: int | None, column: str, message: str) -> None:
+        self.warnings.append(Issue(sheet=sheet, row=row, column=column, message=message))
+
+    def table(self, key: str) -> Table | None:
+        return self.source.tables.get(key)
+
+    # ---- cells and schemas -------------------------------------------------------------
+
+    def cells(self, table: Table, row: Row) -> tuple[dict[str, Any], set[str]]:
+        """Parsed values of a row and the fields whose cells could not be read."""
+        values: dict[str, Any] = {}
+        bad: set[str] = set()
+        for name, raw in row.values.items():
+            if is_blank(raw):
+                continue
+            try:
+                values[name] = table.spec.by_field[name].parse(raw)
+            except CellError as error:
+                self.error(row.sheet, row.number, table.label(name), str(error))
+                bad.add(name)
+        for column in table.spec.columns:
+            present = column.field in table.labels  # a missing column is reported once
+            given = column.field in values or column.field in bad
+            if column.required and present and not given:
+                self.error(
+                    row.sheet, row.number, table.label(column.field), "必填项为空 (required)"
+                )
+                bad.add(column.field)
+        return values, bad
+
+    def model(
+        self, cls: type[M], values: dict[str, Any], bad: set[str], table: Table, row: Row
+    ) -> M | None:
+        """Validate with the service's own schema and put each complaint in its column."""
+        before = len(self.errors)
+        try:
+            return cls.model_validate(values)
+        except PydanticError as exc:
+            for error in exc.errors():
+                loc = error["loc"]
+                name = str(loc[0]) if loc else ""
+                if name in bad or name == "items":
+                    continue  # already reported, or reported on the item rows themselves
+                if error["type"] == "missing" and name and name not in table.labels:
+                    continue  # the whole column is missing: reported once at the header
+                if not loc and len(self.errors) > before:
+                    continue  # a cross-field rule restating a problem already reported
+                self.error(
+                    row.sheet,
+                    row.number,
+                    table.label(name) if name in table.spec.by_field else name,
+                    _pydantic_message(error),
+                )
+            if len(self.errors) == before and not bad:
+                # Never refuse a row silently: the schema knew a rule this module does not.
+                first = exc.errors()[0]
+                self.error(row.sheet, row.number, "", _pydantic_message(first))
+            return None
+
+    # ---- departments -------------------------------------------------------------------
+
+    def departments(self) -> dict[str, tuple[DepartmentIn, Row]]:
+        table = self.table(DEPARTMENTS.key)
+        new: dict[str, tuple[DepartmentIn, Row]] = {}
+        if table is None:
+            return new
+        seen: dict[str, int] = {}
+        for row in table.rows:
+            values, bad = self.cells(table, row)
+            spec = self.model(DepartmentIn, values, bad, table, row)
+            code = values.get("code")
+            if not code or "code" in bad:
+                continue
+            if code in seen:
+                self.error(
+                    row.sheet,
+                    row.number,
+                    table.label("code"),
+                    f"统一社会信用代码重复，与第 {seen[code]} 行相同 (duplicate department)",
+                )
+                continue
+            seen[code] = row.number
+            existing = repository.department_or_none(self.ctx.session, code)
+            if existing is not None:
+                if spec is not None and department_out(existing).model_dump() == spec.model_dump():
+                    self.plan.skipped_departments += 1
+                    self.warn(
+                        row.sheet,
+                        row.number,
+                        table.label("code"),
+                        "部门已登记且内容相同，跳过 (department already registered, unchanged)",
+                    )
+                elif spec is not None:
+                    self.error(
+                        row.sheet,
+                        row.number,
+                        table.label("code"),
+                        "部门已登记但内容不同，导入不修改已登记部门 "
+                        "(department already registered with different details)",
+                    )
+                continue
+            if spec is not None:
+                new[code] = (spec, row)
+        self._order_departments(table, new)
+        return new
+
+    def _order_departments(self, table: Table, new: dict[str, tuple[DepartmentIn, Row]]) -> None:
+        """Parents before children; a parent must exist already or come in the same file."""
+        pending = dict(new)
+        for code, (spec, row) in new.items():
+            parent = spec.parent_code
+            if parent and parent not in new and not self._known_department(parent, {}):
+                self.error(
+                    row.sheet,
+                    row.number,
+                    table.label("parent_code"),
+                    "上级部门未登记，也不在「部门」表中 (parent department unknown)",
+                )
+                pending.pop(code)
+        while pending:
+            ready = [
+                code
+                for code, (spec, _row) in pending.items()
+                if not spec.parent_code or spec.parent_code not in pending
+            ]
+            if not ready:
+                for _spec, row in pending.values():
+                    self.error(
+                        row.sheet,
+                        row.number,
+                        table.label("parent_code"),
+                        "上级部门关系成环 (parent departments form a cycle)",
+                    )
+                return
+            for code in ready:
+                self.plan.departments.append(pending.pop(code)[0])
+
+    def _known_department(self, code: str, new: dict[str, Any]) -> bool:
+        return code in new or repository.department_or_none(self.ctx.session, code) is not None
+
+    # ---- duties ------------------------------------------------------------------------
+
+    def duties(self, new_departments: dict[str, Any]) -> dict[str, DutyIn]:
+        table = self.table(DUTIES.key)
+        new: dict[str, DutyIn] = {}
+        if table is None:
+            return new
+        seen: dict[str, int] = {}
+        for row in table.rows:
+            values, bad = self.cells(table, row)
+            spec = self.model(DutyIn, values, bad, table, row)
+            code = values.get("code")
+            department = values.get("department_code")
+            if (
+                department
+                and "department_code" not in bad
+                and not uscc_problem(department)
+                and not self._known_department(department, new_departments)
+            ):
+                self.error(
+                    row.sheet,
+                    row.number,
+                    table.label("department_code"),
+                    "部门未登记，也不在「部门」表中 (department unknown)",
+                )
+                spec = None
+            if not code or "code" in bad:
+                continue
+            if code in seen:
+                self.error(
+                    row.sheet,
+                    row.number,
+                    table.label("code"),
+                    f"职责编码重复，与第 {seen[code]} 行相同 (duplicate duty)",
+                )
+                continue
+            seen[code] = row.number
+            existing = repository.duty_or_none(self.ctx.session, code)
+            if existing is not None:
+                if spec is not None and duty_out(existing).model_dump() == spec.model_dump():
+                    self.plan.skipped_duties += 1
+                    self.warn(
+                        row.sheet,
+                        row.number,
+                        table.label("code"),
+                        "职责已登记且内容相同，跳过 (duty already registered, unchanged)",
+                    )
+                elif spec is not None:
+                    self.error(
+                        row.sheet,
+                        row.number,
+                        table.label("code"),
+                        "职责编码已存在但内容不同 (duty already registered with different details)",
+                    )
+                continue
+            if spec is not None:
+                new[code] = spec
+                self.plan.duties.append(spec)
+        return new
+
+    # ---- data items --------------------------------------------------------------------
+
+    def items(self) -> dict[str, list[tuple[Row, DataItemIn | None]]]:
+        """Item rows grouped by resource code, duplicates within a resource reported."""
+        table = self.table(ITEMS.key)
+        grouped: dict[str, list[tuple[Row, DataItemIn | None]]] = defaultdict(list)
+        if table is None:
+            return grouped
+        names: dict[tuple[str, str], int] = {}
+        for row in table.rows:
+            values, bad = self.cells(table, row)
+            code = values.pop("resource_code", None)
+            item = self.model(DataItemIn, values, bad, table, row)
+            if not code:
+                continue
+            name = values.get("name")
+            if name and (code, name) in names:
+                self.error(
+                    row.sheet,
+                    row.number,
+                    table.label("name"),
+                    f"同一信息资源下信息项名称重复，与第 {names[code, name]} 行相同 "
+                    "(duplicate data item name)",
+                )
+                item = None
+            elif name:
+                names[code, name] = row.number
+            grouped[code].append((row, item))
+        return grouped
+
+    # ---- resources ---------------------------------------------------------------------
+
+    def resources(self, new_departments: dict[str, Any], new_duties: dict[str, DutyIn]) -> None:
+        table = self.table(RESOURCES.key)
+        items = self.items()
+        items_table = self.table(ITEMS.key)
+        rows = table.rows if table is not None else []
+        if rows and items_table is None:
+            self.error(
+                ITEMS.name,
+                None,
+                "",
+                "缺少「信息项」表：每个信息资源至少要有一个信息项 (the data items sheet is "
+                "missing; CSV imports pass it with --items)",
+            )
+        names = self._department_names(new_departments)
+        seen: dict[str, int] = {}
+        self.codes_in_file = {self._code_of(row) for row in rows} - {None}
+        parsed_codes: set[str] = set()
+        for row in rows:
+            assert table is not None
+            code = self._resource(table, row, items, names, new_departments, new_duties, seen)
+            if code:
+                parsed_codes.add(code)
+        if items_table is not None:
+            for code, entries in items.items():
+                if code in parsed_codes:
+                    continue
+                for row, _item in entries:
+                    in_catalog = repository.resource_or_none(self.ctx.session, code)
+                    self.error(
+                        row.sheet,
+                        row.number,
+                        items_table.label("resource_code"),
+                        "该信息资源已在目录中，导入不能为其追加信息项 (resource already "
+                        "catalogued; items cannot be added by import)"
+                        if in_catalog is not None and code not in self.codes_in_file
+                        else "信息资源代码不在「信息资源」表中 (unknown resource code)",
+                    )
+
+    @staticmethod
+    def _code_of(row: Row) -> str | None:
+        try:
+            return RESOURCES.by_field["code"].parse(row.values["code"])  # type: ignore[no-any-return]
+        except (KeyError, CellError):
+            return None
+
+    def _department_names(self, new_departments: dict[str, Any]) -> dict[str, set[str]]:
+        """Department codes by full and short name, registered ones and the file's own."""
+        names: dict[str, set[str]] = defaultdict(set)
+        for department in repository.departments(self.ctx.session):
+            names[department.name].add(department.code)
+            if department.short_name:
+                names[department.short_name].add(department.code)
+        for code, (spec, _row) in new_departments.items():
+            names[spec.name].add(code)
+            if spec.short_name:
+                names[spec.short_name].add(code)
+        return names
+
+    def _provider(
+        self,
+        table: Table,
+        row: Row,
+        values: dict[str, Any],
+        bad: set[str],
+        names: dict[str, set[str]],
+        new_departments: dict[str, Any],
+    ) -> str | None:
+        """The provider's code: as written, or found by its name when the code is blank."""
+        code = values.get("provider_code")
+        name = values.get("provider_name")
+        if "provider_code" in bad:
+            return None
+        if code is None:
+            matches = names.get(name or "", set())
+            if len(matches) == 1:
+                return next(iter(matches))
+            hint = "；按信息资源提供方名称也找不到唯一的部门" if name else ""
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("provider_code"),
+                f"必填项为空{hint} (provider code required)",
+            )
+            return None
+        if uscc_problem(code):
+            return code  # the schema reports the bad check digit in this column
+        if not self._known_department(code, new_departments):
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("provider_code"),
+                "提供方未登记，也不在「部门」表中 (provider not registered and not in the "
+                "departments sheet)",
+            )
+            return None
+        if name and code not in names.get(name, set()):
+            self.warn(
+                row.sheet,
+                row.number,
+                table.label("provider_name"),
+                "信息资源提供方与提供方代码登记的部门名称不一致，以代码为准 "
+                "(provider name differs from the registered department; the code wins)",
+            )
+        return code
+
+    def _resource(
+        self,
+        table: Table,
+        row: Row,
+        items: dict[str, list[tuple[Row, DataItemIn | None]]],
+        names: dict[str, set[str]],
+        new_departments: dict[str, Any],
+        new_duties: dict[str, DutyIn],
+        seen: dict[str, int],
+    ) -> str | None:
+        before = len(self.errors)
+        values, bad = self.cells(table, row)
+        state = values.pop("state", ResourceState.DRAFT)
+        provider = self._provider(table, row, values, bad, names, new_departments)
+        values.pop("provider_name", None)
+        if provider is not None:
+            values["provider_code"] = provider
+        elif "provider_code" not in bad:
+            bad.add("provider_code")
+        code = values.get("code")
+        if code and "code" not in bad:
+            self._check_code(table, row, code, seen)
+        self._check_duty(table, row, values, bad, provider, new_duties)
+        self._check_share_rules(table, row, values)
+        self._check_related(table, row, values)
+
+        entries = items.get(code, []) if code else []
+        if code and not entries and self.table(ITEMS.key) is not None:
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("code"),
+                "没有信息项：请在「信息项」表中按信息资源代码填写 (no data items)",
+            )
+        valid_items = [item for _row, item in entries if item is not None]
+        spec = self.model(ResourceIn, {**values, "items": valid_items}, bad, table, row)
+        item_rows_ok = all(item is not None for _row, item in entries)
+        if spec is not None and item_rows_ok and len(self.errors) == before:
+            self.plan.resources.append((spec, state))
+        return code if code and "code" not in bad else None
+
+    def _check_code(self, table: Table, row: Row, code: str, seen: dict[str, int]) -> None:
+        label = table.label("code")
+        try:
+            services.check_code(self.ctx, code)
+        except ValidationError as error:
+            self.error(row.sheet, row.number, label, error.message)
+        if code in seen:
+            self.error(
+                row.sheet,
+                row.number,
+                label,
+                f"信息资源代码重复，与第 {seen[code]} 行相同 (duplicate resource code)",
+            )
+        else:
+            seen[code] = row.number
+        if repository.resource_or_none(self.ctx.session, code) is not None:
+            self.error(
+                row.sheet,
+                row.number,
+                label,
+                "信息资源代码已存在于目录中 (resource code already catalogued)",
+            )
+
+    def _check_duty(
+        self,
+        table: Table,
+        row: Row,
+        values: dict[str, Any],
+        bad: set[str],
+        provider: str | None,
+        new_duties: dict[str, DutyIn],
+    ) -> None:
+        duty_code = values.get("duty_code")
+        if not duty_code or "duty_code" in bad:
+            return
+        label = table.label("duty_code")
+        if duty_code in new_duties:
+            owner: str | None = new_duties[duty_code].department_code
+        else:
+            duty = repository.duty_or_none(self.ctx.session, duty_code)
+            owner = duty.department.code if duty is not None else None
+            if duty is None:
+                self.error(
+                    row.sheet,
+                    row.number,
+                    label,
+                    "职责未登记，也不在「职责」表中 (duty unknown)",
+                )
+                bad.add("duty_code")
+                return
+        if provider is not None and owner != provider:
+            self.error(
+                row.sheet,
+                row.number,
+                label,
+                "职责不属于提供方 (the duty belongs to another department)",
+            )
+            bad.add("duty_code")
+
+    def _check_share_rules(self, table: Table, row: Row, values: dict[str, Any]) -> None:
+        share = values.get("share_type")
+        if share is ShareType.CONDITIONAL and not values.get("share_condition"):
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("share_condition"),
+                "有条件共享的资源必须填写共享条件 (share condition required)",
+            )
+        if share is ShareType.NOT_SHARED and not values.get("not_shared_basis"):
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("not_shared_basis"),
+                "不予共享的资源必须填写法律法规或政策依据 (legal basis required)",
+            )
+
+    def _check_related(self, table: Table, row: Row, values: dict[str, Any]) -> None:
+        """Related resources may live in another region's catalogue: unknown ones only warn."""
+        for related in values.get("related_codes", []):
+            if related in self.codes_in_file:
+                continue
+            if repository.resource_or_none(self.ctx.session, related) is None:
+                self.warn(
+                    row.sheet,
+                    row.number,
+                    table.label("related_codes"),
+                    f"关联资源代码 {related} 不在本目录中 (related resource not catalogued here)",
+                )
+
+    # ---- all together ------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        new_departments = self.departments()
+        new_duties = self.duties(new_departments)
+        self.resources(new_departments, new_duties)
+        return self.plan
+
+
+def _sorted(issues: list[Issue], source: Source) -> list[Issue]:
+    """Sheet by sheet in the file's order, top to bottom; problems of a row stay together."""
+    rank = {table.name: index for index, table in enumerate(source.tables.values())}
+    return sorted(
+        issues,
+        key=lambda i: (rank.get(i.sheet, len(rank)), i.sheet, i.row or 0),
+    )
+
+
+def validate_source(ctx: CatalogContext, source: Source) -> tuple[Plan, list[Issue]]:
+    """Check a file against the template and the catalogue; raise with every problem."""
+    checker = _Checker(ctx, source)
+    plan = checker.run()
+    if checker.errors:
+        raise ImportRejected([i.model_dump() for i in _sorted(checker.errors, source)])
+    return plan, _sorted(checker.warnings, source)
+
+
+def import_catalog(
+    ctx: CatalogContext, source: Source, *, actor: Actor, dry_run: bool = False
+) -> ImportReport:
+    """Validate a whole file and, unless it is a dry run, write it in the caller's transaction.
+
+    Raises :class:`ImportRejected` listing every problem, before anything is written.
+    """
+    auth.import_catalog(actor)
+    plan, warnings = validate_source(ctx, source)
+    if not dry_run:
+        for department in plan.departments:
+            services.register_department(ctx, spec=department, actor=actor)
+        for duty in plan.duties:
+            services.add_duty(ctx, spec=duty, actor=actor)
+        for resource, state in plan.resources:
+            services.create_resource(ctx, spec=resource, actor=actor, state=state)
+    return ImportReport(
+        source=source.description,
+        dry_run=dry_run,
+        departments=len(plan.departments),
+        duties=len(plan.duties),
+        resources=len(plan.resources),
+        data_items=sum(len(spec.items) for spec, _state in plan.resources),
+        skipped_departments=plan.skipped_departments,
+        skipped_duties=plan.skipped_duties,
+        warnings=warnings,
+    )

@@ -1,0 +1,50 @@
+"""Errors of the ingest pipelines; each says whether running again could help."""
+
+from __future__ import annotations
+
+from infra.errors import GovshareError
+
+
+class PipelineError(GovshareError):
+    """Base of pipeline failures."""
+
+    status_code = 422
+    error_code = "PIPELINE_ERROR"
+
+
+class SourceUnreadable(PipelineError):
+    """The file cannot be read as declared (format, encoding): fix the file or the mount."""
+
+    error_code = "SOURCE_UNREADABLE"
+
+
+class EncodingMismatch(SourceUnreadable):
+    error_code = "ENCODING_MISMATCH"
+
+
+class SchemaDrift(PipelineError):
+    """The file's columns differ from the catalogue's data items; never absorbed silently."""
+
+    error_code = "SCHEMA_DRIFT"
+
+
+class NotIngestable(PipelineError):
+    """The resource or mount is not in a state that accepts data."""
+
+    status_code = 409
+    error_code = "NOT_INGESTABLE"
+
+
+class EngineUnavailable(PipelineError):
+    """A required engine (Java for Spark) is missing on this machine."""
+
+    status_code = 500
+    error_code = "ENGINE_UNAVAILABLE"
+
+
+class TransientLakeError(PipelineError):
+    """A concurrent commit or a storage hiccup: retrying the same batch is safe."""
+
+    status_code = 503
+    error_code = "LAKE_BUSY"
+    transient = True

@@ -1,0 +1,316 @@
+"""One ingest batch: a source file into the raw, quarantine and validated layers.
+
+The job reads the file once with Spark, numbers the rows, standardises and checks every data
+item as column expressions, sets aside duplicate keys, and writes three Delta tables through
+``pipelines.lake.delta`` (Parquet from the executors, a commit from the driver). Every row read
+is either accepted or quarantined with its reasons, and the job refuses to commit if the
+counts do not add up. Each commit carries the batch id, so a re-run of the same file finds its
+own earlier commits and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.parquet as pq
+
+from infra.settings import Settings
+from pipelines.errors import PipelineError
+from pipelines.lake import delta
+from pipelines.lake.delta import BATCH_KEY, TableRef
+from pipelines.plan import IngestPlan
+from pipelines.sources import SourceShape, file_digest, inspect_source
+from pipelines.spark import spark_session
+from pipelines.standardise import SPARK_TYPES, error_list, item_checks, standardised_text, typed
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+META_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_received_at")
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did; ``rows_read == rows_accepted + rows_quarantined`` always."""
+
+    batch_id: str
+    resource_code: str
+    table: str
+    source_file: str
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    table_version: int | None = None
+    raw_version: int | None = None
+    quarantine_version: int | None = None
+    skipped: bool = False
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+    file_sha256: str = ""
+    file_bytes: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def tables(settings: Settings, name: str) -> dict[str, TableRef]:
+    root = settings.lake_path
+    return {layer: TableRef(root, layer, name) for layer in ("raw", "quarantine", "validated")}
+
+
+def batch_id_for(plan: IngestPlan, file_sha256: str) -> str:
+    """The same file through the same mount is the same batch, whenever it arrives."""
+    return hashlib.sha256(f"{plan.table}|{file_sha256}".encode()).hexdigest()[:32]
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def _read(spark: SparkSession, path: Path, shape: SourceShape) -> DataFrame:
+    """The file as string columns named after the data items (raw layer: as received)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    schema = StructType([StructField(h, StringType(), True) for h in shape.headers])
+    if shape.format == "csv":
+        frame = (
+            spark.read.option("header", True)
+            .option("encoding", shape.encoding)
+            .option("mode", "PERMISSIVE")
+            .option("multiLine", False)
+            .option("enforceSchema", True)
+            .schema(schema)
+            .csv(str(path))
+        )
+    elif shape.format == "jsonl":
+        frame = spark.read.option("encoding", shape.encoding).schema(schema).json(str(path))
+    elif shape.format == "parquet":
+        frame = spark.read.parquet(str(path))
+        frame = frame.select(
+            *(F.col(f"`{c}`").cast("string").alias(c) for c in frame.columns)
+        ).toDF(*[h for h in shape.headers])
+    elif shape.format == "xlsx":
+        import pyarrow as pa
+
+        from pipelines.xlsx import read_strings
+
+        table = pa.Table.from_batches(list(read_strings(path, shape.headers)))
+        frame = spark.createDataFrame(table)
+    else:  # pragma: no cover - detect_format only yields the formats above
+        raise PipelineError(f"unsupported format {shape.format}")
+    return frame.select(*(F.col(f"`{h}`").alias(shape.mapping[h]) for h in shape.headers))
+
+
+def _numbered(frame: DataFrame) -> DataFrame:
+    """Row numbers as in the file (1 = first data row), without a global sort.
+
+    Spark's scan keeps a single file's rows in order within and across partitions; the
+    per-partition counts give each partition its offset.
+    """
+    from pyspark.sql import functions as F
+
+    tagged = frame.withColumn("_pid", F.spark_partition_id()).withColumn(
+        "_mid", F.monotonically_increasing_id()
+    )
+    counts = dict(tagged.groupBy("_pid").count().collect())
+    offsets: dict[int, int] = {}
+    running = 0
+    for pid in sorted(counts):
+        offsets[pid] = running
+        running += counts[pid]
+    offset_map = F.create_map(
+        *[x for pid, off in offsets.items() for x in (F.lit(pid), F.lit(off))]
+    )
+    local_index = F.col("_mid") - F.shiftleft(F.col("_pid").cast("long"), 33)
+    if not offsets:
+        return tagged.withColumn("_row_number", F.lit(None).cast("long")).drop("_pid", "_mid")
+    return tagged.withColumn(
+        "_row_number", (F.element_at(offset_map, F.col("_pid")) + local_index + 1).cast("long")
+    ).drop("_pid", "_mid")
+
+
+def _classified(frame: DataFrame, plan: IngestPlan) -> DataFrame:
+    """Raw text, standardised typed values and the reasons a row fails, side by side."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    checks = []
+    typed_columns = []
+    for item in plan.items:
+        text = standardised_text(item, F.col(f"`{item.name}`"))
+        value = typed(item, text)
+        checks.extend(item_checks(item, text, value))
+        typed_columns.append(value.cast(SPARK_TYPES[item.data_type]).alias(f"__v_{item.name}"))
+    out = frame.select("*", *typed_columns).withColumn("_errors", error_list(checks))
+    if plan.keys:
+        # Among rows that pass, the first occurrence of a key wins; later ones are set aside.
+        key_cols = [F.col(f"`__v_{k}`") for k in plan.keys]
+        window = Window.partitionBy(*key_cols).orderBy("_row_number")
+        clean = F.size("_errors") == 0
+        first = F.min(F.when(clean, F.col("_row_number"))).over(window)
+        duplicate = clean & (first < F.col("_row_number"))
+        reason = F.concat(
+            F.lit("主键重复，与第 "), first.cast("string"), F.lit(" 行重复 (duplicate key)")
+        )
+        out = out.withColumn(
+            "_errors",
+            F.when(duplicate, F.array_append(F.col("_errors"), reason)).otherwise(F.col("_errors")),
+        )
+    return out
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def _write_files(frame: DataFrame, table: TableRef, folder: str) -> list[Path]:
+    """Executors write Parquet into the table folder; nothing is visible until the commit."""
+    target = table.path / folder
+    if target.exists():
+        shutil.rmtree(target)  # leftovers of a crashed attempt at this very batch
+    table.path.mkdir(parents=True, exist_ok=True)
+    frame.write.mode("overwrite").parquet(str(target))
+    for junk in list(target.glob(".*.crc")) + list(target.glob("_SUCCESS")):
+        junk.unlink()
+    files = sorted(target.glob("*.parquet"))
+    if not files:
+        raise PipelineError(f"Spark 未写出任何文件 (no files written) for {table.qualified}")
+    return files
+
+
+def _commit(
+    table: TableRef,
+    files: list[Path],
+    *,
+    mode: str,
+    batch_id: str,
+    remove: list[str] = (),  # type: ignore[assignment]
+) -> int:
+    schema = pq.read_schema(files[0])
+    return delta.commit(
+        table, schema=schema, files=files, mode=mode, remove=remove, metadata={BATCH_KEY: batch_id}
+    )
+
+
+def _current_paths(table: TableRef) -> list[str]:
+    from deltalake import DeltaTable
+
+    return list(DeltaTable(table.uri).files()) if delta.exists(table) else []
+
+
+def _validated_frame(frame: DataFrame, plan: IngestPlan) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return frame.where(F.size("_errors") == 0).select(
+        *(F.col(f"`__v_{i.name}`").alias(i.name) for i in plan.items),
+        "_batch_id",
+        "_row_number",
+        F.col("_received_at").alias("_ingested_at"),
+    )
+
+
+def _publish_validated(
+    spark: SparkSession, accepted: DataFrame, plan: IngestPlan, table: TableRef, batch_id: str
+) -> int | None:
+    """Merge (upsert on key), append without duplicates, or replace: copy-on-write."""
+    existing = delta.live_files(table)
+    folder = f"b-{batch_id[:16]}"
+    if plan.load == "full" or not existing:
+        files = _write_files(accepted, table, folder)
+        return _commit(
+            table, files, mode="replace", batch_id=batch_id, remove=_current_paths(table)
+        )
+    current = spark.read.parquet(*existing)
+    keys = list(plan.keys)
+    if plan.load == "append":
+        fresh = accepted.join(current.select(*keys).distinct(), on=keys, how="left_anti")
+        files = _write_files(fresh, table, folder)
+        return _commit(table, files, mode="append", batch_id=batch_id)
+    kept = current.join(accepted.select(*keys), on=keys, how="left_anti")
+    merged = kept.unionByName(accepted)
+    files = _write_files(merged, table, folder)
+    return _commit(table, files, mode="replace", batch_id=batch_id, remove=_current_paths(table))
+
+
+def ingest_file(
+    settings: Settings, plan: IngestPlan, path: Path, *, received_at: datetime
+) -> BatchSummary:
+    """Run one batch; safe to repeat (a committed batch is found and not written again)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    started = time.perf_counter()
+    shape = inspect_source(path, plan)
+    sha, size = file_digest(path)
+    batch_id = batch_id_for(plan, sha)
+    refs = tables(settings, plan.table)
+    summary = BatchSummary(
+        batch_id=batch_id,
+        resource_code=plan.resource_code,
+        table=plan.table,
+        source_file=str(path),
+        file_sha256=sha,
+        file_bytes=size,
+    )
+    done = {layer: delta.committed_batch(ref, batch_id) for layer, ref in refs.items()}
+    spark = spark_session(settings)
+    raw = _numbered(_read(spark, path, shape)).select(
+        *plan.item_names,
+        F.lit(batch_id).alias("_batch_id"),
+        F.lit(str(path)).alias("_source_file"),
+        "_row_number",
+        F.lit(received_at).cast("timestamp").alias("_received_at"),
+    )
+    frame = _classified(raw, plan).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        counts = frame.agg(
+            F.count(F.lit(1)).alias("read"),
+            F.sum(F.when(F.size("_errors") == 0, 1).otherwise(0)).alias("accepted"),
+        ).first()
+        summary.rows_read = int(counts["read"])
+        summary.rows_accepted = int(counts["accepted"] or 0)
+        summary.rows_quarantined = summary.rows_read - summary.rows_accepted
+        rejected = frame.where(F.size("_errors") > 0)
+        summary.reasons = {
+            row["reason"]: int(row["count"])
+            for row in rejected.select(F.explode("_errors").alias("reason"))
+            .groupBy("reason")
+            .count()
+            .collect()
+        }
+        folder = f"b-{batch_id[:16]}"
+        if done["raw"] is None:
+            files = _write_files(raw_columns(frame, plan), refs["raw"], folder)
+            done["raw"] = _commit(refs["raw"], files, mode="append", batch_id=batch_id)
+        if done["quarantine"] is None and summary.rows_quarantined:
+            files = _write_files(
+                raw_columns(rejected, plan, with_errors=True), refs["quarantine"], folder
+            )
+            done["quarantine"] = _commit(
+                refs["quarantine"], files, mode="append", batch_id=batch_id
+            )
+        if done["validated"] is None and summary.rows_accepted:
+            done["validated"] = _publish_validated(
+                spark, _validated_frame(frame, plan), plan, refs["validated"], batch_id
+            )
+    finally:
+        frame.unpersist()
+    summary.raw_version = done["raw"]
+    summary.quarantine_version = done["quarantine"]
+    summary.table_version = (
+        done["validated"] if done["validated"] is not None else delta.version(refs["validated"])
+    )
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def raw_columns(frame: DataFrame, plan: IngestPlan, *, with_errors: bool = False) -> DataFrame:
+    columns = [*plan.item_names, *META_COLUMNS]
+    if with_errors:
+        columns.append("_errors")
+    return frame.select(*(f"`{c}`" for c in columns))

@@ -1,0 +1,1 @@
+"""The lakehouse: Delta tables in layers (raw, validated, quarantine, themes)."""
