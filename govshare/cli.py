@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from govshare.commands import catalog as catalog_commands
-from govshare.commands import keys, system, transfer
+from govshare.commands import keys, lake, system, transfer
 
 app = typer.Typer(
     name="govshare",
@@ -17,6 +17,7 @@ system.register(app)
 transfer.register(catalog_commands.app)
 app.add_typer(catalog_commands.app, name="catalog")
 keys.register(app)
+lake.register(app)
 
 
 def main() -> None:

@@ -197,12 +197,6 @@ def _commit(
     )
 
 
-def _current_paths(table: TableRef) -> list[str]:
-    from deltalake import DeltaTable
-
-    return list(DeltaTable(table.uri).files()) if delta.exists(table) else []
-
-
 def _validated_frame(frame: DataFrame, plan: IngestPlan) -> DataFrame:
     from pyspark.sql import functions as F
 
@@ -223,7 +217,7 @@ def _publish_validated(
     if plan.load == "full" or not existing:
         files = _write_files(accepted, table, folder)
         return _commit(
-            table, files, mode="replace", batch_id=batch_id, remove=_current_paths(table)
+            table, files, mode="replace", batch_id=batch_id, remove=delta.live_paths(table)
         )
     current = spark.read.parquet(*existing)
     keys = list(plan.keys)
@@ -234,7 +228,7 @@ def _publish_validated(
     kept = current.join(accepted.select(*keys), on=keys, how="left_anti")
     merged = kept.unionByName(accepted)
     files = _write_files(merged, table, folder)
-    return _commit(table, files, mode="replace", batch_id=batch_id, remove=_current_paths(table))
+    return _commit(table, files, mode="replace", batch_id=batch_id, remove=delta.live_paths(table))
 
 
 def ingest_file(

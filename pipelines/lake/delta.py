@@ -217,3 +217,11 @@ def live_files(table: TableRef) -> list[str]:
     if not exists(table):
         return []
     return list(DeltaTable(table.uri).file_uris())
+
+
+def live_paths(table: TableRef) -> list[str]:
+    """Paths (relative to the table root) of the current version's files, for ``remove``."""
+    if not exists(table):
+        return []
+    actions = pa.table(DeltaTable(table.uri).get_add_actions(flatten=True))
+    return [str(p) for p in actions.column("path").to_pylist()]

@@ -1,0 +1,194 @@
+"""``govshare ingest`` and ``govshare lake``: loading departmental files and looking at tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from govshare.runtime import console, err_console, handle_errors, print_json, settings
+from infra.errors import GovshareError
+
+lake_app = typer.Typer(help="数据湖：表的版本与回溯 (lakehouse tables).", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
+LAYERS = ("raw", "validated", "quarantine", "themes")
+
+
+def _render(summaries: list[dict[str, object]]) -> None:
+    table = Table(title="入库批次 (ingest batches)")
+    for col in ("信息资源", "文件", "读取", "入库", "隔离", "版本", "状态"):
+        table.add_column(col, overflow="fold")
+    for s in summaries:
+        status = s.get("error") or ("已入库（重复批次，未改变）" if s.get("skipped") else "已入库")
+        table.add_row(
+            str(s["resource_code"]),
+            Path(str(s["source_file"])).name,
+            str(s.get("rows_read", "")),
+            str(s.get("rows_accepted", "")),
+            str(s.get("rows_quarantined", "")),
+            str(s.get("table_version", "")),
+            str(status),
+        )
+    console.print(table)
+    for s in summaries:
+        for reason, count in sorted((s.get("reasons") or {}).items(), key=lambda kv: -kv[1]):  # type: ignore[union-attr]
+            console.print(f"  [yellow]{s['resource_code']}[/] 隔离原因 {reason}：{count} 行")
+
+
+@handle_errors
+def ingest(
+    resource_code: Annotated[
+        str | None, typer.Argument(help="信息资源代码，如 000001001/000001 (resource code)")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="源文件；缺省取落地目录中的全部文件")
+    ] = None,
+    all_resources: Annotated[
+        bool, typer.Option("--all", help="所有已挂接库表的资源 (every mounted resource)")
+    ] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """运行入库批次：读取、标准化、校验、隔离、写入数据湖 (run ingest batches without Airflow)."""
+    from pipelines.jobs import ingest_one, ingestable_resources, landing_files
+
+    cfg = settings()
+    if all_resources == (resource_code is not None):
+        raise typer.BadParameter(
+            "请给出一个信息资源代码，或使用 --all (one resource code or --all)"
+        )
+    if file is not None and all_resources:
+        raise typer.BadParameter("--file 只能与单个信息资源一起使用")
+    work: list[tuple[str, Path]] = []
+    if all_resources:
+        for code, table in ingestable_resources(cfg):
+            work.extend((code, path) for path in landing_files(cfg, table))
+    elif file is not None:
+        work.append((resource_code or "", file))
+    else:
+        from catalog import batches, repository
+        from govshare.runtime import catalog_unit
+
+        with catalog_unit() as ctx:
+            resource = repository.resource(ctx.session, resource_code or "")
+            table = batches.ensure_table_mount(ctx, resource).target
+        work.extend((resource_code or "", p) for p in landing_files(cfg, table))
+        if not work:
+            raise typer.BadParameter(f"落地目录中没有文件 (no files in) {cfg.landing_dir / table}")
+    summaries: list[dict[str, object]] = []
+    failed = 0
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console
+    ) as progress:
+        task = progress.add_task("入库 (ingest)", total=len(work))
+        for code, path in work:
+            progress.update(task, description=f"{code} {path.name}")
+            try:
+                summary = ingest_one(cfg, resource_code=code, path=path)
+                summaries.append(summary.as_dict())
+            except GovshareError as error:
+                failed += 1
+                summaries.append(
+                    {"resource_code": code, "source_file": str(path), "error": error.message}
+                )
+            progress.advance(task)
+    if json_output:
+        print_json(summaries if all_resources or len(summaries) != 1 else summaries[0])
+    else:
+        _render(summaries)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _table(name: str):  # type: ignore[no-untyped-def]
+    from pipelines.lake.delta import TableRef
+
+    layer, _, table = name.rpartition(".")
+    layer = layer or "validated"
+    if layer not in LAYERS:
+        raise typer.BadParameter(f"层应为 {LAYERS} 之一 (layer must be one of these)")
+    return TableRef(settings().lake_path, layer, table)
+
+
+@lake_app.command("history")
+@handle_errors
+def history(
+    table: Annotated[str, typer.Argument(help="表名，可带层前缀，如 validated.ga_population")],
+    json_output: JsonFlag = False,
+) -> None:
+    """表的版本历史：每个版本的时间、操作与批次 (table versions)."""
+    from pipelines.lake import delta
+
+    ref = _table(table)
+    if not delta.exists(ref):
+        raise GovshareError(f"表不存在 (no such table) {ref.qualified}")
+    entries = delta.history(ref)
+    rows = [
+        {
+            "version": e.get("version"),
+            "timestamp": datetime.fromtimestamp(e["timestamp"] / 1000, UTC).isoformat(),
+            "operation": e.get("operation"),
+            "mode": (e.get("operationParameters") or {}).get("mode"),
+            "batch_id": e.get(delta.BATCH_KEY),
+        }
+        for e in entries
+    ]
+    if json_output:
+        print_json(rows)
+        return
+    out = Table(title=f"{ref.qualified} 版本历史 (history)")
+    for col in ("版本", "时间", "操作", "批次"):
+        out.add_column(col)
+    for r in rows:
+        out.add_row(
+            str(r["version"]),
+            str(r["timestamp"]),
+            f"{r['operation']} {r['mode'] or ''}",
+            str(r["batch_id"] or ""),
+        )
+    console.print(out)
+
+
+@lake_app.command("read")
+@handle_errors
+def read(
+    table: Annotated[str, typer.Argument(help="表名，可带层前缀")],
+    version: Annotated[int | None, typer.Option(help="读取指定版本 (time travel)")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+    json_output: JsonFlag = False,
+) -> None:
+    """读取表（或其早先的版本）的前若干行 (read a table, or an earlier version)."""
+    import pyarrow as pa
+
+    from pipelines.lake import delta
+
+    ref = _table(table)
+    if not delta.exists(ref):
+        raise GovshareError(f"表不存在 (no such table) {ref.qualified}")
+    data = pa.table(delta.read(ref, version=version))
+    rows = data.slice(0, limit).to_pylist()
+    if json_output:
+        print_json(
+            {
+                "version": version if version is not None else delta.version(ref),
+                "count": data.num_rows,
+                "rows": rows,
+            }
+        )
+        return
+    shown = version if version is not None else delta.version(ref)
+    out = Table(title=f"{ref.qualified} 版本 {shown}：{data.num_rows} 行")
+    for col in data.column_names:
+        out.add_column(col, overflow="fold")
+    for row in rows:
+        out.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(out)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.add_typer(lake_app, name="lake")
