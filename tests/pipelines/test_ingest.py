@@ -138,10 +138,8 @@ def test_event_like_source_appends_without_duplicates(lake_settings, landing) ->
     assert sorted(r["处罚决定书文号"] for r in rows) == [
         "杭市监罚〔2026〕1号", "杭市监罚〔2026〕2号", "杭市监罚〔2026〕3号",
     ]  # fmt: skip
-    assert [
-        h["operationParameters"]["mode"]
-        for h in delta.history(tables(lake_settings, table)["validated"])
-    ][0] == "Append"
+    newest = delta.history(tables(lake_settings, table)["validated"])[0]
+    assert newest["operationParameters"]["mode"] == "Append"
 
 
 def test_wrong_encoding_is_refused_and_nothing_is_written(lake_settings, landing) -> None:
