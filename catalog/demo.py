@@ -591,6 +591,7 @@ RESOURCES = [
             "户籍地址:C:200:P",
             "婚姻状况:C:4:S",
             "参保状态:C:10",
+            "死亡日期:D",
             "是否在世:L:1",
         ),
         "按身份证号汇聚的个人主题档案，默认脱敏。",
@@ -711,10 +712,15 @@ def _resource_in(r: DemoResource) -> ResourceIn:
     )
 
 
+# Departments that send CSV in GB18030 declare it on the mount; the others send UTF-8.
+GB18030_MOUNTS = {"sw_tax_credit", "sw_tax_paid", "rs_person_contributions", "wj_medical_licences"}
+
+
 def mount_config(r: DemoResource) -> dict[str, object]:
-    """How the ingest job reads this resource's extracts (refined by the mount later)."""
+    """How the ingest job reads this resource's extracts."""
     keys = [item.name for item in map(_item, r.items) if item.is_key]
-    return {"layer": "validated", "key": keys, "load": r.load}
+    encoding = "gb18030" if r.mount in GB18030_MOUNTS else "utf-8"
+    return {"layer": "validated", "key": keys, "load": r.load, "encoding": encoding}
 
 
 def _walk_to(ctx: CatalogContext, r: DemoResource, steward: Actor) -> None:

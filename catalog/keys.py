@@ -71,25 +71,25 @@ def create_key(
     ctx: CatalogContext,
     *,
     department_code: str,
-    role: Role = Role.DEPARTMENT,
+    role: Role | str = Role.DEPARTMENT,
     label: str = "",
     actor: Actor,
 ) -> tuple[ApiKey, str]:
     """Issue a key for a department; the plaintext is returned here and never again."""
     auth.manage_keys(actor)
+    try:
+        role = Role(role)  # a plain "steward" string must meet the same check as the enum
+    except ValueError:
+        raise ValidationError(f"未知的角色 (unknown role) '{role}'") from None
     department = repository.department(ctx.session, department_code)
     if role is Role.STEWARD and not department.is_data_authority:
         raise ValidationError(
             "只有数据管理机构的密钥可以具有审核员角色 "
-            "(the steward role is only for the data authority's keys)",
-            details=[{"field": "role", "reason": "steward role requires the data authority"}],
+            "(the steward role is only for the data authority's keys)"
         )
     label = label.strip()
     if len(label) > LABEL_MAX:
-        raise ValidationError(
-            f"密钥说明不能超过 {LABEL_MAX} 个字符 (label too long)",
-            details=[{"field": "label", "reason": f"at most {LABEL_MAX} characters"}],
-        )
+        raise ValidationError(f"密钥说明不能超过 {LABEL_MAX} 个字符 (label too long)")
     key_id = _new_key_id(ctx.session)
     secret = secrets.token_urlsafe(_SECRET_BYTES)
     key = ApiKey(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Exists, Select, delete, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.domain import DemandState, MountState, ResourceClass, ResourceState, ShareType
@@ -236,12 +236,11 @@ def replace_grams(session: Session, resource_id: int, grams: Iterable[str]) -> N
         session.execute(SearchGram.__table__.insert(), rows)
 
 
-def resource_ids_with_all_grams_query(grams: Sequence[str]) -> Select[tuple[int]]:
-    """Candidate resources whose text holds every gram (a superset of the true matches)."""
-    unique = sorted(set(grams))
-    return (
-        select(SearchGram.resource_id)
-        .where(SearchGram.gram.in_(unique))
-        .group_by(SearchGram.resource_id)
-        .having(func.count() == len(unique))
-    )
+def resource_ids_with_gram_query(gram: str) -> Select[tuple[int]]:
+    """Resources whose indexed text holds ``gram``: one posting list of the search index."""
+    return select(SearchGram.resource_id).where(SearchGram.gram == gram)
+
+
+def resource_has_gram(gram: str) -> Exists:
+    """Whether the resource of the enclosing query holds ``gram`` (one primary-key probe)."""
+    return exists().where(SearchGram.gram == gram, SearchGram.resource_id == Resource.id)

@@ -9,16 +9,21 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, case, exists, func, literal, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog import repository
 from catalog.domain import ResourceClass, ResourceState, ShareType
 from catalog.models import DataItem, Resource
+
+# A normalised 信息资源代码 (前段码/后段码) holds only these characters.
+_CODE_CHARS = re.compile(r"[0-9a-z./\-]+")
 
 
 def normalise(text: str) -> str:
@@ -59,18 +64,26 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _term_condition(term: str) -> tuple[object, object]:
-    """(match condition, score) for one term: name 3, data item 2, summary 1."""
-    pattern = _like(term)
-    in_name = func.lower(Resource.name).like(pattern, escape="\\")
-    in_summary = func.lower(Resource.summary).like(pattern, escape="\\")
+def _term_condition(term: str, typed: str) -> tuple[object, object]:
+    """(match condition, score) for one term: name 3, data item 2, summary 1.
+
+    Stored text is not normalised, so the term also counts as typed (lower-cased): a
+    full-width "（" or "，" copied from a summary must find that summary.
+    """
+    patterns = sorted({_like(term), _like(typed)})
+
+    def like(column: Any) -> Any:
+        return or_(*(column.like(pattern, escape="\\") for pattern in patterns))
+
+    in_name = like(func.lower(Resource.name))
+    in_summary = like(func.lower(Resource.summary))
     in_item = exists(
         select(literal(1)).where(
             DataItem.resource_id == Resource.id,
-            func.lower(DataItem.name).like(pattern, escape="\\"),
+            like(func.lower(DataItem.name)),
         )
     )
-    in_code = Resource.code.like(pattern, escape="\\")
+    in_code = like(Resource.code)
     score = case((in_name, 3), (in_item, 2), (in_summary, 1), else_=1)
     return or_(in_name, in_summary, in_item, in_code), score
 
@@ -98,19 +111,32 @@ def search(
 ) -> tuple[list[Resource], int]:
     """Resources matching every whitespace-separated term, best first, and the total count."""
     filters = filters or SearchFilters()
-    terms = [normalise(t) for t in query.split() if normalise(t)]
+    typed_terms = [t for t in query.split() if normalise(t)]
     statement = select(Resource.id)
     score_total = None
-    for term in terms:
-        condition, score = _term_condition(term)
+    for typed in typed_terms:
+        term = normalise(typed)
+        condition, score = _term_condition(term, typed.lower())
         statement = statement.where(condition)
         score_total = score if score_total is None else score_total + score
         grams = sorted(bigrams(term))
         if grams:
             # The index narrows to candidates; the substring test above stays the judge.
-            candidates = repository.resource_ids_with_all_grams_query(grams)
-            code_hit = Resource.code.like(_like(term), escape="\\")
-            statement = statement.where(or_(Resource.id.in_(candidates), code_hit))
+            if filters.provider_code:
+                # A department holds a sliver of the catalogue: probe its resources' grams
+                # by key instead of reading whole posting lists.
+                indexed = and_(*(repository.resource_has_gram(g) for g in grams))
+            else:
+                # One semi-join per gram: the planner sizes each posting list from its own
+                # statistics and drives from the candidates instead of scanning resources.
+                indexed = and_(
+                    *(Resource.id.in_(repository.resource_ids_with_gram_query(g)) for g in grams)
+                )
+            if _CODE_CHARS.fullmatch(term):
+                # Only a term that could be part of a code needs the unindexed code test;
+                # OR-ing it onto every term made each search a full scan.
+                indexed = or_(indexed, Resource.code.like(_like(term), escape="\\"))
+            statement = statement.where(indexed)
     statement = _filtered(statement, session, filters)
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     order = [Resource.code] if score_total is None else [score_total.desc(), Resource.code]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from govshare.commands import catalog as catalog_commands
-from govshare.commands import keys, lake, system, transfer
+from govshare.commands import keys, lake, synth, system, themes, transfer
 
 app = typer.Typer(
     name="govshare",
@@ -18,6 +18,8 @@ transfer.register(catalog_commands.app)
 app.add_typer(catalog_commands.app, name="catalog")
 keys.register(app)
 lake.register(app)
+synth.register(app)
+themes.register(app)
 
 
 def main() -> None:

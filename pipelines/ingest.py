@@ -272,7 +272,9 @@ def ingest_file(
         rejected = frame.where(F.size("_errors") > 0)
         summary.reasons = {
             row["reason"]: int(row["count"])
+            # The quarantine rows keep "与第 N 行重复"; the summary counts kinds of reasons.
             for row in rejected.select(F.explode("_errors").alias("reason"))
+            .select(F.regexp_replace("reason", "，与第 [0-9]+ 行重复", "").alias("reason"))
             .groupBy("reason")
             .count()
             .collect()

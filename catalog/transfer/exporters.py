@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from catalog import auth, repository
 from catalog.context import Actor, CatalogContext
-from catalog.schemas import DepartmentOut, DutyOut, ResourceOut
+from catalog.transfer.dcat import DEFAULT_BASE_URI, dcat_document
+from catalog.transfer.document import CatalogDocument, catalog_document
 from catalog.transfer.template import (
     DEPARTMENTS,
     DUTIES,
@@ -30,21 +30,12 @@ from catalog.transfer.template import (
     SHEETS,
     SheetSpec,
 )
-from catalog.views import department_out, duty_out, resource_out
 
 
 class ExportFormat(StrEnum):
     XLSX = "xlsx"
     JSON = "json"
     DCAT = "dcat"
-
-
-class CatalogDocument(BaseModel):
-    """The whole catalogue in public shapes; also the JSON export, which imports again."""
-
-    departments: list[DepartmentOut]
-    duties: list[DutyOut]
-    resources: list[ResourceOut]
 
 
 class ExportSummary(BaseModel):
@@ -57,18 +48,7 @@ class ExportSummary(BaseModel):
     datasets: int | None = None  # DCAT only: the published resources listed
 
 
-def catalog_document(ctx: CatalogContext, *, actor: Actor) -> CatalogDocument:
-    """Everything a catalogue export carries, read in one transaction."""
-    auth.export_catalog(actor)
-    session = ctx.session
-    return CatalogDocument(
-        departments=[department_out(d) for d in repository.departments(session)],
-        duties=[duty_out(d) for d in repository.duties(session)],
-        resources=[resource_out(r) for r in repository.resources(session)],
-    )
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
@@ -112,11 +92,11 @@ def _note(spec: SheetSpec, index: int) -> str:
 
 
 def _write_sheet(workbook: Any, spec: SheetSpec, records: Iterable[dict[str, Any]]) -> None:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+    from openpyxl.comments import Comment  # type: ignore[import-untyped]
+    from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+    from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
 
     sheet = workbook.create_sheet(spec.name)
     bold = Font(bold=True)
@@ -155,7 +135,7 @@ def _write_sheet(workbook: Any, spec: SheetSpec, records: Iterable[dict[str, Any
 
 def write_workbook(document: CatalogDocument | None, path: Path) -> None:
     """The four template sheets; with no document, the empty template stewards fill in."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # type: ignore[import-untyped]
 
     records = _records(document)
     workbook = Workbook()
@@ -186,8 +166,6 @@ def export_catalog(
     base_uri: str | None = None,
 ) -> ExportSummary:
     """Write the catalogue to ``out`` in one of the three formats and say what was written."""
-    from catalog.transfer.dcat import DEFAULT_BASE_URI, dcat_document
-
     document = catalog_document(ctx, actor=actor)
     datasets: int | None = None
     if fmt is ExportFormat.XLSX:

@@ -8,7 +8,7 @@ the caller's single transaction: a catalogue is imported whole or not at all.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -83,10 +83,15 @@ class _Checker:
         self.errors: list[Issue] = list(source.errors)
         self.warnings: list[Issue] = list(source.warnings)
         self.plan = Plan()
-        self.codes_in_file: set[str | None] = set()
+        self.row_errors: Counter[tuple[str, int | None]] = Counter()
+        self.file_departments: dict[str, Row] = {}
+        self.file_duties: dict[str, Row] = {}
+        self.file_resources: dict[str, Row] = {}
+        self.names: dict[str, set[str]] = {}
 
     def error(self, sheet: str, row: int | None, column: str, message: str) -> None:
         self.errors.append(Issue(sheet=sheet, row=row, column=column, message=message))
+        self.row_errors[sheet, row] += 1
 
     def warn(self, sheet: str, row: int | None, column: str, message: str) -> None:
         self.warnings.append(Issue(sheet=sheet, row=row, column=column, message=message))
@@ -105,7 +110,7 @@ class _Checker:
                 continue
             try:
                 values[name] = table.spec.by_field[name].parse(raw)
-            except CellError as error:
+            except ValueError as error:  # CellError, or a converter's own complaint
                 self.error(row.sheet, row.number, table.label(name), str(error))
                 bad.add(name)
         for column in table.spec.columns:
@@ -122,44 +127,71 @@ class _Checker:
         self, cls: type[M], values: dict[str, Any], bad: set[str], table: Table, row: Row
     ) -> M | None:
         """Validate with the service's own schema and put each complaint in its column."""
-        before = len(self.errors)
         try:
             return cls.model_validate(values)
         except PydanticError as exc:
+            explained = False
             for error in exc.errors():
                 loc = error["loc"]
                 name = str(loc[0]) if loc else ""
-                if name in bad or name == "items":
-                    continue  # already reported, or reported on the item rows themselves
-                if error["type"] == "missing" and name and name not in table.labels:
-                    continue  # the whole column is missing: reported once at the header
-                if not loc and len(self.errors) > before:
-                    continue  # a cross-field rule restating a problem already reported
+                if name in bad:
+                    continue  # its cell was reported already
+                if name == "items" or (error["type"] == "missing" and name not in table.labels):
+                    explained = True  # reported on the item rows, or once at the header
+                    continue
+                if not loc and self.row_errors[row.sheet, row.number]:
+                    continue  # a cross-field rule restating a problem reported on this row
                 self.error(
                     row.sheet,
                     row.number,
                     table.label(name) if name in table.spec.by_field else name,
                     _pydantic_message(error),
                 )
-            if len(self.errors) == before and not bad:
+            if not explained and not self.row_errors[row.sheet, row.number]:
                 # Never refuse a row silently: the schema knew a rule this module does not.
-                first = exc.errors()[0]
-                self.error(row.sheet, row.number, "", _pydantic_message(first))
+                self.error(row.sheet, row.number, "", _pydantic_message(exc.errors()[0]))
             return None
+
+    # ---- what the file declares --------------------------------------------------------
+
+    def _peek(self, key: str, field_name: str) -> dict[str, Row]:
+        """Rows by the readable value of one cell, first occurrence only, reporting nothing:
+        references are checked against everything the file declares, valid row or not, so
+        one bad row does not also make every row pointing at it look wrong."""
+        table = self.table(key)
+        found: dict[str, Row] = {}
+        if table is None:
+            return found
+        column = table.spec.by_field[field_name]
+        for row in table.rows:
+            raw = row.values.get(field_name)
+            if is_blank(raw):
+                continue
+            try:
+                found.setdefault(column.parse(raw), row)
+            except ValueError:
+                continue
+        return found
+
+    def _known_department(self, code: str) -> bool:
+        if code in self.file_departments:
+            return True
+        return repository.department_or_none(self.ctx.session, code) is not None
 
     # ---- departments -------------------------------------------------------------------
 
-    def departments(self) -> dict[str, tuple[DepartmentIn, Row]]:
+    def departments(self) -> None:
         table = self.table(DEPARTMENTS.key)
-        new: dict[str, tuple[DepartmentIn, Row]] = {}
         if table is None:
-            return new
+            return
+        new: dict[str, tuple[DepartmentIn, Row]] = {}
         seen: dict[str, int] = {}
         for row in table.rows:
             values, bad = self.cells(table, row)
             spec = self.model(DepartmentIn, values, bad, table, row)
-            code = values.get("code")
-            if not code or "code" in bad:
+            code = values.get("code") if "code" not in bad else None
+            self._check_parent(table, row, code, values, bad)
+            if not code:
                 continue
             if code in seen:
                 self.error(
@@ -171,42 +203,44 @@ class _Checker:
                 continue
             seen[code] = row.number
             existing = repository.department_or_none(self.ctx.session, code)
-            if existing is not None:
-                if spec is not None and department_out(existing).model_dump() == spec.model_dump():
-                    self.plan.skipped_departments += 1
-                    self.warn(
-                        row.sheet,
-                        row.number,
-                        table.label("code"),
-                        "部门已登记且内容相同，跳过 (department already registered, unchanged)",
-                    )
-                elif spec is not None:
-                    self.error(
-                        row.sheet,
-                        row.number,
-                        table.label("code"),
-                        "部门已登记但内容不同，导入不修改已登记部门 "
-                        "(department already registered with different details)",
-                    )
-                continue
-            if spec is not None:
-                new[code] = (spec, row)
-        self._order_departments(table, new)
-        return new
-
-    def _order_departments(self, table: Table, new: dict[str, tuple[DepartmentIn, Row]]) -> None:
-        """Parents before children; a parent must exist already or come in the same file."""
-        pending = dict(new)
-        for code, (spec, row) in new.items():
-            parent = spec.parent_code
-            if parent and parent not in new and not self._known_department(parent, {}):
+            if existing is None:
+                if spec is not None:
+                    new[code] = (spec, row)
+            elif spec is not None and department_out(existing).model_dump() == spec.model_dump():
+                self.plan.skipped_departments += 1
+                self.warn(
+                    row.sheet,
+                    row.number,
+                    table.label("code"),
+                    "部门已登记且内容相同，跳过 (department already registered, unchanged)",
+                )
+            elif spec is not None:
                 self.error(
                     row.sheet,
                     row.number,
-                    table.label("parent_code"),
-                    "上级部门未登记，也不在「部门」表中 (parent department unknown)",
+                    table.label("code"),
+                    "部门已登记但内容不同，导入不修改已登记部门 "
+                    "(department already registered with different details)",
                 )
-                pending.pop(code)
+        self._order_departments(table, new)
+
+    def _check_parent(
+        self, table: Table, row: Row, code: str | None, values: dict[str, Any], bad: set[str]
+    ) -> None:
+        parent = values.get("parent_code")
+        if not parent or "parent_code" in bad or uscc_problem(parent):
+            return  # blank, or its format is reported by the schema
+        if parent == code:
+            message = "上级部门不能是本部门 (a department cannot be its own parent)"
+        elif not self._known_department(parent):
+            message = "上级部门未登记，也不在「部门」表中 (parent department unknown)"
+        else:
+            return
+        self.error(row.sheet, row.number, table.label("parent_code"), message)
+
+    def _order_departments(self, table: Table, new: dict[str, tuple[DepartmentIn, Row]]) -> None:
+        """Parents before children, since a department is registered under its parent."""
+        pending = dict(new)
         while pending:
             ready = [
                 code
@@ -214,38 +248,35 @@ class _Checker:
                 if not spec.parent_code or spec.parent_code not in pending
             ]
             if not ready:
-                for _spec, row in pending.values():
-                    self.error(
-                        row.sheet,
-                        row.number,
-                        table.label("parent_code"),
-                        "上级部门关系成环 (parent departments form a cycle)",
-                    )
+                for spec, row in pending.values():
+                    if spec.parent_code != spec.code:  # that one is reported already
+                        self.error(
+                            row.sheet,
+                            row.number,
+                            table.label("parent_code"),
+                            "上级部门关系成环 (parent departments form a cycle)",
+                        )
                 return
             for code in ready:
                 self.plan.departments.append(pending.pop(code)[0])
 
-    def _known_department(self, code: str, new: dict[str, Any]) -> bool:
-        return code in new or repository.department_or_none(self.ctx.session, code) is not None
-
     # ---- duties ------------------------------------------------------------------------
 
-    def duties(self, new_departments: dict[str, Any]) -> dict[str, DutyIn]:
+    def duties(self) -> None:
         table = self.table(DUTIES.key)
-        new: dict[str, DutyIn] = {}
         if table is None:
-            return new
+            return
         seen: dict[str, int] = {}
         for row in table.rows:
             values, bad = self.cells(table, row)
             spec = self.model(DutyIn, values, bad, table, row)
-            code = values.get("code")
+            code = values.get("code") if "code" not in bad else None
             department = values.get("department_code")
             if (
                 department
                 and "department_code" not in bad
                 and not uscc_problem(department)
-                and not self._known_department(department, new_departments)
+                and not self._known_department(department)
             ):
                 self.error(
                     row.sheet,
@@ -254,7 +285,7 @@ class _Checker:
                     "部门未登记，也不在「部门」表中 (department unknown)",
                 )
                 spec = None
-            if not code or "code" in bad:
+            if not code:
                 continue
             if code in seen:
                 self.error(
@@ -266,27 +297,24 @@ class _Checker:
                 continue
             seen[code] = row.number
             existing = repository.duty_or_none(self.ctx.session, code)
-            if existing is not None:
-                if spec is not None and duty_out(existing).model_dump() == spec.model_dump():
-                    self.plan.skipped_duties += 1
-                    self.warn(
-                        row.sheet,
-                        row.number,
-                        table.label("code"),
-                        "职责已登记且内容相同，跳过 (duty already registered, unchanged)",
-                    )
-                elif spec is not None:
-                    self.error(
-                        row.sheet,
-                        row.number,
-                        table.label("code"),
-                        "职责编码已存在但内容不同 (duty already registered with different details)",
-                    )
-                continue
-            if spec is not None:
-                new[code] = spec
-                self.plan.duties.append(spec)
-        return new
+            if existing is None:
+                if spec is not None:
+                    self.plan.duties.append(spec)
+            elif spec is not None and duty_out(existing).model_dump() == spec.model_dump():
+                self.plan.skipped_duties += 1
+                self.warn(
+                    row.sheet,
+                    row.number,
+                    table.label("code"),
+                    "职责已登记且内容相同，跳过 (duty already registered, unchanged)",
+                )
+            elif spec is not None:
+                self.error(
+                    row.sheet,
+                    row.number,
+                    table.label("code"),
+                    "职责编码已存在但内容不同 (duty already registered with different details)",
+                )
 
     # ---- data items --------------------------------------------------------------------
 
@@ -320,10 +348,10 @@ class _Checker:
 
     # ---- resources ---------------------------------------------------------------------
 
-    def resources(self, new_departments: dict[str, Any], new_duties: dict[str, DutyIn]) -> None:
+    def resources(self) -> None:
         table = self.table(RESOURCES.key)
-        items = self.items()
         items_table = self.table(ITEMS.key)
+        items = self.items()
         rows = table.rows if table is not None else []
         if rows and items_table is None:
             self.error(
@@ -333,59 +361,54 @@ class _Checker:
                 "缺少「信息项」表：每个信息资源至少要有一个信息项 (the data items sheet is "
                 "missing; CSV imports pass it with --items)",
             )
-        names = self._department_names(new_departments)
+        self.names = self._department_names()
         seen: dict[str, int] = {}
-        self.codes_in_file = {self._code_of(row) for row in rows} - {None}
-        parsed_codes: set[str] = set()
         for row in rows:
             assert table is not None
-            code = self._resource(table, row, items, names, new_departments, new_duties, seen)
-            if code:
-                parsed_codes.add(code)
-        if items_table is not None:
-            for code, entries in items.items():
-                if code in parsed_codes:
-                    continue
-                for row, _item in entries:
-                    in_catalog = repository.resource_or_none(self.ctx.session, code)
-                    self.error(
-                        row.sheet,
-                        row.number,
-                        items_table.label("resource_code"),
-                        "该信息资源已在目录中，导入不能为其追加信息项 (resource already "
-                        "catalogued; items cannot be added by import)"
-                        if in_catalog is not None and code not in self.codes_in_file
-                        else "信息资源代码不在「信息资源」表中 (unknown resource code)",
-                    )
+            self._resource(table, row, items.get(self._code_of(row) or "", []), seen)
+        if items_table is None:
+            return
+        for code, entries in items.items():
+            if code in self.file_resources:
+                continue
+            catalogued = repository.resource_or_none(self.ctx.session, code) is not None
+            for row, _item in entries:
+                self.error(
+                    row.sheet,
+                    row.number,
+                    items_table.label("resource_code"),
+                    "该信息资源已在目录中，导入不能为其追加信息项 (resource already "
+                    "catalogued; items cannot be added by import)"
+                    if catalogued
+                    else "信息资源代码不在「信息资源」表中 (unknown resource code)",
+                )
 
     @staticmethod
     def _code_of(row: Row) -> str | None:
+        raw = row.values.get("code")
+        if is_blank(raw):
+            return None
         try:
-            return RESOURCES.by_field["code"].parse(row.values["code"])  # type: ignore[no-any-return]
-        except (KeyError, CellError):
+            return str(RESOURCES.by_field["code"].parse(raw))
+        except CellError:
             return None
 
-    def _department_names(self, new_departments: dict[str, Any]) -> dict[str, set[str]]:
+    def _department_names(self) -> dict[str, set[str]]:
         """Department codes by full and short name, registered ones and the file's own."""
         names: dict[str, set[str]] = defaultdict(set)
         for department in repository.departments(self.ctx.session):
             names[department.name].add(department.code)
             if department.short_name:
                 names[department.short_name].add(department.code)
-        for code, (spec, _row) in new_departments.items():
-            names[spec.name].add(code)
-            if spec.short_name:
-                names[spec.short_name].add(code)
+        for code, row in self.file_departments.items():
+            for name_field in ("name", "short_name"):
+                name = row.values.get(name_field)
+                if not is_blank(name):
+                    names[str(name).strip()].add(code)
         return names
 
     def _provider(
-        self,
-        table: Table,
-        row: Row,
-        values: dict[str, Any],
-        bad: set[str],
-        names: dict[str, set[str]],
-        new_departments: dict[str, Any],
+        self, table: Table, row: Row, values: dict[str, Any], bad: set[str]
     ) -> str | None:
         """The provider's code: as written, or found by its name when the code is blank."""
         code = values.get("provider_code")
@@ -393,7 +416,7 @@ class _Checker:
         if "provider_code" in bad:
             return None
         if code is None:
-            matches = names.get(name or "", set())
+            matches = self.names.get(name or "", set())
             if len(matches) == 1:
                 return next(iter(matches))
             hint = "；按信息资源提供方名称也找不到唯一的部门" if name else ""
@@ -406,7 +429,7 @@ class _Checker:
             return None
         if uscc_problem(code):
             return code  # the schema reports the bad check digit in this column
-        if not self._known_department(code, new_departments):
+        if not self._known_department(code):
             self.error(
                 row.sheet,
                 row.number,
@@ -415,7 +438,7 @@ class _Checker:
                 "departments sheet)",
             )
             return None
-        if name and code not in names.get(name, set()):
+        if name and code not in self.names.get(name, set()):
             self.warn(
                 row.sheet,
                 row.number,
@@ -429,29 +452,24 @@ class _Checker:
         self,
         table: Table,
         row: Row,
-        items: dict[str, list[tuple[Row, DataItemIn | None]]],
-        names: dict[str, set[str]],
-        new_departments: dict[str, Any],
-        new_duties: dict[str, DutyIn],
+        entries: list[tuple[Row, DataItemIn | None]],
         seen: dict[str, int],
-    ) -> str | None:
+    ) -> None:
         before = len(self.errors)
         values, bad = self.cells(table, row)
         state = values.pop("state", ResourceState.DRAFT)
-        provider = self._provider(table, row, values, bad, names, new_departments)
+        provider = self._provider(table, row, values, bad)
         values.pop("provider_name", None)
         if provider is not None:
             values["provider_code"] = provider
-        elif "provider_code" not in bad:
+        else:
             bad.add("provider_code")
-        code = values.get("code")
-        if code and "code" not in bad:
+        code = values.get("code") if "code" not in bad else None
+        if code:
             self._check_code(table, row, code, seen)
-        self._check_duty(table, row, values, bad, provider, new_duties)
+        self._check_duty(table, row, values, bad, provider)
         self._check_share_rules(table, row, values)
         self._check_related(table, row, values)
-
-        entries = items.get(code, []) if code else []
         if code and not entries and self.table(ITEMS.key) is not None:
             self.error(
                 row.sheet,
@@ -461,10 +479,8 @@ class _Checker:
             )
         valid_items = [item for _row, item in entries if item is not None]
         spec = self.model(ResourceIn, {**values, "items": valid_items}, bad, table, row)
-        item_rows_ok = all(item is not None for _row, item in entries)
-        if spec is not None and item_rows_ok and len(self.errors) == before:
+        if spec is not None and len(valid_items) == len(entries) and len(self.errors) == before:
             self.plan.resources.append((spec, state))
-        return code if code and "code" not in bad else None
 
     def _check_code(self, table: Table, row: Row, code: str, seen: dict[str, int]) -> None:
         label = table.label("code")
@@ -479,8 +495,8 @@ class _Checker:
                 label,
                 f"信息资源代码重复，与第 {seen[code]} 行相同 (duplicate resource code)",
             )
-        else:
-            seen[code] = row.number
+            return
+        seen[code] = row.number
         if repository.resource_or_none(self.ctx.session, code) is not None:
             self.error(
                 row.sheet,
@@ -489,41 +505,34 @@ class _Checker:
                 "信息资源代码已存在于目录中 (resource code already catalogued)",
             )
 
+    def _duty_owner(self, duty_code: str) -> tuple[bool, str | None]:
+        """Whether the duty exists (in the file or the catalogue) and whose it is."""
+        row = self.file_duties.get(duty_code)
+        if row is not None:
+            try:
+                return True, DUTIES.by_field["department_code"].parse(
+                    row.values.get("department_code", "")
+                )
+            except CellError:
+                return True, None
+        duty = repository.duty_or_none(self.ctx.session, duty_code)
+        return duty is not None, duty.department.code if duty is not None else None
+
     def _check_duty(
-        self,
-        table: Table,
-        row: Row,
-        values: dict[str, Any],
-        bad: set[str],
-        provider: str | None,
-        new_duties: dict[str, DutyIn],
+        self, table: Table, row: Row, values: dict[str, Any], bad: set[str], provider: str | None
     ) -> None:
         duty_code = values.get("duty_code")
         if not duty_code or "duty_code" in bad:
             return
-        label = table.label("duty_code")
-        if duty_code in new_duties:
-            owner: str | None = new_duties[duty_code].department_code
+        exists, owner = self._duty_owner(duty_code)
+        if not exists:
+            message = "职责未登记，也不在「职责」表中 (duty unknown)"
+        elif provider is not None and owner is not None and owner != provider:
+            message = "职责不属于提供方 (the duty belongs to another department)"
         else:
-            duty = repository.duty_or_none(self.ctx.session, duty_code)
-            owner = duty.department.code if duty is not None else None
-            if duty is None:
-                self.error(
-                    row.sheet,
-                    row.number,
-                    label,
-                    "职责未登记，也不在「职责」表中 (duty unknown)",
-                )
-                bad.add("duty_code")
-                return
-        if provider is not None and owner != provider:
-            self.error(
-                row.sheet,
-                row.number,
-                label,
-                "职责不属于提供方 (the duty belongs to another department)",
-            )
-            bad.add("duty_code")
+            return
+        self.error(row.sheet, row.number, table.label("duty_code"), message)
+        bad.add("duty_code")
 
     def _check_share_rules(self, table: Table, row: Row, values: dict[str, Any]) -> None:
         share = values.get("share_type")
@@ -545,7 +554,7 @@ class _Checker:
     def _check_related(self, table: Table, row: Row, values: dict[str, Any]) -> None:
         """Related resources may live in another region's catalogue: unknown ones only warn."""
         for related in values.get("related_codes", []):
-            if related in self.codes_in_file:
+            if related in self.file_resources:
                 continue
             if repository.resource_or_none(self.ctx.session, related) is None:
                 self.warn(
@@ -558,18 +567,33 @@ class _Checker:
     # ---- all together ------------------------------------------------------------------
 
     def run(self) -> Plan:
-        new_departments = self.departments()
-        new_duties = self.duties(new_departments)
-        self.resources(new_departments, new_duties)
+        self.file_departments = self._peek(DEPARTMENTS.key, "code")
+        self.file_duties = self._peek(DUTIES.key, "code")
+        self.file_resources = self._peek(RESOURCES.key, "code")
+        self.departments()
+        self.duties()
+        self.resources()
         return self.plan
 
 
 def _sorted(issues: list[Issue], source: Source) -> list[Issue]:
-    """Sheet by sheet in the file's order, top to bottom; problems of a row stay together."""
-    rank = {table.name: index for index, table in enumerate(source.tables.values())}
+    """Sheet by sheet in the file's order, top to bottom, left to right: how stewards read."""
+    rank: dict[str, int] = {}
+    columns: dict[str, dict[str, int]] = {}
+    for index, table in enumerate(source.tables.values()):
+        rank[table.name] = index
+        order = {c.header: i for i, c in enumerate(table.spec.columns)}
+        order |= {table.labels[c.field]: i for i, c in enumerate(table.spec.columns)
+                  if c.field in table.labels}  # fmt: skip
+        columns[table.name] = order
     return sorted(
         issues,
-        key=lambda i: (rank.get(i.sheet, len(rank)), i.sheet, i.row or 0),
+        key=lambda i: (
+            rank.get(i.sheet, len(rank)),
+            i.sheet,
+            i.row or 0,
+            columns.get(i.sheet, {}).get(i.column, -1),
+        ),
     )
 
 

@@ -36,6 +36,8 @@ from catalog.transfer.template import (
 HEADER_SEARCH_ROWS = 5  # a title row (or a few) may sit above the header
 MIN_HEADER_MATCHES = 2
 DETECT_BY_HEADERS = 3  # an oddly named sheet is taken for a template sheet with this many
+# A workbook is a zip: refuse one that would inflate past this before parsing any XML of it.
+MAX_WORKBOOK_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -151,22 +153,32 @@ def read_table(
 
 def read_xlsx(path: Path) -> Source:
     """Every worksheet named like a template sheet, or whose header row says it is one."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
+    unreadable = UnreadableSource(
+        f"无法读取工作簿 {path.name}：文件已损坏或不是 .xlsx 格式 (not a readable .xlsx workbook)"
+    )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise unreadable from None
+    if inflated > MAX_WORKBOOK_BYTES:
+        raise UnreadableSource(
+            f"工作簿 {path.name} 解压后超过 {MAX_WORKBOOK_BYTES // 2**20} MB，请拆分后导入 "
+            "(workbook too large once decompressed)"
+        )
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise UnreadableSource(
-            f"无法读取工作簿 {path.name}：文件已损坏或不是 .xlsx 格式 "
-            "(not a readable .xlsx workbook)"
-        ) from None
+        raise unreadable from None
     source = Source(description=path.name)
     try:
         sheets: list[tuple[str, list[tuple[Any, ...]]]] = []
         for worksheet in workbook.worksheets:
             # Dimensions written by other tools are often wrong and would cut columns off.
-            worksheet.reset_dimensions()  # type: ignore[union-attr]
+            worksheet.reset_dimensions()
             sheets.append((worksheet.title, list(worksheet.iter_rows(values_only=True))))
     finally:
         workbook.close()
@@ -458,8 +470,17 @@ def read_source(
         raise UnreadableSource(f"文件不存在 (file not found): {path.name}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        # A lone 部门.csv or 职责.csv is that sheet; any other name is the resources sheet.
+        sheets = {DEPARTMENTS.key: departments, DUTIES.key: duties, ITEMS.key: items}
+        named = sheet_for_name(path.stem)
+        key = named.key if named is not None and sheets.get(named.key, path) is None else ""
+        sheets[key or RESOURCES.key] = path
         return read_csv(
-            path, items=items, departments=departments, duties=duties, encoding=encoding
+            sheets.get(RESOURCES.key),
+            items=sheets[ITEMS.key],
+            departments=sheets[DEPARTMENTS.key],
+            duties=sheets[DUTIES.key],
+            encoding=encoding,
         )
     if extra:
         raise UnreadableSource(

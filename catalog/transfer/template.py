@@ -66,8 +66,18 @@ def is_blank(raw: Any) -> bool:
     return False
 
 
+_IDENTIFIER_LIKE = re.compile(r"\d{6,}|@")
+
+
 def _shown(text: str) -> str:
-    """A cell value quoted in a message, cut short so a pasted paragraph cannot flood it."""
+    """A cell value quoted in a message, cut short so a pasted paragraph cannot flood it.
+
+    A value that looks like an ID number, phone number or e-mail address (a cell pasted into
+    the wrong column) is not repeated: error messages end up in logs and must hold no
+    personal data.
+    """
+    if _IDENTIFIER_LIKE.search(text):
+        return "该值已隐去 (value hidden)"
     return text if len(text) <= 20 else text[:20] + "…"
 
 
@@ -147,7 +157,8 @@ def parse_date(raw: Any) -> date:
             raw = str(number)
         elif 1 <= number <= 2958465:  # an Excel serial day number not formatted as a date
             return _EXCEL_EPOCH + timedelta(days=number)
-    text = compact(cell_text(raw))
+    # Spaces stay: removing them would glue a time onto the day ("2024-3-5 10:00").
+    text = unicodedata.normalize("NFKC", cell_text(raw)).strip()
     match = _DATE.fullmatch(text)
     parts: tuple[str, ...] | None = match.groups() if match else None
     if parts is None and re.fullmatch(r"\d{8}", text):

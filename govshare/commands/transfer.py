@@ -1,9 +1,171 @@
-"""``govshare catalog import`` / ``export`` (being written)."""
+"""``govshare catalog import`` / ``export`` / ``template``: catalogues in and out of Excel.
+
+An import that finds problems prints all of them at once, as a table of sheet, row, column and
+problem, so a steward can fix the workbook in one pass; nothing is written until it is clean.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from catalog.transfer import (
+    ExportFormat,
+    ImportRejected,
+    Issue,
+    UnreadableSource,
+    export_catalog,
+    import_catalog,
+    read_source,
+    write_template,
+)
+from govshare.runtime import (
+    CLI_ACTOR,
+    catalog_unit,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
+
+
+def _issue_table(title: str, issues: list[dict[str, Any]], *, style: str) -> Table:
+    table = Table(title=title, title_style=style, show_lines=False)
+    for column in ("表 (sheet)", "行", "列", "问题 (problem)"):
+        table.add_column(column, overflow="fold")
+    for issue in issues:
+        row = issue.get("row")
+        table.add_row(
+            str(issue.get("sheet", "")),
+            "" if row is None else str(row),
+            str(issue.get("column", "")),
+            str(issue.get("message", "")),
+        )
+    return table
+
+
+def _warnings(warnings: list[Issue]) -> None:
+    if warnings:
+        console.print(
+            _issue_table(
+                f"提示 {len(warnings)} 条 (warnings)",
+                [w.model_dump() for w in warnings],
+                style="yellow",
+            )
+        )
+
+
+@handle_errors
+def import_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="目录文件：.xlsx 工作簿、信息资源 CSV、导出的 .json，或放着按表命名的 CSV 的文件夹"
+        ),
+    ],
+    items: Annotated[
+        Path | None, typer.Option("--items", help="信息项 CSV (data items CSV)", dir_okay=False)
+    ] = None,
+    departments: Annotated[
+        Path | None,
+        typer.Option("--departments", help="部门 CSV (departments CSV)", dir_okay=False),
+    ] = None,
+    duties: Annotated[
+        Path | None, typer.Option("--duties", help="职责 CSV (duties CSV)", dir_okay=False)
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="CSV 编码，默认自动识别 UTF-8 或 GB18030 (CSV encoding override)"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="只校验，不写入 (validate only)")
+    ] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """导入目录：先校验全部行，有任何错误则一条不写 (import a catalogue, all or nothing)."""
+    try:
+        source = read_source(
+            file, items=items, departments=departments, duties=duties, encoding=encoding
+        )
+        with catalog_unit() as ctx:
+            report = import_catalog(ctx, source, actor=CLI_ACTOR, dry_run=dry_run)
+    except (ImportRejected, UnreadableSource) as error:
+        if json_output:
+            print_json(error.to_dict())
+        else:
+            err_console.print(f"[bold red]错误 (error):[/] {error.message}")
+            if isinstance(error, ImportRejected):
+                err_console.print(
+                    _issue_table("导入错误 (import problems)", error.details, style="bold red")
+                )
+        raise typer.Exit(1) from None
+    if json_output:
+        print_json(report)
+        return
+    verb = "校验通过，未写入 (dry run: valid, nothing written)" if dry_run else "已导入 (imported)"
+    console.print(
+        f"[green]{verb}[/]：{report.departments} 个部门，{report.duties} 项职责，"
+        f"{report.resources} 个信息资源，{report.data_items} 个信息项"
+    )
+    skipped = report.skipped_departments + report.skipped_duties
+    if skipped:
+        console.print(
+            f"已登记且内容相同而跳过：{report.skipped_departments} 个部门，"
+            f"{report.skipped_duties} 项职责 (already registered, skipped)"
+        )
+    _warnings(report.warnings)
+
+
+@handle_errors
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="输出文件 (output file)", dir_okay=False)],
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="xlsx：导入模板；json：完整目录；dcat：DCAT JSON-LD"),
+    ] = ExportFormat.XLSX,
+    base_uri: Annotated[
+        str | None,
+        typer.Option(
+            help="DCAT 标识的前缀，如门户地址 (base of DCAT identifiers; default urn:govshare:)"
+        ),
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """导出目录：Excel 模板、JSON，或供开放数据门户采集的 DCAT (export the catalogue)."""
+    with catalog_unit() as ctx:
+        summary = export_catalog(ctx, fmt=fmt, out=out, actor=CLI_ACTOR, base_uri=base_uri)
+    if json_output:
+        print_json(summary)
+        return
+    line = (
+        f"[green]已导出 (exported)[/] {summary.path}：{summary.departments} 个部门，"
+        f"{summary.duties} 项职责，{summary.resources} 个信息资源，{summary.data_items} 个信息项"
+    )
+    if summary.datasets is not None:
+        line += f"；DCAT 数据集 {summary.datasets} 个（仅已发布）"
+    console.print(line)
+
+
+@handle_errors
+def template_command(
+    out: Annotated[Path, typer.Option("--out", help="输出文件 (output file)", dir_okay=False)],
+    json_output: JsonFlag = False,
+) -> None:
+    """生成空白导入模板：四张表、标准列名、填写说明和下拉选项 (empty import template)."""
+    write_template(out)
+    if json_output:
+        print_json({"path": str(out)})
+        return
+    console.print(f"[green]已生成模板 (template written)[/] {out}")
 
 
 def register(catalog_app: typer.Typer) -> None:
-    """Add the import and export commands to the catalog sub-command."""
+    """Add the import, export and template commands to the catalog sub-command."""
+    catalog_app.command("import")(import_command)
+    catalog_app.command("export")(export_command)
+    catalog_app.command("template")(template_command)

@@ -109,6 +109,16 @@ def file_stats(path: Path) -> tuple[int, str]:
     return meta.num_rows, json.dumps(payload, ensure_ascii=False)
 
 
+def partition_values(relative_path: str) -> dict[str, str | None]:
+    """Hive-style ``name=value`` folders in a file's path, as Spark's partitionBy writes them."""
+    values: dict[str, str | None] = {}
+    for part in relative_path.split("/")[:-1]:
+        name, sep, value = part.partition("=")
+        if sep:
+            values[name] = None if value == "__HIVE_DEFAULT_PARTITION__" else value
+    return values
+
+
 def add_actions(table: TableRef, files: Iterable[Path]) -> list[AddAction]:
     """One ``add`` per data file; paths are relative to the table root, as Delta requires."""
     root = table.path.resolve()
@@ -117,11 +127,12 @@ def add_actions(table: TableRef, files: Iterable[Path]) -> list[AddAction]:
         resolved = file.resolve()
         _rows, stats = file_stats(resolved)
         info = resolved.stat()
+        relative = resolved.relative_to(root).as_posix()
         actions.append(
             AddAction(
-                path=resolved.relative_to(root).as_posix(),
+                path=relative,
                 size=info.st_size,
-                partition_values={},
+                partition_values=partition_values(relative),
                 modification_time=int(info.st_mtime * 1000),
                 data_change=True,
                 stats=stats,
@@ -143,6 +154,7 @@ def commit(
     mode: str,
     remove: Sequence[str] = (),
     metadata: Mapping[str, str] | None = None,
+    partition_by: Sequence[str] = (),
 ) -> int:
     """Commit ``files`` as one Delta transaction and return the new table version.
 
@@ -158,6 +170,7 @@ def commit(
                 DeltaSchema.from_arrow(schema),
                 adds,
                 mode="error",
+                partition_by=list(partition_by) or None,
                 name=table.qualified,
                 commit_properties=properties,
             )

@@ -61,7 +61,7 @@ def test_every_row_is_accepted_or_quarantined_with_reasons(lake_settings, landin
 
     assert (summary.rows_read, summary.rows_accepted, summary.rows_quarantined) == (16, 12, 4)
     assert summary.reasons == {
-        "主键重复，与第 3 行重复 (duplicate key)": 1,
+        "主键重复 (duplicate key)": 1,
         "统一社会信用代码：统一社会信用代码格式或校验位错误": 1,
         "统一社会信用代码：必填项为空 (required value missing)": 1,
         "成立日期：不是有效的日期型 (not a valid DATE)": 1,
@@ -254,7 +254,7 @@ def test_job_killed_mid_write_leaves_previous_version_readable(
         cwd=Path(__file__).resolve().parents[2],
         start_new_session=True,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp_path / "job.log").open("wb"),
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 240
@@ -266,7 +266,8 @@ def test_job_killed_mid_write_leaves_previous_version_readable(
             ):
                 break
             time.sleep(0.05)
-        assert process.poll() is None, "the job finished before it could be killed"
+        log = (tmp_path / "job.log").read_text(errors="replace")[-2000:]
+        assert process.poll() is None, f"the job finished before it could be killed: {log}"
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     finally:

@@ -1,0 +1,73 @@
+"""The exchange API application: catalogue, demand and review operations under ``/api/v1``.
+
+``create_app`` is a factory (``uvicorn --factory exchange_api.app:create_app``) so that
+importing this module does no work: the settings are read, and the catalogue engine made,
+only when an app is built. Each app owns one :class:`Catalog` (one connection pool).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from catalog.context import utcnow
+from catalog.store import Catalog
+from exchange_api import errors
+from exchange_api.routes import API_PREFIX, api_router
+from infra.settings import Settings, get_settings
+
+log = logging.getLogger("govshare.exchange_api")
+
+DESCRIPTION = """
+政务数据共享交换平台接口：目录（信息资源）、挂接、共享需求与审核。
+
+Government data-sharing exchange API: catalogue resources, mounts, sharing demands and
+their reviews. Authenticate with a department API key in `X-API-Key: gs_…` or
+`Authorization: Bearer gs_…`. Errors are `{"errorCode", "message"}`; a 422 lists each
+field and the reason in `details`.
+"""
+
+
+def _version() -> str:
+    try:
+        return version("govshare")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+) -> FastAPI:
+    """Build the API on the given settings (the process-wide ones by default)."""
+    settings = settings or get_settings()
+    catalog = Catalog(settings, clock=clock or utcnow)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Refuse to start on a catalogue that `govshare init` has not created.
+        catalog.check_ready()
+        log.info("exchange API ready on %s", catalog.engine.url.render_as_string(True))
+        try:
+            yield
+        finally:
+            catalog.dispose()
+
+    app = FastAPI(
+        title="govshare exchange API",
+        description=DESCRIPTION,
+        version=_version(),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.catalog = catalog
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,16 @@
+"""The ``/api/v1`` router: every route under it requires a credential (deny by default)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from exchange_api.deps import current_actor
+from exchange_api.routes import demands, directory, mounts, resources
+
+API_PREFIX = "/api/v1"
+
+api_router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(current_actor)])
+api_router.include_router(resources.router)
+api_router.include_router(mounts.router)
+api_router.include_router(demands.router)
+api_router.include_router(directory.router)

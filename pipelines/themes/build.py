@@ -1,0 +1,447 @@
+"""Building 一企一档 and 一人一档 from the validated layer, incrementally.
+
+Each field comes from its authoritative source only (一数一源); other sources holding the same
+field are compared with it and every disagreement is written to the theme's conflicts table.
+Rows carry ``_provenance``: per field, the source resource and the as-of time of the value.
+
+Theme tables are split into key-hash buckets (a Delta partition column). A rebuild finds the
+keys whose source rows arrived since the last build (the watermark kept in the theme's own
+commit metadata) and rewrites only the buckets that hold them; other buckets keep their
+files. Every build is a Delta version, so any earlier state can be read back.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.parquet as pq
+
+from infra.settings import Settings
+from pipelines.lake import delta
+from pipelines.lake.delta import BATCH_KEY, TableRef
+from pipelines.spark import spark_session
+from pipelines.themes.derive import RULES
+from pipelines.themes.spec import SourceSpec, ThemeSpec
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+SOURCES_KEY = "govshare.sources"
+WATERMARK_KEY = "govshare.watermark"
+BUCKET = "_bucket"
+
+
+@dataclass
+class ThemeSummary:
+    theme: str
+    table: str
+    version: int | None = None
+    conflicts_version: int | None = None
+    rows: int = 0
+    keys_rewritten: int = 0
+    buckets_rewritten: int = 0
+    conflicts: int = 0
+    full: bool = False
+    skipped: bool = False
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def theme_tables(settings: Settings, spec: ThemeSpec) -> tuple[TableRef, TableRef]:
+    root = settings.lake_path
+    return TableRef(root, "themes", spec.table), TableRef(root, "themes", f"{spec.table}_conflicts")
+
+
+def source_links(spec: ThemeSpec) -> dict[str, list[str]]:
+    """Every validated table the theme reads, with the columns that name the theme key."""
+    found: dict[str, list[str]] = {spec.base.table: [spec.base.link]}
+
+    def add(table: str, columns: tuple[str, ...] | list[str]) -> None:
+        found.setdefault(table, [])
+        found[table].extend(c for c in columns if c not in found[table])
+
+    for f in spec.fields:
+        for s in ([f.authoritative] if f.authoritative else []) + list(f.others):
+            add(s.table, [s.link])
+    for d in spec.derived:
+        for _code, table in d.sources:
+            add(table, d.links)
+    return found
+
+
+def _bucket(key: Column, buckets: int) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.pmod(F.xxhash64(key), F.lit(buckets)).cast("int")
+
+
+def _restrict(
+    frame: DataFrame, columns: list[str] | tuple[str, ...], keys: DataFrame | None
+) -> DataFrame:
+    """Only rows naming one of ``keys`` in any of ``columns`` (every row when keys is None)."""
+    from pyspark.sql import functions as F
+
+    if keys is None:
+        return frame
+    parts = [
+        frame.join(F.broadcast(keys.withColumnRenamed("__key", c)), on=c, how="left_semi")
+        for c in columns
+    ]
+    result = parts[0]
+    for other in parts[1:]:
+        result = result.unionByName(other)
+    return result.distinct() if len(parts) > 1 else result
+
+
+def _latest(frame: DataFrame, source: SourceSpec) -> DataFrame:
+    """One row per theme key: the newest by the source's other key items, then by arrival."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    order = [F.col(f"`{c}`").desc_nulls_last() for c in source.order_by]
+    order.append(F.col("_ingested_at").desc())
+    window = Window.partitionBy(F.col(f"`{source.link}`")).orderBy(*order)
+    return (
+        frame.where(F.col(f"`{source.link}`").isNotNull())
+        .withColumn("__n", F.row_number().over(window))
+        .where(F.col("__n") == 1)
+        .withColumnRenamed(source.link, "__key")
+    )
+
+
+def _provenance(source_code: str, as_of: Column, present: Column) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.when(present, F.struct(F.lit(source_code).alias("source"), as_of.alias("as_of")))
+
+
+def theme_rows(
+    spec: ThemeSpec,
+    frames: dict[str, DataFrame],
+    keys: DataFrame | None,
+    today: date,
+    buckets: int,
+) -> DataFrame:
+    """The theme records for ``keys`` (all keys when None), one per key of the base source."""
+    from pyspark.sql import functions as F
+
+    population = (
+        _restrict(frames[spec.base.table], [spec.base.link], keys)
+        .select(F.col(f"`{spec.base.link}`").alias("__key"))
+        .where(F.col("__key").isNotNull())
+        .distinct()
+    )
+    provenance: list[tuple[str, Column]] = []
+    by_source: dict[SourceSpec, list[str]] = {}
+    for f in spec.fields:
+        if f.authoritative is not None and f.authoritative.table in frames:
+            by_source.setdefault(f.authoritative, []).append(f.field)
+    out = population
+    for n, (source, fields) in enumerate(sorted(by_source.items(), key=lambda kv: kv[0].table)):
+        latest = _latest(_restrict(frames[source.table], [source.link], keys), source)
+        as_of = f"__as_of_{n}"
+        out = out.join(
+            latest.select(
+                "__key", *(F.col(f"`{c}`") for c in fields), F.col("_ingested_at").alias(as_of)
+            ),
+            on="__key",
+            how="left",
+        )
+        provenance.extend(
+            (c, _provenance(source.resource_code, F.col(as_of), F.col(f"`{c}`").isNotNull()))
+            for c in fields
+        )
+    for f in spec.fields:
+        if f.authoritative is None or f.authoritative.table not in frames:
+            out = out.withColumn(f.field, F.lit(None).cast("string"))
+    for n, d in enumerate(spec.derived):
+        if d.rule == "alive":
+            # Alive unless the authoritative death record says otherwise.
+            death = next((f for f in spec.fields if f.field == "死亡日期"), None)
+            out = out.withColumn(d.field, F.col("死亡日期").isNull())
+            if death is not None and death.authoritative is not None:
+                stamp = next((a for name, a in provenance if name == "死亡日期"), None)
+                source = death.authoritative.resource_code
+                provenance.append(
+                    (
+                        d.field,
+                        F.struct(
+                            F.lit(source).alias("source"),
+                            F.lit(None).cast("timestamp").alias("as_of"),
+                        ),
+                    )
+                    if stamp is None
+                    else (
+                        d.field,
+                        F.coalesce(
+                            stamp,
+                            F.struct(
+                                F.lit(source).alias("source"),
+                                F.lit(None).cast("timestamp").alias("as_of"),
+                            ),
+                        ),
+                    )
+                )
+            continue
+        inputs = {
+            table: _restrict(frames[table], d.links, keys)
+            for _code, table in d.sources
+            if table in frames
+        }
+        derived = RULES[d.rule](inputs, spec.key, today) if inputs else None
+        if derived is None:
+            out = out.withColumn(d.field, F.lit(None).cast("string"))
+            continue
+        as_of = f"__d_as_of_{n}"
+        out = out.join(
+            derived.select("__key", F.col("__value").alias(d.field), F.col("__as_of").alias(as_of)),
+            on="__key",
+            how="left",
+        )
+        if d.rule.startswith("count"):
+            out = out.withColumn(d.field, F.coalesce(F.col(d.field), F.lit(0).cast("bigint")))
+        provenance.append(
+            (d.field, _provenance(d.sources[0][0], F.col(as_of), F.col(as_of).isNotNull()))
+        )
+    entries = F.array_compact(
+        F.array(*(F.when(col.isNotNull(), F.struct(F.lit(name), col)) for name, col in provenance))
+    )
+    fields = [i for i in spec.field_order if i != spec.key]
+    return out.select(
+        F.col("__key").alias(spec.key),
+        *(F.col(f"`{n}`") for n in fields),
+        F.map_from_entries(entries).alias("_provenance"),
+        F.current_timestamp().alias("_built_at"),
+        _bucket(F.col("__key"), buckets).alias(BUCKET),
+    )
+
+
+def conflict_rows(
+    spec: ThemeSpec, frames: dict[str, DataFrame], keys: DataFrame | None, buckets: int
+) -> DataFrame | None:
+    """Where another source disagrees with the authoritative one, field by field."""
+    from pyspark.sql import functions as F
+
+    parts: list[DataFrame] = []
+    for f in spec.fields:
+        source = f.authoritative
+        if source is None or source.table not in frames:
+            continue
+        truth = _latest(_restrict(frames[source.table], [source.link], keys), source).select(
+            "__key", F.col(f"`{f.field}`").cast("string").alias("__truth")
+        )
+        for other in f.others:
+            if other.table not in frames:
+                continue
+            claim = _latest(_restrict(frames[other.table], [other.link], keys), other).select(
+                "__key",
+                F.col(f"`{f.field}`").cast("string").alias("__claim"),
+                F.col("_ingested_at").alias("__claim_as_of"),
+            )
+            parts.append(
+                truth.join(claim, on="__key")
+                .where(F.col("__truth").isNotNull() & F.col("__claim").isNotNull())
+                .where(F.col("__truth") != F.col("__claim"))
+                .select(
+                    F.col("__key").alias(spec.key),
+                    F.lit(f.field).alias("field"),
+                    F.lit(source.resource_code).alias("authoritative_source"),
+                    F.col("__truth").alias("authoritative_value"),
+                    F.lit(other.resource_code).alias("other_source"),
+                    F.col("__claim").alias("other_value"),
+                    F.col("__claim_as_of").alias("other_as_of"),
+                    F.current_timestamp().alias("detected_at"),
+                    _bucket(F.col("__key"), buckets).alias(BUCKET),
+                )
+            )
+    if not parts:
+        return None
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.unionByName(part)
+    return result
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def _write_partitioned(frame: DataFrame, table: TableRef, folder: str) -> list[Path]:
+    target = table.path / folder
+    if target.exists():
+        shutil.rmtree(target)
+    table.path.mkdir(parents=True, exist_ok=True)
+    frame.repartition(BUCKET).sortWithinPartitions(frame.columns[0]).write.partitionBy(
+        BUCKET
+    ).parquet(str(target))
+    for junk in [*target.rglob(".*.crc"), *target.glob("_SUCCESS")]:
+        junk.unlink()
+    return sorted(target.rglob("*.parquet"))
+
+
+def _bucket_of(path: str) -> int | None:
+    value = delta.partition_values(path).get(BUCKET)
+    return int(value) if value is not None else None
+
+
+def _replace_buckets(
+    spark: SparkSession,
+    table: TableRef,
+    fresh: DataFrame,
+    *,
+    key: str,
+    changed: DataFrame | None,
+    buckets_touched: set[int] | None,
+    metadata: dict[str, str],
+    folder: str,
+) -> tuple[int | None, int]:
+    """Rewrite the buckets that hold changed keys (all buckets on a full build)."""
+
+    current = delta.live_paths(table)
+    if buckets_touched is None:
+        removed = current
+        content = fresh
+    else:
+        removed = [p for p in current if _bucket_of(p) in buckets_touched]
+        content = fresh
+        if removed:
+            kept = spark.read.parquet(*(str(table.path / p) for p in removed))
+            if changed is not None:
+                kept = kept.join(changed.withColumnRenamed("__key", key), on=key, how="left_anti")
+            kept = kept.withColumn(BUCKET, _bucket_for(kept, key, fresh))
+            content = kept.unionByName(fresh)
+    files = _write_partitioned(content, table, folder)
+    if not files and not removed:
+        return delta.version(table), 0
+    schema = _schema_with_bucket(files[0]) if files else None
+    if schema is None:
+        return delta.version(table), 0
+    version = delta.commit(
+        table,
+        schema=schema,
+        files=files,
+        mode="append",
+        remove=removed,
+        metadata=metadata,
+        partition_by=[BUCKET],
+    )
+    return version, len({_bucket_of(str(f.relative_to(table.path))) for f in files})
+
+
+def _bucket_for(kept: DataFrame, key: str, fresh: DataFrame) -> Column:
+    """Recompute the bucket of kept rows (partition columns are not stored in the files)."""
+    from pyspark.sql import functions as F
+
+    del fresh
+    buckets = int(kept.sparkSession.conf.get("govshare.theme.buckets", "16") or 16)
+    return _bucket(F.col(f"`{key}`"), buckets)
+
+
+def _schema_with_bucket(file: Path):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    schema = pq.read_schema(file)
+    if BUCKET in schema.names:
+        return schema
+    return schema.append(pa.field(BUCKET, pa.int32()))
+
+
+def _previous(table: TableRef) -> tuple[dict[str, int], datetime | None]:
+    for entry in delta.history(table):
+        if SOURCES_KEY in entry:
+            mark = entry.get(WATERMARK_KEY)
+            return json.loads(entry[SOURCES_KEY]), datetime.fromisoformat(mark) if mark else None
+    return {}, None
+
+
+def build_theme(
+    settings: Settings, spec: ThemeSpec, *, today: date, full: bool = False, buckets: int = 16
+) -> ThemeSummary:
+    """Build or refresh one theme; a refresh with no new source data writes nothing."""
+    from pyspark.sql import functions as F
+
+    started = time.perf_counter()
+    summary = ThemeSummary(theme=spec.name, table=spec.table, warnings=list(spec.warnings))
+    theme_ref, conflicts_ref = theme_tables(settings, spec)
+    links = source_links(spec)
+    refs = {t: TableRef(settings.lake_path, "validated", t) for t in links}
+    versions = {t: v for t, ref in refs.items() if (v := delta.version(ref)) is not None}
+    if spec.base.table not in versions:
+        summary.warnings.append(f"基础来源 {spec.base.resource_code} 尚无数据 (no base data yet)")
+        summary.skipped = True
+        return summary
+    spark = spark_session(settings)
+    spark.conf.set("govshare.theme.buckets", str(buckets))
+    frames = {t: spark.read.parquet(*delta.live_files(refs[t])) for t in versions}
+    previous, watermark = _previous(theme_ref)
+    incremental = not full and delta.exists(theme_ref) and watermark is not None
+    if incremental and previous == versions:
+        summary.skipped = True
+        summary.version = delta.version(theme_ref)
+        summary.conflicts_version = delta.version(conflicts_ref)
+        summary.seconds = round(time.perf_counter() - started, 3)
+        return summary
+    newest = max(
+        (r[0] for f in frames.values() if (r := f.agg(F.max("_ingested_at")).first()) and r[0]),
+        default=None,
+    )
+    changed: DataFrame | None = None
+    touched: set[int] | None = None
+    if incremental:
+        pieces = [
+            frames[t]
+            .where(F.col("_ingested_at") > F.lit(watermark))
+            .select(F.col(f"`{c}`").alias("__key"))
+            for t, columns in links.items()
+            if t in frames
+            for c in columns
+        ]
+        changed = pieces[0]
+        for piece in pieces[1:]:
+            changed = changed.unionByName(piece)
+        # Keys that left the base source leave the theme too.
+        theme_keys = spark.read.parquet(*delta.live_files(theme_ref)).select(
+            F.col(f"`{spec.key}`").alias("__key")
+        )
+        base_keys = frames[spec.base.table].select(F.col(f"`{spec.base.link}`").alias("__key"))
+        changed = changed.unionByName(theme_keys.join(base_keys, on="__key", how="left_anti"))
+        changed = changed.where(F.col("__key").isNotNull()).distinct().cache()
+        summary.keys_rewritten = changed.count()
+        touched = {
+            int(r[0]) for r in changed.select(_bucket(F.col("__key"), buckets)).distinct().collect()
+        }
+    summary.full = not incremental
+    metadata = {
+        SOURCES_KEY: json.dumps(versions, sort_keys=True),
+        WATERMARK_KEY: newest.isoformat() if newest else "",
+        BATCH_KEY: f"theme-{int(time.time() * 1000)}",
+    }
+    folder = f"build-{metadata[BATCH_KEY]}"
+    rows = theme_rows(spec, frames, changed, today, buckets)
+    if touched is not None and not touched:
+        rows = rows.limit(0)
+    summary.version, summary.buckets_rewritten = _replace_buckets(
+        spark, theme_ref, rows, key=spec.key, changed=changed, buckets_touched=touched,
+        metadata=metadata, folder=folder,
+    )  # fmt: skip
+    conflicts = conflict_rows(spec, frames, changed, buckets)
+    if conflicts is not None:
+        summary.conflicts_version, _ = _replace_buckets(
+            spark, conflicts_ref, conflicts, key=spec.key, changed=changed,
+            buckets_touched=touched, metadata=metadata, folder=folder,
+        )  # fmt: skip
+    if changed is not None:
+        changed.unpersist()
+    summary.rows = spark.read.parquet(*delta.live_files(theme_ref)).count()
+    if delta.exists(conflicts_ref):
+        summary.conflicts = spark.read.parquet(*delta.live_files(conflicts_ref)).count()
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
