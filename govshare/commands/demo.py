@@ -67,11 +67,49 @@ def _search() -> str:
     return f"检索「企业 信用」：{total} 条，{names}"
 
 
+def _synth() -> str:
+    from pipelines.synth import SynthOptions, synthesise
+
+    result = synthesise(
+        SynthOptions(out=settings().landing_dir, scale=2000, seed=7, defect_rate=0.02)
+    )
+    return f"{result.rows:,} 行部门数据（含 2% 缺陷）写入 {settings().landing_dir}"
+
+
+def _ingest() -> str:
+    from pipelines.jobs import ingest_one, ingestable_resources, landing_files
+
+    cfg = settings()
+    read = accepted = quarantined = files = 0
+    for code, table in ingestable_resources(cfg):
+        for path in landing_files(cfg, table):
+            summary = ingest_one(cfg, resource_code=code, path=path)
+            files += 1
+            read += summary.rows_read
+            accepted += summary.rows_accepted
+            quarantined += summary.rows_quarantined
+    return f"{files} 个批次：读取 {read:,} = 入库 {accepted:,} + 隔离 {quarantined:,}"
+
+
+def _themes() -> str:
+    from pipelines.themes.build import build_theme
+    from pipelines.themes.spec import ENTERPRISE, PERSON, resolve
+
+    with catalog_unit() as ctx:
+        specs = [resolve(ctx.session, code) for code in (ENTERPRISE, PERSON)]
+        today = ctx.today()
+    built = [build_theme(settings(), spec, today=today) for spec in specs]
+    return "；".join(f"{b.theme} {b.rows:,} 条，冲突 {b.conflicts}" for b in built)
+
+
 STEPS = [
     Step("初始化 (init)", _init),
     Step("加载演示目录 (seed demo catalogue)", _seed),
     Step("缺口报告 (gap report)", _gaps),
     Step("目录检索 (search)", _search),
+    Step("生成部门数据 (synthetic extracts)", _synth),
+    Step("入库 (ingest with Spark into Delta)", _ingest),
+    Step("主题库 (一企一档 / 一人一档)", _themes),
 ]
 
 
@@ -95,5 +133,5 @@ def demo() -> None:
         console.print(f"[green]✓[/] {title}：{outcome}")
     console.print(
         "\n接下来可以试试 (try next)：govshare catalog gaps · govshare catalog search 婚姻 · "
-        "govshare catalog show 000004001/000001"
+        "govshare catalog show 000004001/000001 · govshare lake read themes.theme_person"
     )
