@@ -100,3 +100,8 @@ def test_paging_keeps_the_total(demo_catalog, limit: int) -> None:
     with demo_catalog.unit() as ctx:
         page, total = search(ctx.session, "信息", limit=limit, offset=1)
     assert len(page) == limit and total > limit
+
+
+def test_full_width_punctuation_typed_as_stored_is_found(demo_catalog) -> None:
+    # The summary of 纳税信用等级信息 holds "（A、B、M、C、D）" with full-width brackets.
+    assert "000002001/000001" in _codes(demo_catalog, "信用等级（A")
