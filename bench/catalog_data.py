@@ -22,12 +22,10 @@ from stdnum.cn import uscc
 
 from catalog import search
 from catalog.demo import DEPARTMENTS as DEMO_DEPARTMENTS
-from catalog.demo import mask_for
+from catalog.demo import _item
 from catalog.domain import (
-    DataType,
     ResourceClass,
     ResourceState,
-    Sensitivity,
     ShareMethod,
     ShareType,
     UpdateCycle,
@@ -565,24 +563,6 @@ def departments() -> list[GeneratedDepartment]:
             )
             found.append(GeneratedDepartment(spec=spec, bureau=bureau, district=district))
     return found
-
-
-def _item(spec: str) -> DataItemIn:
-    name, dtype, length, flags = [*spec.split(":"), "", "", ""][:4]
-    sensitivity = Sensitivity.GENERAL
-    if "P" in flags:
-        sensitivity = Sensitivity.PERSONAL
-    if "S" in flags:
-        sensitivity = Sensitivity.SENSITIVE_PERSONAL
-    return DataItemIn(
-        name=name,
-        data_type=DataType(dtype),
-        length=int(length) if length else None,
-        required="K" in flags,
-        is_key="K" in flags,
-        sensitivity=sensitivity,
-        mask_kind=mask_for(name) if sensitivity.is_personal else None,
-    )
 
 
 _ITEM_CACHE: dict[str, DataItemIn] = {}

@@ -300,30 +300,30 @@ def _replace_buckets(
     key: str,
     changed: DataFrame | None,
     buckets_touched: set[int] | None,
+    buckets: int,
     metadata: dict[str, str],
     folder: str,
 ) -> tuple[int | None, int]:
     """Rewrite the buckets that hold changed keys (all buckets on a full build)."""
+    from pyspark.sql import functions as F
 
     current = delta.live_paths(table)
+    content = fresh
     if buckets_touched is None:
         removed = current
-        content = fresh
     else:
         removed = [p for p in current if _bucket_of(p) in buckets_touched]
-        content = fresh
         if removed:
             kept = spark.read.parquet(*(str(table.path / p) for p in removed))
             if changed is not None:
                 kept = kept.join(changed.withColumnRenamed("__key", key), on=key, how="left_anti")
-            kept = kept.withColumn(BUCKET, _bucket_for(kept, key, fresh))
+            # Partition columns are not stored in the files: recompute the bucket.
+            kept = kept.withColumn(BUCKET, _bucket(F.col(f"`{key}`"), buckets))
             content = kept.unionByName(fresh)
     files = _write_partitioned(content, table, folder)
-    if not files and not removed:
+    if not files:
         return delta.version(table), 0
-    schema = _schema_with_bucket(files[0]) if files else None
-    if schema is None:
-        return delta.version(table), 0
+    schema = _schema_with_bucket(files[0])
     version = delta.commit(
         table,
         schema=schema,
@@ -334,15 +334,6 @@ def _replace_buckets(
         partition_by=[BUCKET],
     )
     return version, len({_bucket_of(str(f.relative_to(table.path))) for f in files})
-
-
-def _bucket_for(kept: DataFrame, key: str, fresh: DataFrame) -> Column:
-    """Recompute the bucket of kept rows (partition columns are not stored in the files)."""
-    from pyspark.sql import functions as F
-
-    del fresh
-    buckets = int(kept.sparkSession.conf.get("govshare.theme.buckets", "16") or 16)
-    return _bucket(F.col(f"`{key}`"), buckets)
 
 
 def _schema_with_bucket(file: Path):  # type: ignore[no-untyped-def]
@@ -379,7 +370,6 @@ def build_theme(
         summary.skipped = True
         return summary
     spark = spark_session(settings)
-    spark.conf.set("govshare.theme.buckets", str(buckets))
     frames = {t: spark.read.parquet(*delta.live_files(refs[t])) for t in versions}
     previous, watermark = _previous(theme_ref)
     incremental = not full and delta.exists(theme_ref) and watermark is not None
@@ -430,13 +420,13 @@ def build_theme(
         rows = rows.limit(0)
     summary.version, summary.buckets_rewritten = _replace_buckets(
         spark, theme_ref, rows, key=spec.key, changed=changed, buckets_touched=touched,
-        metadata=metadata, folder=folder,
+        buckets=buckets, metadata=metadata, folder=folder,
     )  # fmt: skip
     conflicts = conflict_rows(spec, frames, changed, buckets)
     if conflicts is not None:
         summary.conflicts_version, _ = _replace_buckets(
             spark, conflicts_ref, conflicts, key=spec.key, changed=changed,
-            buckets_touched=touched, metadata=metadata, folder=folder,
+            buckets_touched=touched, buckets=buckets, metadata=metadata, folder=folder,
         )  # fmt: skip
     if changed is not None:
         changed.unpersist()
