@@ -93,6 +93,21 @@ class _Checker:
         self.errors.append(Issue(sheet=sheet, row=row, column=column, message=message))
         self.row_errors[sheet, row] += 1
 
+    def repeated(
+        self, seen: dict[str, int], code: str, table: Table, row: Row, what: tuple[str, str]
+    ) -> bool:
+        """Whether ``code`` already appeared on an earlier row (reported here); else remember it."""
+        if code in seen:
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("code"),
+                f"{what[0]}重复，与第 {seen[code]} 行相同 (duplicate {what[1]})",
+            )
+            return True
+        seen[code] = row.number
+        return False
+
     def warn(self, sheet: str, row: int | None, column: str, message: str) -> None:
         self.warnings.append(Issue(sheet=sheet, row=row, column=column, message=message))
 
@@ -193,15 +208,8 @@ class _Checker:
             self._check_parent(table, row, code, values, bad)
             if not code:
                 continue
-            if code in seen:
-                self.error(
-                    row.sheet,
-                    row.number,
-                    table.label("code"),
-                    f"统一社会信用代码重复，与第 {seen[code]} 行相同 (duplicate department)",
-                )
+            if self.repeated(seen, code, table, row, ("统一社会信用代码", "department")):
                 continue
-            seen[code] = row.number
             existing = repository.department_or_none(self.ctx.session, code)
             if existing is None:
                 if spec is not None:
@@ -287,15 +295,8 @@ class _Checker:
                 spec = None
             if not code:
                 continue
-            if code in seen:
-                self.error(
-                    row.sheet,
-                    row.number,
-                    table.label("code"),
-                    f"职责编码重复，与第 {seen[code]} 行相同 (duplicate duty)",
-                )
+            if self.repeated(seen, code, table, row, ("职责编码", "duty")):
                 continue
-            seen[code] = row.number
             existing = repository.duty_or_none(self.ctx.session, code)
             if existing is None:
                 if spec is not None:
@@ -488,15 +489,8 @@ class _Checker:
             services.check_code(self.ctx, code)
         except ValidationError as error:
             self.error(row.sheet, row.number, label, error.message)
-        if code in seen:
-            self.error(
-                row.sheet,
-                row.number,
-                label,
-                f"信息资源代码重复，与第 {seen[code]} 行相同 (duplicate resource code)",
-            )
+        if self.repeated(seen, code, table, row, ("信息资源代码", "resource code")):
             return
-        seen[code] = row.number
         if repository.resource_or_none(self.ctx.session, code) is not None:
             self.error(
                 row.sheet,
