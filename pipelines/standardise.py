@@ -57,7 +57,10 @@ def clean_text(column: Column) -> Column:
     """Full-width to half-width, trimmed, empty as null."""
     from pyspark.sql import functions as F
 
-    text = F.trim(F.translate(column, FULL_WIDTH, HALF_WIDTH))
+    # Translating costs a decode per value; pure-ASCII values (codes, dates, amounts: most
+    # of a file) have as many characters as bytes and cannot hold a full-width character.
+    ascii_only = F.char_length(column) == F.octet_length(column)
+    text = F.trim(F.when(ascii_only, column).otherwise(F.translate(column, FULL_WIDTH, HALF_WIDTH)))
     return F.when(text == "", None).otherwise(text)
 
 
