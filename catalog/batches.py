@@ -20,6 +20,8 @@ RUNNING = "处理中"
 PUBLISHED = "已入库"
 REJECTED = "已拒收"
 FAILED = "失败"
+# Below the resource's pass-rate threshold: nothing published until a steward releases it.
+HELD = "暂缓入库"
 
 PIPELINE = Actor.steward("pipeline")
 

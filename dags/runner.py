@@ -1,0 +1,159 @@
+"""Running the generated DAGs through Airflow from govshare itself (CLI, demo, tests).
+
+Airflow reads its configuration when it is first imported, so :func:`configure_airflow`
+must run before anything imports ``airflow``: it points ``AIRFLOW_HOME`` and the metadata
+database under ``GOVSHARE_HOME/airflow`` (SQLite by default; a PostgreSQL URL already set
+in ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` is kept) and the DAGs folder at this package.
+
+:func:`run_dag` runs one DAG run end to end in this process with ``dag.test()`` (real
+metadata database, real task instances, no scheduler needed), which is what the demo uses.
+The settings passed in must be the process's settings (``infra.settings.get_settings()``),
+because the DAG file and the tasks read those.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from catalog.snapshot import read_snapshot, snapshot_path, write_snapshot
+from dags.cycles import dag_specs
+from infra.errors import ConfigurationError, NotFound
+from infra.settings import Settings
+
+DAGS_FOLDER = Path(__file__).resolve().parent
+BUNDLE = "dags-folder"
+# Operator choices that override our defaults when already set in the environment.
+KEEP_IF_SET = ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__LOGGING__LOGGING_LEVEL")
+
+
+@dataclass
+class RunResult:
+    """How one DAG run ended, task by task."""
+
+    dag_id: str
+    run_id: str
+    state: str
+    logical_date: str | None
+    tasks: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "success"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def airflow_environment(settings: Settings) -> dict[str, str]:
+    """The environment Airflow needs to keep everything under GOVSHARE_HOME."""
+    home = settings.airflow_home
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        # Airflow logs to stdout; keep it to warnings so ``--json`` output stays parseable.
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        # Tasks started by Airflow read the platform's settings from the environment.
+        "GOVSHARE_HOME": str(settings.home.resolve()),
+    }
+
+
+def configure_airflow(settings: Settings) -> dict[str, str]:
+    """Export the Airflow environment for this process; must precede the first Airflow import."""
+    wanted = airflow_environment(settings)
+    if "airflow" in sys.modules:
+        if os.environ.get("AIRFLOW_HOME") != wanted["AIRFLOW_HOME"]:
+            raise ConfigurationError(
+                "Airflow 已按其他 AIRFLOW_HOME 加载，无法切换 (Airflow was imported with another "
+                f"AIRFLOW_HOME: {os.environ.get('AIRFLOW_HOME')})"
+            )
+        return wanted
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    for key, value in wanted.items():
+        if key in KEEP_IF_SET:
+            os.environ.setdefault(key, value)  # e.g. a configured PostgreSQL metadata DB wins
+        else:
+            os.environ[key] = value
+    conn = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    if conn.startswith("postgresql+psycopg://"):
+        # Airflow also opens an async engine, asyncpg by default (not installed); psycopg 3
+        # serves both.
+        os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC", conn)
+    return wanted
+
+
+def list_dags(settings: Settings) -> list[dict[str, Any]]:
+    """The DAGs the current snapshot generates (no Airflow import, no database)."""
+    return [spec.as_dict() for spec in dag_specs(read_snapshot(snapshot_path(settings)))]
+
+
+def _load_bag() -> Any:
+    from airflow.models.dagbag import DagBag
+
+    bag = DagBag(str(DAGS_FOLDER), include_examples=False)
+    if bag.import_errors:
+        problems = [
+            f"{Path(p).name}: {e.strip().splitlines()[-1]}" for p, e in bag.import_errors.items()
+        ]
+        raise ConfigurationError("DAG 文件导入失败 (DAG import errors)", details=problems)
+    return bag
+
+
+def sync(settings: Settings, *, configure: bool = True) -> dict[str, Any]:
+    """Refresh the snapshot, migrate Airflow's metadata database and register the DAGs."""
+    changed = write_snapshot(settings)
+    if configure:
+        configure_airflow(settings)
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.models.dagbag import sync_bag_to_db
+    from airflow.utils.db import initdb
+
+    initdb()
+    bag = _load_bag()
+    DagBundlesManager().sync_bundles_to_db()
+    sync_bag_to_db(bag, BUNDLE, None)
+    return {
+        "snapshot": str(snapshot_path(settings)),
+        "snapshot_changed": changed,
+        "dags": sorted(bag.dag_ids),
+    }
+
+
+def run_dag(
+    settings: Settings,
+    dag_id: str,
+    *,
+    logical_date: datetime | None = None,
+    conf: dict[str, Any] | None = None,
+    configure: bool = True,
+) -> RunResult:
+    """Run one generated DAG end to end through Airflow and report how every task ended."""
+    import time
+
+    started = time.perf_counter()
+    registered = sync(settings, configure=configure)
+    if dag_id not in registered["dags"]:
+        raise NotFound(f"没有这个 DAG (no such DAG): {dag_id}")
+    bag = _load_bag()
+    dag = bag.dags[dag_id]
+    kwargs: dict[str, Any] = {"run_conf": conf}
+    if logical_date is not None:
+        kwargs["logical_date"] = logical_date
+    dag_run = dag.test(**kwargs)
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    return RunResult(
+        dag_id=dag_id,
+        run_id=dag_run.run_id,
+        state=str(dag_run.state),
+        logical_date=dag_run.logical_date.isoformat() if dag_run.logical_date else None,
+        tasks=states,
+        seconds=round(time.perf_counter() - started, 2),
+    )

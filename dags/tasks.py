@@ -1,0 +1,477 @@
+"""What the generated DAGs' tasks do, as plain functions testable without Airflow.
+
+Each function takes the settings and a :class:`RunRef` (which DAG run it serves) and calls
+the catalogue and the pipelines; ``dags.factory`` only wires them into TaskFlow tasks. The
+heavy pieces (Spark, Delta, the quality gate) are imported inside the functions, because
+Airflow imports this module whenever a task starts.
+
+Everything a run decides ends up in the catalogue: batches through ``pipelines.jobs``
+(counts, status, mount state and freshness), and one history entry on the mount for each
+run outcome (调度入库 with the pass rate, 调度失败 with the reason, 推送超时 when the
+same-day deadline was missed), so stewards see the schedule's effect where they already look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from catalog.context import CHINA_TZ, utcnow
+from dags import lineage
+from dags.cycles import push_deadline
+from dags.errors import GateHeld, PushOverdue
+from infra.settings import Settings
+
+# History actions on the mount (history.action is at most 40 characters).
+RUN_RECORDED = "调度入库"
+RUN_FAILED = "调度失败"
+RUN_OVERDUE = "推送超时"
+THEMES_REFRESHED = "主题刷新"
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """The Airflow run a task serves; ``due`` is when the run was due (its logical date)."""
+
+    dag_id: str
+    run_id: str
+    due: datetime
+
+    def as_dict(self) -> dict[str, str]:
+        return {"dag_id": self.dag_id, "run_id": self.run_id, "due": self.due.isoformat()}
+
+
+# ---- catalogue helpers ---------------------------------------------------------------------
+
+
+def _note(
+    settings: Settings,
+    *,
+    resource_code: str,
+    action: str,
+    after: dict[str, Any],
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """One history entry on the resource's 库表 mount, written by the pipeline actor."""
+    from catalog import batches, repository
+    from catalog.services import record
+    from catalog.store import Catalog
+    from pipelines.plan import table_mount
+
+    catalog = Catalog(settings, clock=clock)
+    try:
+        with catalog.unit() as ctx:
+            mount = table_mount(repository.resource(ctx.session, resource_code))
+            if mount is None:
+                return
+            record(
+                ctx,
+                entity="mount",
+                entity_id=mount.id,
+                action=action,
+                actor=batches.PIPELINE,
+                before=None,
+                after=after,
+            )
+    finally:
+        catalog.dispose()
+
+
+def _lake_datasets(settings: Settings, table: str, summaries: list[dict[str, Any]]) -> list[Any]:
+    from pipelines.ingest import tables
+
+    published = [s for s in summaries if not s.get("skipped")]
+    refs = tables(settings, table)
+    rows = {
+        "raw": sum(s.get("rows_read", 0) for s in published),
+        "quarantine": sum(s.get("rows_quarantined", 0) for s in published),
+        "validated": sum(s.get("rows_accepted", 0) for s in published),
+    }
+    versions = {
+        "raw": [s.get("raw_version") for s in published],
+        "quarantine": [s.get("quarantine_version") for s in published],
+        "validated": [s.get("table_version") for s in published],
+    }
+    found = []
+    for layer, ref in refs.items():
+        known = [v for v in versions[layer] if v is not None]
+        found.append(
+            lineage.location_dataset(
+                ref.uri,
+                alias=ref.qualified,
+                version=max(known) if known else None,
+                rows=rows[layer],
+            )
+        )
+    return found
+
+
+def _file_datasets(paths: list[str]) -> list[Any]:
+    return [lineage.location_dataset(p, alias="landing." + Path(p).name) for p in paths]
+
+
+# ---- the steps of an ingest run ------------------------------------------------------------
+
+
+def new_files(settings: Settings, *, resource_code: str, table: str) -> list[str]:
+    """Landing files this resource has not settled yet (published, rejected or held).
+
+    A file is known by its content hash, as its batch is: renaming a file does not ingest it
+    twice, and a corrected file under the same name is new. FAILED batches (internal errors)
+    count as not settled, so the next run tries them again.
+    """
+    from catalog import batches
+    from catalog.store import Catalog
+    from pipelines.jobs import landing_files
+    from pipelines.sources import file_digest
+
+    files = landing_files(settings, table)
+    if not files:
+        return []
+    settled = (batches.PUBLISHED, batches.REJECTED, batches.HELD)
+    catalog = Catalog(settings)
+    try:
+        with catalog.unit() as ctx:
+            done = {
+                b.file_sha256
+                for b in batches.batches(ctx, resource_code=resource_code)
+                if b.status in settled
+            }
+    finally:
+        catalog.dispose()
+    return [str(p) for p in files if file_digest(p)[0] not in done]
+
+
+def ingest(
+    settings: Settings, *, resource_code: str, paths: list[str], run: RunRef
+) -> list[dict[str, Any]]:
+    """Ingest each new file as one batch into the raw, quarantine and validated layers.
+
+    ``pipelines.jobs.ingest_one`` records every batch in the catalogue (and runs the quality
+    gate); a file it refuses raises, which fails this run without touching the others.
+    """
+    from pipelines.jobs import ingest_one
+
+    lineage.emit(
+        settings,
+        state="START",
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        at=utcnow(),
+        nominal=run.due,
+        inputs=_file_datasets(paths),
+    )
+    summaries = []
+    for path in paths:
+        summary = ingest_one(settings, resource_code=resource_code, path=Path(path))
+        summaries.append(summary.as_dict())
+    return summaries
+
+
+def check_gate(settings: Settings, *, summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pass the run only if no batch was held (暂缓入库) by the quality gate.
+
+    The gate itself runs inside the ingest job; this step reads its verdict from the batch
+    summaries and from the catalogue (the authority: a steward may have acted meanwhile).
+    """
+    from catalog import batches
+    from catalog.store import Catalog
+
+    held: list[str] = []
+    catalog = Catalog(settings)
+    try:
+        with catalog.unit() as ctx:
+            for s in summaries:
+                record = batches.batch_or_none(ctx, s["batch_id"])
+                status = record.status if record is not None else None
+                if s.get("held") or status == batches.HELD:
+                    reason = s.get("hold_reason") or (record.message if record else "") or "未说明"
+                    held.append(f"{Path(s['source_file']).name}：{reason}")
+    finally:
+        catalog.dispose()
+    if held:
+        raise GateHeld(
+            "质检未达标，暂缓入库 (quality gate held the batch): " + "；".join(held),
+            details=held,
+        )
+    rows_read = sum(s.get("rows_read", 0) for s in summaries)
+    rows_accepted = sum(s.get("rows_accepted", 0) for s in summaries)
+    return {
+        "batches": len(summaries),
+        "rows_read": rows_read,
+        "rows_accepted": rows_accepted,
+        "pass_rate": round(rows_accepted / rows_read, 6) if rows_read else None,
+    }
+
+
+def publish(
+    settings: Settings,
+    *,
+    table: str,
+    summaries: list[dict[str, Any]],
+    run: RunRef,
+) -> dict[str, Any]:
+    """Confirm the validated table holds the run's commits, then report the lineage.
+
+    Ingest commits the validated layer atomically; publishing makes that known: the Delta
+    version is checked (a commit that vanished is an error, not a success) and the run's
+    OpenLineage COMPLETE event names the files read and the tables written.
+    """
+    from pipelines.errors import TransientLakeError
+    from pipelines.ingest import tables
+    from pipelines.lake import delta
+
+    validated = tables(settings, table)["validated"]
+    current = delta.version(validated)
+    expected = [s["table_version"] for s in summaries if s.get("table_version") is not None]
+    if expected and (current is None or current < max(expected)):
+        raise TransientLakeError(
+            f"已校验表 {validated.qualified} 版本 {current} 落后于批次提交 {max(expected)} "
+            "(validated table behind the batch commit)"
+        )
+    lineage.emit(
+        settings,
+        state="COMPLETE",
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        at=utcnow(),
+        nominal=run.due,
+        inputs=_file_datasets([s["source_file"] for s in summaries]),
+        outputs=_lake_datasets(settings, table, summaries),
+    )
+    return {
+        "table": validated.qualified,
+        "version": current,
+        "published": sum(1 for s in summaries if not s.get("skipped")),
+    }
+
+
+def update_catalogue(
+    settings: Settings,
+    *,
+    resource_code: str,
+    summaries: list[dict[str, Any]],
+    gate: dict[str, Any],
+    run: RunRef,
+) -> dict[str, Any]:
+    """Record the run on the mount: batches, pass rate (质检入库率), state and freshness."""
+    from catalog import repository
+    from catalog.snapshot import write_snapshot
+    from catalog.store import Catalog
+    from pipelines.plan import table_mount
+
+    catalog = Catalog(settings)
+    try:
+        with catalog.unit() as ctx:
+            mount = table_mount(repository.resource(ctx.session, resource_code))
+            state = str(mount.state) if mount else None
+            refreshed = mount.last_refreshed_at if mount else None
+    finally:
+        catalog.dispose()
+    outcome = {
+        **run.as_dict(),
+        "batches": [s["batch_id"] for s in summaries],
+        "rows_read": gate.get("rows_read", 0),
+        "rows_accepted": gate.get("rows_accepted", 0),
+        "pass_rate": gate.get("pass_rate"),
+        "mount_state": state,
+        "last_refreshed_at": refreshed.isoformat() if refreshed else None,
+    }
+    _note(settings, resource_code=resource_code, action=RUN_RECORDED, after=outcome)
+    # Landing data can move a mount to 已挂接: keep the capability list current.
+    write_snapshot(settings)
+    return outcome
+
+
+def affected_themes(settings: Settings, *, table: str, themes: list[str]) -> list[str]:
+    """The theme resources (among ``themes``) that read this validated table."""
+    from catalog.store import Catalog
+    from pipelines.themes.build import source_links
+    from pipelines.themes.spec import resolve
+
+    if not themes:
+        return []
+    catalog = Catalog(settings)
+    try:
+        with catalog.unit() as ctx:
+            specs = [resolve(ctx.session, code) for code in themes]
+    finally:
+        catalog.dispose()
+    return [s.resource_code for s in specs if table in source_links(s)]
+
+
+# ---- the theme run -------------------------------------------------------------------------
+
+
+def build_themes(settings: Settings, *, themes: list[str], run: RunRef) -> list[dict[str, Any]]:
+    """Rebuild the given themes incrementally (only keys with new source rows are rewritten)."""
+    from catalog.store import Catalog
+    from pipelines.ingest import tables
+    from pipelines.themes.build import build_theme, source_links, theme_tables
+    from pipelines.themes.spec import resolve
+
+    catalog = Catalog(settings)
+    try:
+        with catalog.unit() as ctx:
+            specs = [resolve(ctx.session, code) for code in themes]
+    finally:
+        catalog.dispose()
+    today = run.due.astimezone(CHINA_TZ).date()
+    inputs = {t: tables(settings, t)["validated"] for s in specs for t in source_links(s)}
+    lineage.emit(
+        settings,
+        state="START",
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        at=utcnow(),
+        nominal=run.due,
+        inputs=[lineage.location_dataset(r.uri, alias=r.qualified) for r in inputs.values()],
+    )
+    summaries = []
+    outputs = []
+    for spec in specs:
+        summary = build_theme(settings, spec, today=today).as_dict()
+        summary["resource_code"] = spec.resource_code
+        summaries.append(summary)
+        theme_ref, conflicts_ref = theme_tables(settings, spec)
+        outputs.append(
+            lineage.location_dataset(
+                theme_ref.uri, alias=theme_ref.qualified, version=summary["version"]
+            )
+        )
+        outputs.append(
+            lineage.location_dataset(
+                conflicts_ref.uri,
+                alias=conflicts_ref.qualified,
+                version=summary["conflicts_version"],
+            )
+        )
+    lineage.emit(
+        settings,
+        state="COMPLETE",
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        at=utcnow(),
+        nominal=run.due,
+        inputs=[lineage.location_dataset(r.uri, alias=r.qualified) for r in inputs.values()],
+        outputs=outputs,
+    )
+    return summaries
+
+
+def record_themes(
+    settings: Settings, *, summaries: list[dict[str, Any]], run: RunRef
+) -> list[dict[str, Any]]:
+    """Each rebuilt theme's mount is as fresh as this build; a history entry says so."""
+    from catalog import batches, repository
+    from catalog.services import capability
+    from catalog.store import Catalog
+
+    catalog = Catalog(settings)
+    try:
+        with catalog.unit() as ctx:
+            for s in summaries:
+                mount = capability(repository.resource(ctx.session, s["resource_code"]))
+                if mount is not None and not s["skipped"]:
+                    batches.land(ctx, mount=mount, at=ctx.now())
+    finally:
+        catalog.dispose()
+    for s in summaries:
+        _note(
+            settings,
+            resource_code=s["resource_code"],
+            action=THEMES_REFRESHED,
+            after={
+                **run.as_dict(),
+                "version": s["version"],
+                "rows": s["rows"],
+                "keys_rewritten": s["keys_rewritten"],
+                "conflicts": s["conflicts"],
+                "skipped": s["skipped"],
+            },
+        )
+    return summaries
+
+
+# ---- outcomes ------------------------------------------------------------------------------
+
+
+def check_deadline(
+    settings: Settings,
+    *,
+    resource_codes: list[str],
+    run: RunRef,
+    finished_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Same-day push rule: a run finishing after the end of its due day is overdue.
+
+    The overdue run is recorded on each mount it serves and this step fails, so the run is
+    visibly late both in the catalogue and in Airflow.
+    """
+    finished = finished_at or utcnow()
+    deadline = push_deadline(run.due)
+    outcome = {
+        **run.as_dict(),
+        "deadline": deadline.isoformat(),
+        "finished_at": finished.isoformat(),
+        "overdue": finished > deadline,
+    }
+    if not outcome["overdue"]:
+        return outcome
+    for code in resource_codes:
+        _note(settings, resource_code=code, action=RUN_OVERDUE, after=outcome)
+    local = deadline.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+    raise PushOverdue(
+        f"超过当日推送时限 {local}（北京时间）(missed the same-day push deadline)",
+        details=outcome,
+    )
+
+
+def record_failure(
+    settings: Settings,
+    *,
+    resource_codes: list[str],
+    run: RunRef,
+    task_id: str,
+    reason: str,
+    error_code: str,
+) -> None:
+    """A task gave up: the reason goes on the mount's history and into the lineage."""
+    after = {**run.as_dict(), "task": task_id, "error": error_code, "reason": reason}
+    for code in resource_codes:
+        _note(settings, resource_code=code, action=RUN_FAILED, after=after)
+    lineage.emit(
+        settings,
+        state="FAIL",
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        at=utcnow(),
+        nominal=run.due,
+        error=f"{task_id}: {reason}",
+    )
+
+
+def run_history(settings: Settings, *, resource_code: str) -> list[dict[str, Any]]:
+    """The scheduler's entries on the resource's mount, oldest first (for reports and tests)."""
+    from catalog import repository
+    from catalog.store import Catalog
+    from pipelines.plan import table_mount
+
+    actions = {RUN_RECORDED, RUN_FAILED, RUN_OVERDUE, THEMES_REFRESHED}
+    catalog = Catalog(settings)
+    try:
+        with catalog.unit() as ctx:
+            mount = table_mount(repository.resource(ctx.session, resource_code))
+            if mount is None:
+                return []
+            entries = repository.history(ctx.session, entity="mount", entity_id=mount.id)
+            return [
+                {"action": e.action, "at": e.at.isoformat(), **(e.after or {})}
+                for e in entries
+                if e.action in actions
+            ]
+    finally:
+        catalog.dispose()
