@@ -6,12 +6,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, event, inspect
+from sqlalchemy.orm import Session
 
 from catalog.context import CatalogContext, utcnow
 from infra import db
 from infra.errors import ConfigurationError
 from infra.settings import Settings
+
+CAPABILITIES_CHANGED = "govshare.capabilities_changed"
+
+
+def _note_capability_change(session: Session, _context: object, _instances: object) -> None:
+    from catalog.models import Mount, Resource
+
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, Resource | Mount) for obj in touched):
+        session.info[CAPABILITIES_CHANGED] = True
 
 
 class Catalog:
@@ -35,9 +46,21 @@ class Catalog:
 
     @contextmanager
     def unit(self) -> Iterator[CatalogContext]:
-        """A transaction: everything inside commits together or not at all."""
+        """A transaction: everything inside commits together or not at all.
+
+        When it changed a resource or a mount, the capability snapshot the Airflow DAG file
+        reads is refreshed after the commit: the scheduler follows the catalogue without ever
+        querying it while parsing.
+        """
         with db.transaction(self._factory) as session:
+            event.listen(session, "before_flush", _note_capability_change)
             yield CatalogContext(session=session, settings=self.settings, clock=self.clock)
+            session.flush()
+            changed = session.info.pop(CAPABILITIES_CHANGED, False)
+        if changed:
+            from catalog.snapshot import write_snapshot
+
+            write_snapshot(self.settings, catalog=self)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -69,9 +69,22 @@ def test_mount_config_overrides_the_schedule(demo_catalog: Catalog) -> None:
 
 def test_snapshot_file_is_rewritten_only_when_it_changes(demo_catalog: Catalog) -> None:
     settings = demo_catalog.settings
+    path = snapshot_path(settings)
+    path.unlink(missing_ok=True)
     assert write_snapshot(settings, catalog=demo_catalog) is True
     assert write_snapshot(settings, catalog=demo_catalog) is False
-    assert len(read_snapshot(snapshot_path(settings))["capabilities"]) == 20
+    assert len(read_snapshot(path)["capabilities"]) == 20
+
+
+def test_catalogue_changes_refresh_the_snapshot_by_themselves(demo_catalog: Catalog) -> None:
+    """Seeding wrote the file; a changed mount rewrites it without anyone calling sync."""
+    path = snapshot_path(demo_catalog.settings)
+    assert len(read_snapshot(path)["capabilities"]) == 20
+    with demo_catalog.unit() as ctx:
+        mount = repository.resource(ctx.session, REGISTRATION).mounts[0]
+        mount.config = {**(mount.config or {}), "schedule": "30 18 * * 1-5"}
+    written = {c["resource_code"]: c for c in read_snapshot(path)["capabilities"]}
+    assert "30 18 * * 1-5" in str(written[REGISTRATION])
 
 
 def test_missing_snapshot_means_no_dags(tmp_path: Path) -> None:
