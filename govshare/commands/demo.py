@@ -76,30 +76,54 @@ def _synth() -> str:
     return f"{result.rows:,} 行部门数据（含 2% 缺陷）写入 {settings().landing_dir}"
 
 
-def _ingest() -> str:
-    from pipelines.jobs import ingest_one, ingestable_resources, landing_files
+def _dag_runs() -> str:
+    """Every ingest DAG with files waiting runs through Airflow (real metadata DB, dag.test)."""
+    from dags.runner import list_dags, run_dags, write_snapshot
+    from pipelines.jobs import landing_files
 
     cfg = settings()
-    read = accepted = quarantined = files = 0
-    for code, table in ingestable_resources(cfg):
-        for path in landing_files(cfg, table):
-            summary = ingest_one(cfg, resource_code=code, path=path)
-            files += 1
-            read += summary.rows_read
-            accepted += summary.rows_accepted
-            quarantined += summary.rows_quarantined
-    return f"{files} 个批次：读取 {read:,} = 入库 {accepted:,} + 隔离 {quarantined:,}"
+    write_snapshot(cfg)
+    wanted = [
+        spec["dag_id"]
+        for spec in list_dags(cfg)
+        if spec["kind"] == "ingest" and landing_files(cfg, spec["table"])
+    ]
+    results = run_dags(cfg, wanted)
+    failed = [r.dag_id for r in results if not r.ok]
+    read = accepted = quarantined = 0
+    with catalog_unit() as ctx:
+        from catalog import batches
+
+        for batch in batches.batches(ctx):
+            read += batch.rows_read
+            accepted += batch.rows_accepted
+            quarantined += batch.rows_quarantined
+    outcome = (
+        f"Airflow 运行 {len(results)} 个入库 DAG（失败 {len(failed)}）："
+        f"读取 {read:,} = 入库 {accepted:,} + 隔离 {quarantined:,}"
+    )
+    if failed:
+        outcome += f"；失败 (failed): {', '.join(failed)}"
+    return outcome
 
 
-def _themes() -> str:
-    from pipelines.themes.build import build_theme
+def _theme_dag() -> str:
+    from deltalake import DeltaTable
+
+    from dags.runner import run_dags
+    from pipelines.themes.build import theme_tables
     from pipelines.themes.spec import ENTERPRISE, PERSON, resolve
 
+    (result,) = run_dags(settings(), ["govshare_themes"])
     with catalog_unit() as ctx:
         specs = [resolve(ctx.session, code) for code in (ENTERPRISE, PERSON)]
-        today = ctx.today()
-    built = [build_theme(settings(), spec, today=today) for spec in specs]
-    return "；".join(f"{b.theme} {b.rows:,} 条，冲突 {b.conflicts}" for b in built)
+    built = []
+    for spec in specs:
+        theme, conflicts = theme_tables(settings(), spec)
+        rows = DeltaTable(str(theme.path)).to_pyarrow_dataset().count_rows()
+        clashes = DeltaTable(str(conflicts.path)).to_pyarrow_dataset().count_rows()
+        built.append(f"{spec.name} {rows:,} 条，冲突 {clashes:,}")
+    return f"Airflow 主题 DAG {result.state}：" + "；".join(built)
 
 
 STEPS = [
@@ -108,8 +132,8 @@ STEPS = [
     Step("缺口报告 (gap report)", _gaps),
     Step("目录检索 (search)", _search),
     Step("生成部门数据 (synthetic extracts)", _synth),
-    Step("入库 (ingest with Spark into Delta)", _ingest),
-    Step("主题库 (一企一档 / 一人一档)", _themes),
+    Step("Airflow 调度入库 (ingest DAGs: Spark into Delta, quality gate)", _dag_runs),
+    Step("主题库 (theme DAG: 一企一档 / 一人一档)", _theme_dag),
 ]
 
 
