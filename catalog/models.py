@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -353,3 +354,187 @@ class SearchGram(Base):
     resource_id: Mapped[int] = mapped_column(
         ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+# ---- quality gate (质检入库) -------------------------------------------------------------
+
+
+class QualityProfile(Base):
+    """A resource's quality settings: its pass-rate threshold and its items' standards.
+
+    ``item_standards`` holds, per data item, the code list (代码表) and format (格式) the
+    catalogue prescribes, from which rules are generated: ``{item: {"codes": [...],
+    "pattern": "..."}}``. A resource without a profile uses the default threshold.
+    """
+
+    __tablename__ = "quality_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), unique=True
+    )
+    threshold: Mapped[float | None] = mapped_column(Float)
+    item_standards: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    references: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+    resource: Mapped[Resource] = relationship()
+
+
+class QualityRule(Base):
+    """A steward's own expectation on one data item: a whitelisted kind with parameters."""
+
+    __tablename__ = "quality_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True
+    )
+    item_name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(100))
+
+    resource: Mapped[Resource] = relationship()
+
+
+class QualityResult(Base):
+    """The quality outcome of one batch (or one stand-alone check) and the gate's decision.
+
+    ``rows_read == rows_passed + rows_failed``; ``counts`` maps rule ids to failing rows;
+    ``sample`` holds a few failing rows, masked, with the rules each failed.
+    """
+
+    __tablename__ = "quality_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(64), unique=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    run_kind: Mapped[str] = mapped_column(String(10))
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_passed: Mapped[int] = mapped_column(Integer)
+    rows_failed: Mapped[int] = mapped_column(Integer)
+    pass_rate: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(10), index=True)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sample: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    docs_path: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+
+    resource: Mapped[Resource] = relationship()
+    department: Mapped[Department] = relationship()
+
+
+class QualityNotification(Base):
+    """A notice to the provider department: a batch of its data was held, and why."""
+
+    __tablename__ = "quality_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    batch_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+    department: Mapped[Department] = relationship()
+    resource: Mapped[Resource] = relationship()
+
+
+class QualityDecision(Base):
+    """One step of a batch's gate history: held, released or rejected, by whom and why."""
+
+    __tablename__ = "quality_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(
+        ForeignKey("quality_results.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(10))
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """审计日志: one data call of the exchange, hash-chained to the one before and signed.
+
+    X-Road message-log style: ``entry_hash`` covers every other column and ``prev_hash``,
+    ``signature`` is the platform's Ed25519 signature of ``entry_hash``; changing any stored
+    value breaks the chain at that entry. Rows are only ever inserted. Looked-up identifiers
+    are kept as a keyed hash (``subject_hash``), never in clear.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime]
+    request_id: Mapped[str] = mapped_column(String(32))
+    department_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    grant_id: Mapped[int | None] = mapped_column(Integer)
+    resource_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+    endpoint: Mapped[str] = mapped_column(String(200))
+    status: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    table_version: Mapped[int | None] = mapped_column(Integer)
+    epsilon: Mapped[str] = mapped_column(String(24), default="")
+    result_hash: Mapped[str] = mapped_column(String(64), default="")
+    subject_hash: Mapped[str] = mapped_column(String(64), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+    key_id: Mapped[str] = mapped_column(String(16))
+
+
+class PrivacyBudgetAccount(Base):
+    """隐私预算: the ε a department has spent on one resource's noisy aggregates."""
+
+    __tablename__ = "privacy_budgets"
+    __table_args__ = (UniqueConstraint("department_id", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), index=True)
+    total_epsilon: Mapped[float] = mapped_column(Float)
+    spent_epsilon: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime]
+
+
+class AggregateRelease(Base):
+    """A released aggregate, kept so that asking the same question again gets the same answer.
+
+    Fresh noise for a repeated query would let a department average the noise away; the
+    stored answer costs no further budget and reveals nothing new.
+    """
+
+    __tablename__ = "aggregate_releases"
+    __table_args__ = (UniqueConstraint("department_id", "resource_id", "query_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    table_version: Mapped[int] = mapped_column(Integer)
+    query_hash: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    epsilon: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from govshare.commands import catalog as catalog_commands
+from govshare.commands import dags as dags_commands
 from govshare.commands import keys, lake, synth, system, themes, transfer
+from govshare.commands import quality as quality_commands
 
 app = typer.Typer(
     name="govshare",
@@ -20,6 +22,8 @@ keys.register(app)
 lake.register(app)
 synth.register(app)
 themes.register(app)
+dags_commands.register(app)
+quality_commands.register(app)
 
 
 def main() -> None:

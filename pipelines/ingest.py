@@ -32,6 +32,9 @@ from pipelines.standardise import SPARK_TYPES, error_list, item_checks, standard
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
+    from quality.gate import GateDecision
+    from quality.rules import RuleSet
+
 META_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_received_at")
 
 
@@ -56,14 +59,29 @@ class BatchSummary:
     file_bytes: int = 0
     held: bool = False
     hold_reason: str = ""
+    pass_rate: float | None = None
+    # The gate's verdict, counts per rule and masked failure sample, for the catalogue.
+    gate: GateOutcome | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "gate"}
+
+
+@dataclass
+class GateOutcome:
+    decision: GateDecision
+    counts: dict[str, int]
+    sample: list[dict[str, Any]]
 
 
 def tables(settings: Settings, name: str) -> dict[str, TableRef]:
     root = settings.lake_path
     return {layer: TableRef(root, layer, name) for layer in ("raw", "quarantine", "validated")}
+
+
+def staging_path(settings: Settings, table: str, batch_id: str) -> Path:
+    """Where a held batch's passing rows wait for a steward (outside every table's folder)."""
+    return Path(settings.lake_path) / "_staging" / table / batch_id
 
 
 def batch_id_for(plan: IngestPlan, file_sha256: str) -> str:
@@ -148,12 +166,22 @@ def _row_number(mid: Column, partition_counts: dict[int, int]) -> Column:
     return (F.element_at(offset_map, pid.cast("int")) + local_index + 1).cast("long")
 
 
-def _classified(frame: DataFrame, plan: IngestPlan) -> tuple[DataFrame, list[str]]:
+def _classified(
+    frame: DataFrame,
+    plan: IngestPlan,
+    *,
+    ruleset: RuleSet | None = None,
+    spark: SparkSession | None = None,
+    settings: Settings | None = None,
+) -> tuple[DataFrame, list[str]]:
     """Raw text, standardised typed values and the reasons a row fails, side by side.
 
-    Each standardised text and typed value is its own column, computed once: the checks refer
-    to them many times (an ID number's check digit reads 18 characters), and inlined they made
-    Spark redo the full-width translation for every reference (10× slower at 1M rows).
+    With a quality rule set (``quality.rules``) every rule of the resource becomes a condition
+    here, in the same pass, and references to base libraries are one join each; without one,
+    only the type and format checks ingestion itself needs. Each standardised text and typed
+    value is its own column, computed once: the checks refer to them many times (an ID
+    number's check digit reads 18 characters), and inlined they made Spark redo the
+    full-width translation for every reference (10× slower at 1M rows).
     """
     from pyspark.sql import functions as F
 
@@ -169,11 +197,25 @@ def _classified(frame: DataFrame, plan: IngestPlan) -> tuple[DataFrame, list[str
         for item in plan.items
     ]
     staged = staged.select("*", *values)
+    checks_of = ruleset.item_checks if ruleset is not None else item_checks
     checks = []
     for item in plan.items:
-        checks.extend(item_checks(item, F.col(f"`__t_{item.name}`"), F.col(f"`__v_{item.name}`")))
+        checks.extend(checks_of(item, F.col(f"`__t_{item.name}`"), F.col(f"`__v_{item.name}`")))
+    if ruleset is not None and ruleset.reference_rules:
+        from quality.references import with_references
+
+        assert spark is not None and settings is not None
+
+        def text_of(name: str) -> Column:
+            return F.col(f"`__v_{name}`").cast("string")
+
+        staged = with_references(staged, ruleset, spark=spark, settings=settings, text_of=text_of)
+        checks.extend(ruleset.reference_checks(text_of))
+        markers = [rule.marker for rule in ruleset.reference_rules]
+    else:
+        markers = []
     checked = staged.withColumn("_errors", error_list(checks)).drop(
-        *(f"__t_{item.name}" for item in plan.items)
+        *(f"__t_{item.name}" for item in plan.items), *markers
     )
     return checked, list(dict.fromkeys(reason for _, reason in checks))
 
@@ -306,9 +348,20 @@ def _publish_validated(
 
 
 def ingest_file(
-    settings: Settings, plan: IngestPlan, path: Path, *, received_at: datetime
+    settings: Settings,
+    plan: IngestPlan,
+    path: Path,
+    *,
+    received_at: datetime,
+    ruleset: RuleSet | None = None,
 ) -> BatchSummary:
-    """Run one batch; safe to repeat (a committed batch is found and not written again)."""
+    """Run one batch; safe to repeat (a committed batch is found and not written again).
+
+    With a rule set the quality gate decides: at or above the resource's pass-rate threshold
+    the passing rows are published; below it nothing is, the passing rows wait in staging
+    for a steward (``apply_gate_order`` in ``pipelines.jobs``), and the summary says why.
+    Failing rows go to quarantine either way.
+    """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -334,7 +387,7 @@ def ingest_file(
         "_mid",
         F.lit(received_at).cast("timestamp").alias("_received_at"),
     )
-    classified, reasons = _classified(tagged, plan)
+    classified, reasons = _classified(tagged, plan, ruleset=ruleset, spark=spark, settings=settings)
     # One pass over the file fills the cache; the counts, the duplicate keys and the three
     # writes then read the cache instead of the file.
     checked = classified.persist(StorageLevel.MEMORY_AND_DISK)
@@ -378,10 +431,20 @@ def ingest_file(
             done["quarantine"] = _commit(
                 refs["quarantine"], files, mode="append", batch_id=batch_id
             )
+        summary.pass_rate = summary.rows_accepted / summary.rows_read if summary.rows_read else 1.0
+        publish = True
+        if ruleset is not None:
+            summary.gate = _gate(ruleset, summary, frame)
+            publish = summary.gate.decision.publish
+            summary.held = not publish
+            summary.hold_reason = "" if publish else summary.gate.decision.message
         if done["validated"] is None and summary.rows_accepted:
-            done["validated"] = _publish_validated(
-                spark, _validated_frame(frame, plan), plan, refs["validated"], batch_id
-            )
+            if publish:
+                done["validated"] = _publish_validated(
+                    spark, _validated_frame(frame, plan), plan, refs["validated"], batch_id
+                )
+            else:
+                _stage(settings, _validated_frame(frame, plan), plan, batch_id)
     finally:
         checked.unpersist()
     summary.raw_version = done["raw"]
@@ -391,6 +454,57 @@ def ingest_file(
     )
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _gate(ruleset: RuleSet, summary: BatchSummary, frame: DataFrame) -> GateOutcome:
+    """The gate's decision from the counts the job already has, and a masked sample."""
+    from pyspark.sql import functions as F
+
+    from quality import gate
+    from quality.evaluate import failure_sample
+
+    counts = ruleset.counts_from_reasons(summary.reasons)
+    decision = gate.decide(
+        rows_read=summary.rows_read,
+        rows_failed=summary.rows_quarantined,
+        threshold=ruleset.threshold,
+        reasons=gate.reasons(ruleset, counts, rows_read=summary.rows_read),
+    )
+    sample = (
+        failure_sample(frame.where(F.size("_errors") > 0), ruleset)
+        if summary.rows_quarantined
+        else []
+    )
+    return GateOutcome(decision=decision, counts=counts, sample=sample)
+
+
+def _stage(settings: Settings, accepted: DataFrame, plan: IngestPlan, batch_id: str) -> Path:
+    """A held batch's passing rows as Parquet, invisible to every reader until released."""
+    target = staging_path(settings, plan.table, batch_id)
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    accepted.write.parquet(str(target))
+    return target
+
+
+def publish_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> int | None:
+    """Commit a released batch's staged rows to validated, as if it had passed the gate."""
+    target = staging_path(settings, plan.table, batch_id)
+    ref = tables(settings, plan.table)["validated"]
+    committed = delta.committed_batch(ref, batch_id)
+    if committed is not None:
+        return committed
+    if not target.exists():
+        return None  # nothing passed, nothing to publish
+    spark = spark_session(settings)
+    version = _publish_validated(spark, spark.read.parquet(str(target)), plan, ref, batch_id)
+    shutil.rmtree(target, ignore_errors=True)
+    return version
+
+
+def discard_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> None:
+    shutil.rmtree(staging_path(settings, plan.table, batch_id), ignore_errors=True)
 
 
 def raw_columns(frame: DataFrame, plan: IngestPlan, *, with_errors: bool = False) -> DataFrame:

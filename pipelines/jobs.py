@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog import batches, repository
 from catalog.context import utcnow
@@ -18,9 +19,20 @@ from catalog.domain import MountState, ResourceState
 from catalog.store import Catalog
 from infra.settings import Settings
 from pipelines.errors import PipelineError
-from pipelines.ingest import BatchSummary, batch_id_for, ingest_file
+from pipelines.ingest import (
+    BatchSummary,
+    batch_id_for,
+    discard_staged,
+    ingest_file,
+    publish_staged,
+)
 from pipelines.plan import IngestPlan, plan_for
 from pipelines.sources import FORMATS, file_digest
+from quality.run import conclude
+
+if TYPE_CHECKING:
+    from quality.gate import GateOrder
+    from quality.rules import RuleSet
 
 
 def landing_files(settings: Settings, table: str) -> list[Path]:
@@ -35,6 +47,14 @@ def _plan(catalog: Catalog, resource_code: str) -> IngestPlan:
         resource = repository.resource(ctx.session, resource_code)
         mount = batches.ensure_table_mount(ctx, resource)
         return plan_for(resource, mount)
+
+
+def _ruleset(catalog: Catalog, resource_code: str) -> RuleSet:
+    """The resource's quality rules (generated and stewards'), read once per batch."""
+    from quality.service import ruleset_for
+
+    with catalog.unit() as ctx:
+        return ruleset_for(ctx, resource_code)
 
 
 def _quarantine_file(settings: Settings, plan: IngestPlan, path: Path, batch_id: str) -> str:
@@ -73,7 +93,8 @@ def ingest_one(
         batch_id = batch_id_for(plan, sha)
         with catalog.unit() as ctx:
             known = batches.batch_or_none(ctx, batch_id)
-            if known is not None and known.status == batches.PUBLISHED:
+            # Published, or held for a steward: running the file again changes nothing.
+            if known is not None and known.status in (batches.PUBLISHED, batches.HELD):
                 return BatchSummary(
                     batch_id=batch_id,
                     resource_code=resource_code,
@@ -84,6 +105,8 @@ def ingest_one(
                     rows_quarantined=known.rows_quarantined,
                     table_version=known.table_version,
                     skipped=True,
+                    held=known.status == batches.HELD,
+                    hold_reason=known.message if known.status == batches.HELD else "",
                     file_sha256=sha,
                     file_bytes=size,
                 )
@@ -99,8 +122,9 @@ def ingest_one(
                 file_bytes=size,
             )
         received = clock()
+        ruleset = _ruleset(catalog, resource_code)
         try:
-            summary = ingest_file(settings, plan, path, received_at=received)
+            summary = ingest_file(settings, plan, path, received_at=received, ruleset=ruleset)
         except PipelineError as error:
             kept = _quarantine_file(settings, plan, path, batch_id)
             rows = _count_rows(path)
@@ -139,12 +163,62 @@ def ingest_one(
                 rows_accepted=summary.rows_accepted,
                 rows_quarantined=summary.rows_quarantined,
                 table_version=summary.table_version,
-                message="",
+                message=summary.hold_reason,
                 details={"reasons": summary.reasons, "seconds": summary.seconds},
             )
-            mount = repository.mount(ctx.session, plan.mount_id)
-            batches.land(ctx, mount=mount, at=received)
+            if summary.gate is not None:
+                # After finish_batch: a hold sets the batch to 暂缓入库 and notifies the provider.
+                conclude(
+                    ctx,
+                    ruleset=ruleset,
+                    batch_id=batch_id,
+                    decision=summary.gate.decision,
+                    counts=summary.gate.counts,
+                    sample=summary.gate.sample,
+                )
+            if not summary.held:
+                mount = repository.mount(ctx.session, plan.mount_id)
+                batches.land(ctx, mount=mount, at=received)
         return summary
+    finally:
+        catalog.dispose()
+
+
+def apply_gate_order(
+    settings: Settings, order: GateOrder, *, clock: Callable[[], datetime] = utcnow
+) -> int | None:
+    """The lake side of a steward's decision on a held batch.
+
+    Released: the staged passing rows are committed to validated (the failing rows stay in
+    quarantine), the batch becomes 已入库 and the mount fresh. Rejected: the staged rows are
+    discarded; the catalogue side already marked the batch. Safe to repeat.
+    """
+    from quality.gate import RELEASED
+
+    catalog = Catalog(settings, clock=clock)
+    try:
+        plan = _plan(catalog, order.resource_code)
+        if order.action != RELEASED:
+            discard_staged(settings, plan, order.batch_id)
+            return None
+        version = publish_staged(settings, plan, order.batch_id)
+        with catalog.unit() as ctx:
+            batch = batches.batch_or_none(ctx, order.batch_id)
+            if batch is not None:
+                batches.finish_batch(
+                    ctx,
+                    batch_id=order.batch_id,
+                    status=batches.PUBLISHED,
+                    rows_read=batch.rows_read,
+                    rows_accepted=batch.rows_accepted,
+                    rows_quarantined=batch.rows_quarantined,
+                    table_version=version,
+                    message="审核员放行 (released by a steward)",
+                    details=batch.details,
+                )
+            mount = repository.mount(ctx.session, plan.mount_id)
+            batches.land(ctx, mount=mount, at=clock())
+        return version
     finally:
         catalog.dispose()
 

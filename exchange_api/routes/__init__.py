@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from exchange_api.deps import current_actor
 from exchange_api.routes import demands, directory, mounts, resources
+from exchange_api.routes import quality as quality_routes
 
 API_PREFIX = "/api/v1"
 
@@ -14,3 +15,4 @@ api_router.include_router(resources.router)
 api_router.include_router(mounts.router)
 api_router.include_router(demands.router)
 api_router.include_router(directory.router)
+api_router.include_router(quality_routes.router)

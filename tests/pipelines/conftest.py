@@ -87,3 +87,15 @@ def lake_settings(tmp_path: Path) -> Iterator[Settings]:
 @pytest.fixture
 def landing(lake_settings: Settings) -> Path:
     return lake_settings.landing_dir
+
+
+def set_threshold(settings: Settings, threshold: float, *codes: str) -> None:
+    """A steward's per-resource pass-rate threshold (质检入库率), as the quality CLI sets it."""
+    from catalog.context import Actor
+    from quality.service import set_profile
+
+    catalog = Catalog(settings)
+    with catalog.unit() as ctx:
+        for code in codes:
+            set_profile(ctx, resource_code=code, actor=Actor.steward("测试"), threshold=threshold)
+    catalog.dispose()

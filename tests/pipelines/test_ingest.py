@@ -25,10 +25,18 @@ from tests.pipelines.conftest import (
     REGISTRATION,
     company_code,
     registration_row,
+    set_threshold,
     write_csv,
 )
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _row_level(lake_settings) -> None:  # type: ignore[no-untyped-def]
+    """These tests pin row-level ingestion on small files with many planted defects, far
+    below the 99% gate; the gate itself is pinned in test_held_batch_* and tests/quality."""
+    set_threshold(lake_settings, 0.0, REGISTRATION)
 
 
 def _validated(settings, version=None) -> dict[str, dict]:  # type: ignore[no-untyped-def]
@@ -80,6 +88,42 @@ def test_every_row_is_accepted_or_quarantined_with_reasons(lake_settings, landin
     assert record.status == batches.PUBLISHED
     assert (record.rows_read, record.rows_accepted, record.rows_quarantined) == (16, 12, 4)
     assert mount_state is MountState.MOUNTED and refreshed is not None
+
+
+def test_held_batch_publishes_nothing_until_a_steward_releases_it(lake_settings, landing) -> None:
+    """2 bad rows in 20 (90%) under the default 99% gate: held, then released."""
+    set_threshold(lake_settings, 0.99, REGISTRATION)
+    rows = [registration_row(n) for n in range(1, 19)]
+    rows.append(registration_row(19, 统一社会信用代码=""))
+    rows.append(registration_row(20, 成立日期="2020-13-45"))
+    path = write_csv(landing / REG_TABLE / "reg_1.csv", rows)
+    refs = tables(lake_settings, REG_TABLE)
+
+    summary = ingest_one(lake_settings, resource_code=REGISTRATION, path=path)
+
+    assert summary.held and "低于阈值" in summary.hold_reason
+    assert (summary.rows_read, summary.rows_accepted, summary.rows_quarantined) == (20, 18, 2)
+    assert delta.version(refs["validated"]) is None  # nothing published
+    assert delta.version(refs["raw"]) == 0 and delta.version(refs["quarantine"]) == 0
+    record, mount_state, _ = _batch(lake_settings, summary.batch_id)
+    assert record.status == batches.HELD
+    assert ingest_one(lake_settings, resource_code=REGISTRATION, path=path).skipped
+
+    from catalog.context import Actor
+    from pipelines.jobs import apply_gate_order
+    from quality import gate
+
+    catalog = Catalog(lake_settings)
+    with catalog.unit() as ctx:
+        order = gate.release(ctx, batch_id=summary.batch_id, actor=Actor.steward("审核员"))
+    catalog.dispose()
+    version = apply_gate_order(lake_settings, order)
+
+    assert version == 0 and len(_validated(lake_settings)) == 18
+    record, mount_state, refreshed = _batch(lake_settings, summary.batch_id)
+    assert record.status == batches.PUBLISHED and record.table_version == 0
+    assert mount_state is MountState.MOUNTED and refreshed is not None
+    assert apply_gate_order(lake_settings, order) == 0  # repeating the release changes nothing
 
 
 def test_rerunning_a_batch_changes_nothing(lake_settings, landing) -> None:

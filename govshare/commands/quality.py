@@ -1,0 +1,272 @@
+"""``govshare quality``: the quality gate's rules, reports, checks and held batches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from govshare.runtime import CLI_ACTOR, catalog_unit, console, handle_errors, print_json, settings
+
+app = typer.Typer(help="质检：规则、报告、暂缓入库批次 (quality gate).", no_args_is_help=True)
+rules_app = typer.Typer(help="质检规则 (quality rules).", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
+Code = Annotated[str, typer.Argument(help="信息资源代码，如 000001001/000001 (resource code)")]
+
+
+def _percent(rate: float) -> str:
+    return f"{rate:.2%}"
+
+
+@app.command("run")
+@handle_errors
+def run(
+    resource_code: Code,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="检查该文件，缺省检查当前已入库的表")
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """运行质检，不入库 (evaluate the rules on the validated table or a file, publish nothing)."""
+    from quality.run import check
+
+    outcome = check(settings(), resource_code=resource_code, actor=CLI_ACTOR, path=file)
+    if json_output:
+        print_json(outcome)
+        return
+    verdict = "[green]可入库[/]" if outcome["would_publish"] else "[red]将暂缓入库[/]"
+    console.print(
+        f"{resource_code} {outcome['source']}：读取 {outcome['rows_read']} 行，"
+        f"合格 {outcome['rows_passed']}，不合格 {outcome['rows_failed']}，"
+        f"合格率 {_percent(outcome['pass_rate'])}（阈值 {_percent(outcome['threshold'])}）{verdict}"
+    )
+    for line in outcome["reasons"]:
+        console.print(f"  • {line}")
+    console.print(f"Data Docs: {outcome['data_docs']}")
+
+
+@app.command("report")
+@handle_errors
+def report(resource_code: Code, json_output: JsonFlag = False) -> None:
+    """质检报告：各批次合格率、各规则不合格数、脱敏样例 (per-batch quality report)."""
+    from quality.report import report as build
+
+    with catalog_unit() as ctx:
+        data = build(ctx, resource_code=resource_code, actor=CLI_ACTOR)
+    if json_output:
+        print_json(data)
+        return
+    table = Table(title=f"{data['resource_code']} {data['resource_name']} 质检报告")
+    for col in ("批次", "类型", "读取", "合格", "不合格", "合格率", "阈值", "结论"):
+        table.add_column(col, overflow="fold")
+    for r in data["results"]:
+        table.add_row(
+            r["batch_id"][:16],
+            r["run_kind"],
+            str(r["rows_read"]),
+            str(r["rows_passed"]),
+            str(r["rows_failed"]),
+            _percent(r["pass_rate"]),
+            _percent(r["threshold"]),
+            r["decision_label"],
+        )
+    console.print(table)
+    if data["results"]:
+        latest = data["results"][0]
+        for c in latest["counts"]:
+            console.print(f"  [yellow]{c['label']}[/]：{c['failed']} 行")
+        if latest["data_docs"]:
+            console.print(f"Data Docs: {latest['data_docs']}")
+
+
+@rules_app.command("list")
+@handle_errors
+def rules_list(resource_code: Code, json_output: JsonFlag = False) -> None:
+    """列出资源的全部质检规则：生成的、审核员添加的、基础库引用 (all rules of a resource)."""
+    from quality.service import rules_of
+
+    with catalog_unit() as ctx:
+        ruleset = rules_of(ctx, resource_code=resource_code, actor=CLI_ACTOR)
+    rules = ruleset.describe()
+    if json_output:
+        print_json({"threshold": ruleset.threshold, "rules": rules})
+        return
+    table = Table(title=f"{resource_code} 质检规则（阈值 {_percent(ruleset.threshold)}）")
+    for col in ("规则", "信息项", "说明", "来源", "GE 期望"):
+        table.add_column(col, overflow="fold")
+    for r in rules:
+        table.add_row(r["id"], r["item"], r["label"], r["origin"], r["expectation"])
+    console.print(table)
+
+
+@rules_app.command("add")
+@handle_errors
+def rules_add(
+    resource_code: Code,
+    item: Annotated[str, typer.Argument(help="信息项名称 (data item)")],
+    kind: Annotated[
+        str, typer.Argument(help="not_null|between|in_set|not_in_set|regex|length|unique")
+    ],
+    params: Annotated[
+        str, typer.Option("--params", help='参数 JSON，如 \'{"min": 0, "max": 100}\'')
+    ] = "{}",
+    label: Annotated[str, typer.Option("--label", help="说明 (description)")] = "",
+    json_output: JsonFlag = False,
+) -> None:
+    """添加审核员规则 (add a steward rule; whitelisted kinds with parameters, never SQL)."""
+    from quality.errors import BadRule
+    from quality.service import add_rule, rule_out
+
+    try:
+        parsed: Any = json.loads(params)
+    except json.JSONDecodeError:
+        raise BadRule("--params 不是有效的 JSON (invalid JSON)") from None
+    if not isinstance(parsed, dict):
+        raise BadRule("--params 应为 JSON 对象 (a JSON object)")
+    with catalog_unit() as ctx:
+        rule = add_rule(
+            ctx,
+            resource_code=resource_code,
+            item=item,
+            kind=kind,
+            params=parsed,
+            label=label,
+            actor=CLI_ACTOR,
+        )
+        out = rule_out(rule)
+    if json_output:
+        print_json(out)
+    else:
+        console.print(f"已添加规则 {out['id']}：{out['item']} {out['label']}")
+
+
+@rules_app.command("remove")
+@handle_errors
+def rules_remove(rule_id: Annotated[int, typer.Argument(help="规则编号 (rule id)")]) -> None:
+    """停用审核员规则 (retire a steward rule; past results keep it)."""
+    from quality.service import remove_rule
+
+    with catalog_unit() as ctx:
+        remove_rule(ctx, rule_id=rule_id, actor=CLI_ACTOR)
+    console.print(f"已停用规则 {rule_id}")
+
+
+@app.command("profile")
+@handle_errors
+def profile(
+    resource_code: Code,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="合格率阈值，如 0.99")
+    ] = None,
+    item: Annotated[str | None, typer.Option("--item", help="信息项（代码表、格式）")] = None,
+    codes: Annotated[str | None, typer.Option("--codes", help="代码表，逗号分隔")] = None,
+    pattern: Annotated[str | None, typer.Option("--pattern", help="格式正则")] = None,
+    references: Annotated[
+        bool | None, typer.Option("--references/--no-references", help="基础库引用检查")
+    ] = None,
+) -> None:
+    """设置资源的质检阈值、信息项代码表与格式 (threshold, code lists, formats)."""
+    from quality.service import set_profile
+
+    with catalog_unit() as ctx:
+        saved = set_profile(
+            ctx,
+            resource_code=resource_code,
+            actor=CLI_ACTOR,
+            threshold=threshold,
+            item=item,
+            codes=[c.strip() for c in codes.split(",") if c.strip()] if codes else None,
+            pattern=pattern,
+            references_enabled=references,
+        )
+        console.print(
+            f"{resource_code}：阈值 {saved.threshold if saved.threshold is not None else '默认'}，"
+            f"数据标准 {json.dumps(saved.item_standards, ensure_ascii=False)}"
+        )
+
+
+def _lake_side(order: Any) -> str:
+    """Hand a steward's decision to the ingest side, if it offers the step (lead's wiring)."""
+    from pipelines import jobs
+
+    carry_out = getattr(jobs, "apply_gate_order", None)
+    if carry_out is None:
+        return "（数据湖侧尚未接入：暂存行未提交）"
+    carry_out(settings(), order)
+    return ""
+
+
+@app.command("release")
+@handle_errors
+def release(
+    batch_id: Annotated[str, typer.Argument(help="批次号 (batch id)")],
+    reason: Annotated[str, typer.Option("--reason", help="放行理由")] = "",
+) -> None:
+    """放行暂缓入库的批次：合格行入库，不合格行仍隔离 (release a held batch)."""
+    from quality import gate
+
+    with catalog_unit() as ctx:
+        order = gate.release(ctx, batch_id=batch_id, actor=CLI_ACTOR, reason=reason)
+    note = _lake_side(order)
+    console.print(f"已放行批次 {batch_id}：{order.rows_to_publish} 行入库 {note}")
+
+
+@app.command("reject")
+@handle_errors
+def reject(
+    batch_id: Annotated[str, typer.Argument(help="批次号 (batch id)")],
+    reason: Annotated[str, typer.Option("--reason", help="退回理由")] = "",
+) -> None:
+    """退回暂缓入库的批次：整批不入库，通知提供部门 (reject a held batch)."""
+    from quality import gate
+
+    with catalog_unit() as ctx:
+        order = gate.reject(ctx, batch_id=batch_id, actor=CLI_ACTOR, reason=reason)
+    note = _lake_side(order)
+    console.print(f"已退回批次 {batch_id}，提供部门已收到通知 {note}")
+
+
+@app.command("chart")
+@handle_errors
+def chart(
+    out: Annotated[Path | None, typer.Option("--out", help="HTML 文件路径")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """质检入库率随时间变化：按资源、部门与总体的 HTML 图表 (pass rates over time)."""
+    from quality.report import series, write_chart
+
+    with catalog_unit() as ctx:
+        if json_output:
+            print_json(series(ctx, actor=CLI_ACTOR))
+            return
+        path = write_chart(ctx, actor=CLI_ACTOR, out=out)
+    console.print(f"图表 (chart): {path}")
+
+
+@app.command("notices")
+@handle_errors
+def notices(
+    department: Annotated[str | None, typer.Option("--department", help="部门代码")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """发给提供部门的通知：暂缓入库与退回的批次及原因 (notices to provider departments)."""
+    from quality.report import notifications
+
+    with catalog_unit() as ctx:
+        data = notifications(ctx, actor=CLI_ACTOR, department_code=department)
+    if json_output:
+        print_json(data)
+        return
+    for n in data:
+        console.print(f"[bold]{n['department_code']}[/] {n['created_at']:%Y-%m-%d} {n['message']}")
+        for line in n["reasons"]:
+            console.print(f"  • {line}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="quality")

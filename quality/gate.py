@@ -1,0 +1,266 @@
+"""The quality gate (质检入库): publish a batch, or hold it for a steward.
+
+A batch whose pass rate reaches the resource's threshold (default 99%) is published: its
+passing rows go to the validated table, its failing rows to quarantine. Below the threshold
+the whole batch is held: nothing of it is published, the table keeps serving its previous
+version, the provider department gets a notice with the reasons, and a steward releases or
+rejects the batch later. Failing rows are never published either way.
+
+The ingest job (lake side) calls :func:`decide` with its counts before it writes validated
+rows, then :func:`record` in the catalogue; a steward's :func:`release` returns the order the
+lake side carries out (commit the staged passing rows); :func:`reject` closes the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog import batches as catalog_batches
+from catalog import repository as catalog_repository
+from catalog.context import Actor, CatalogContext
+from catalog.models import QualityDecision, QualityNotification, QualityResult
+from catalog.services import record as record_history
+from quality import auth
+from quality import repository as repo
+from quality.errors import GateStateError
+from quality.rules import RuleSet
+
+PUBLISHED = "published"  # reached the threshold, passing rows published
+HELD = "held"  # below the threshold, nothing published, waiting for a steward
+RELEASED = "released"  # a steward let a held batch's passing rows through
+REJECTED = "rejected"  # a steward refused a held batch: nothing of it is published
+CHECKED = "checked"  # a stand-alone check (govshare quality run): never publishes
+
+LABELS = {
+    PUBLISHED: "已入库",
+    HELD: "暂缓入库",
+    RELEASED: "已放行",
+    REJECTED: "已退回",
+    CHECKED: "仅检查",
+}
+REASONS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """What the gate says about one batch, and the reasons behind a hold."""
+
+    publish: bool
+    rows_read: int
+    rows_failed: int
+    pass_rate: float
+    threshold: float
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def rows_passed(self) -> int:
+        return self.rows_read - self.rows_failed
+
+    @property
+    def message(self) -> str:
+        rate, needed = f"{self.pass_rate:.2%}", f"{self.threshold:.2%}"
+        if self.publish:
+            return f"合格率 {rate}，达到阈值 {needed}，已入库 (published)"
+        return (
+            f"合格率 {rate} 低于阈值 {needed}，整批暂缓入库，等待审核员放行或退回 "
+            "(held below the threshold)"
+        )
+
+
+@dataclass(frozen=True)
+class GateOrder:
+    """What the lake side must do after a steward's decision on a held batch."""
+
+    action: str  # RELEASED: commit the staged passing rows; REJECTED: discard them
+    batch_id: str
+    resource_code: str
+    table: str
+    rows_to_publish: int
+    rows_quarantined: int
+
+
+def pass_rate(rows_read: int, rows_failed: int) -> float:
+    return 1.0 if rows_read == 0 else (rows_read - rows_failed) / rows_read
+
+
+def reasons(ruleset: RuleSet, counts: dict[str, int], *, rows_read: int) -> list[str]:
+    """The rules that failed most, as the provider department reads them."""
+    by_id = {r.id: r for r in ruleset.rules}
+    ranked = sorted(((c, k) for k, c in counts.items() if c), reverse=True)[:REASONS_SHOWN]
+    lines = []
+    for failed, rule_id in ranked:
+        rule = by_id.get(rule_id)
+        text = rule.reason if rule is not None else rule_id.removeprefix("other:")
+        share = f"{failed / rows_read:.2%}" if rows_read else "-"
+        lines.append(f"{text}：{failed} 行 ({share})")
+    return lines
+
+
+def decide(
+    *, rows_read: int, rows_failed: int, threshold: float, reasons: list[str] | None = None
+) -> GateDecision:
+    """Publish when the pass rate reaches the threshold; an empty batch has nothing to hold."""
+    if rows_failed < 0 or rows_failed > rows_read:
+        raise ValueError("rows_failed must lie between 0 and rows_read")
+    rate = pass_rate(rows_read, rows_failed)
+    # Compared on counts, not floats: 99% of 1000 rows is 990, not 989.9999.
+    publish = rows_read - rows_failed >= threshold * rows_read - 1e-9
+    return GateDecision(
+        publish=publish,
+        rows_read=rows_read,
+        rows_failed=rows_failed,
+        pass_rate=rate,
+        threshold=threshold,
+        reasons=list(reasons or []),
+    )
+
+
+def record(
+    ctx: CatalogContext,
+    *,
+    ruleset: RuleSet,
+    batch_id: str,
+    decision: GateDecision,
+    counts: dict[str, int],
+    sample: list[dict[str, Any]],
+    docs_path: str = "",
+    run_kind: str = "ingest",
+    actor: Actor = catalog_batches.PIPELINE,
+) -> QualityResult:
+    """Keep the batch's quality result; a held batch also notifies its provider.
+
+    Safe to repeat for the same batch id (a re-run updates the one result). A stand-alone
+    check (``run_kind="check"``) is recorded as ``checked`` and never holds anything.
+    """
+    resource = catalog_repository.resource(ctx.session, ruleset.resource_code)
+    outcome = CHECKED if run_kind == "check" else (PUBLISHED if decision.publish else HELD)
+    result = repo.result_or_none(ctx.session, batch_id)
+    if result is None:
+        result = QualityResult(batch_id=batch_id, created_at=ctx.now())
+        ctx.session.add(result)
+    elif result.decision in (RELEASED, REJECTED):
+        raise GateStateError(
+            f"批次 {batch_id} 已由审核员{LABELS[result.decision]}，不再改写质检结果 "
+            "(already decided by a steward)"
+        )
+    result.resource_id = resource.id
+    result.department_id = resource.provider_id
+    result.run_kind = run_kind
+    result.rows_read = decision.rows_read
+    result.rows_failed = decision.rows_failed
+    result.rows_passed = decision.rows_passed
+    result.pass_rate = decision.pass_rate
+    result.threshold = decision.threshold
+    result.decision = outcome
+    result.rules = {r.id: {"label": r.reason, "origin": r.origin} for r in ruleset.rules}
+    result.counts = dict(counts)
+    result.sample = list(sample)
+    result.docs_path = docs_path
+    ctx.session.flush()
+    if outcome == HELD:
+        _step(ctx, result, HELD, actor, decision.message)
+        ctx.session.add(
+            QualityNotification(
+                department_id=resource.provider_id,
+                resource_id=resource.id,
+                batch_id=batch_id,
+                kind=HELD,
+                message=(
+                    f"信息资源 {resource.code}「{resource.name}」的批次 {batch_id[:12]} "
+                    f"{decision.message}。请核查并重新报送。"
+                ),
+                reasons=decision.reasons,
+                created_at=ctx.now(),
+            )
+        )
+        batch = catalog_batches.batch_or_none(ctx, batch_id)
+        if batch is not None:
+            batch.status = catalog_batches.HELD
+            batch.message = decision.message
+    elif outcome == PUBLISHED:
+        _step(ctx, result, PUBLISHED, actor, decision.message)
+    return result
+
+
+def _step(ctx: CatalogContext, result: QualityResult, action: str, actor: Actor, why: str) -> None:
+    ctx.session.add(
+        QualityDecision(
+            result_id=result.id, action=action, actor=actor.name, reason=why, at=ctx.now()
+        )
+    )
+    record_history(
+        ctx,
+        entity="quality_batch",
+        entity_id=result.id,
+        action=action,
+        actor=actor,
+        before=None,
+        after={"batch_id": result.batch_id, "decision": action},
+    )
+
+
+def _held(ctx: CatalogContext, batch_id: str) -> QualityResult:
+    result = repo.result(ctx.session, batch_id)
+    if result.decision != HELD:
+        raise GateStateError(
+            f"批次 {batch_id} 当前为「{LABELS.get(result.decision, result.decision)}」，"
+            "只有暂缓入库的批次可以放行或退回 (only a held batch can be released or rejected)"
+        )
+    return result
+
+
+def release(ctx: CatalogContext, *, batch_id: str, actor: Actor, reason: str = "") -> GateOrder:
+    """A steward lets a held batch's passing rows through; failing rows stay in quarantine.
+
+    Returns the order for the lake side: commit the batch's staged passing rows to the
+    validated table, then mark the ingest batch published (``catalog.batches.finish_batch``).
+    """
+    auth.release_batch(actor)
+    result = _held(ctx, batch_id)
+    result.decision = RELEASED
+    result.decided_at = ctx.now()
+    result.decided_by = actor.name
+    _step(ctx, result, RELEASED, actor, reason or "审核员放行 (released by a steward)")
+    return _order(ctx, result, RELEASED)
+
+
+def reject(ctx: CatalogContext, *, batch_id: str, actor: Actor, reason: str) -> GateOrder:
+    """A steward refuses a held batch: nothing of it is published; the provider is told."""
+    auth.reject_batch(actor)
+    result = _held(ctx, batch_id)
+    result.decision = REJECTED
+    result.decided_at = ctx.now()
+    result.decided_by = actor.name
+    why = reason or "审核员退回 (rejected by a steward)"
+    _step(ctx, result, REJECTED, actor, why)
+    ctx.session.add(
+        QualityNotification(
+            department_id=result.department_id,
+            resource_id=result.resource_id,
+            batch_id=batch_id,
+            kind=REJECTED,
+            message=f"批次 {batch_id[:12]} 已被退回，请修正后重新报送：{why}",
+            reasons=[why],
+            created_at=ctx.now(),
+        )
+    )
+    batch = catalog_batches.batch_or_none(ctx, batch_id)
+    if batch is not None:
+        batch.status = catalog_batches.REJECTED
+        batch.message = why
+    return _order(ctx, result, REJECTED)
+
+
+def _order(ctx: CatalogContext, result: QualityResult, action: str) -> GateOrder:
+    from quality.service import table_of
+
+    table, _keys = table_of(result.resource)
+    return GateOrder(
+        action=action,
+        batch_id=result.batch_id,
+        resource_code=result.resource.code,
+        table=table,
+        rows_to_publish=result.rows_passed if action == RELEASED else 0,
+        rows_quarantined=result.rows_failed if action == RELEASED else result.rows_read,
+    )

@@ -1,0 +1,184 @@
+"""The gate's decision, its record in the catalogue, release and reject (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.context import Actor
+from catalog.demo import DEPT
+from catalog.models import QualityNotification
+from catalog.store import Catalog
+from quality import gate, report, service
+from quality.errors import BadRule, GateStateError, NotAuthorized
+from tests.factories import STEWARD
+from tests.pipelines.conftest import REGISTRATION
+
+PROVIDER = Actor.department(DEPT["scjg"])
+OTHER = Actor.department(DEPT["sw"])
+
+
+@pytest.mark.parametrize(
+    ("bad_rows", "publish", "rate"),
+    [(0, True, 1.0), (5, True, 0.995), (10, True, 0.99), (11, False, 0.989), (50, False, 0.95)],
+    ids=["clean", "half-percent", "exactly-threshold", "just-below", "five-percent"],
+)
+def test_gate_publishes_at_or_above_the_threshold(
+    bad_rows: int, publish: bool, rate: float
+) -> None:
+    decision = gate.decide(rows_read=1000, rows_failed=bad_rows, threshold=0.99)
+    assert decision.publish is publish
+    assert decision.pass_rate == pytest.approx(rate)
+    assert decision.rows_passed + decision.rows_failed == 1000
+
+
+def _held(ctx, batch_id: str = "b" * 32) -> gate.GateDecision:  # type: ignore[no-untyped-def]
+    ruleset = service.ruleset_for(ctx, REGISTRATION)
+    counts = {r.id: 0 for r in ruleset.rules} | {"uscc:统一社会信用代码": 50}
+    decision = gate.decide(
+        rows_read=1000,
+        rows_failed=50,
+        threshold=ruleset.threshold,
+        reasons=gate.reasons(ruleset, counts, rows_read=1000),
+    )
+    gate.record(
+        ctx, ruleset=ruleset, batch_id=batch_id, decision=decision, counts=counts, sample=[]
+    )
+    return decision
+
+
+def test_held_batch_notifies_the_provider_with_reasons(demo_catalog: Catalog) -> None:
+    with demo_catalog.unit() as ctx:
+        decision = _held(ctx)
+        assert not decision.publish
+    with demo_catalog.unit() as ctx:
+        notices = report.notifications(ctx, actor=PROVIDER, department_code=DEPT["scjg"])
+        assert len(notices) == 1 and notices[0]["kind"] == gate.HELD
+        assert "95.00%" in notices[0]["message"] and "99.00%" in notices[0]["message"]
+        assert notices[0]["reasons"] == [
+            "统一社会信用代码：统一社会信用代码格式或校验位错误：50 行 (5.00%)"
+        ]
+        with pytest.raises(NotAuthorized):
+            report.notifications(ctx, actor=OTHER, department_code=DEPT["scjg"])
+        shown = report.report(ctx, resource_code=REGISTRATION, actor=PROVIDER)
+        latest = shown["results"][0]
+        assert latest["decision"] == gate.HELD and latest["rows_failed"] == 50
+        assert latest["counts"][0]["failed"] == 50
+        assert [h["action"] for h in latest["history"]] == [gate.HELD]
+
+
+def test_steward_releases_a_held_batch_once(demo_catalog: Catalog) -> None:
+    with demo_catalog.unit() as ctx:
+        _held(ctx)
+    with demo_catalog.unit() as ctx, pytest.raises(NotAuthorized):
+        gate.release(ctx, batch_id="b" * 32, actor=PROVIDER)
+    with demo_catalog.unit() as ctx:
+        order = gate.release(ctx, batch_id="b" * 32, actor=STEWARD, reason="已核实")
+        assert (order.action, order.rows_to_publish, order.rows_quarantined) == (
+            gate.RELEASED,
+            950,
+            50,
+        )
+        assert order.table == "scjg_enterprise_registration"
+    with demo_catalog.unit() as ctx, pytest.raises(GateStateError):
+        gate.reject(ctx, batch_id="b" * 32, actor=STEWARD, reason="晚了")
+    with demo_catalog.unit() as ctx:
+        shown = report.report(ctx, resource_code=REGISTRATION, actor=STEWARD)
+        assert [h["action"] for h in shown["results"][0]["history"]] == [
+            gate.HELD,
+            gate.RELEASED,
+        ]
+
+
+def test_rejected_batch_publishes_nothing_and_tells_the_provider(demo_catalog: Catalog) -> None:
+    with demo_catalog.unit() as ctx:
+        _held(ctx)
+    with demo_catalog.unit() as ctx:
+        order = gate.reject(ctx, batch_id="b" * 32, actor=STEWARD, reason="校验位错误过多")
+        assert (order.rows_to_publish, order.rows_quarantined) == (0, 1000)
+    with demo_catalog.unit() as ctx:
+        kinds = [n.kind for n in ctx.session.query(QualityNotification).all()]
+        assert kinds == [gate.HELD, gate.REJECTED]
+        with pytest.raises(GateStateError):
+            gate.record(
+                ctx,
+                ruleset=service.ruleset_for(ctx, REGISTRATION),
+                batch_id="b" * 32,
+                decision=gate.decide(rows_read=1, rows_failed=0, threshold=0.99),
+                counts={},
+                sample=[],
+            )
+
+
+def test_threshold_is_configurable_per_resource(demo_catalog: Catalog) -> None:
+    with demo_catalog.unit() as ctx:
+        with pytest.raises(NotAuthorized):
+            service.set_profile(ctx, resource_code=REGISTRATION, actor=PROVIDER, threshold=0.9)
+        service.set_profile(ctx, resource_code=REGISTRATION, actor=STEWARD, threshold=0.9)
+    with demo_catalog.unit() as ctx:
+        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        assert ruleset.threshold == 0.9
+        assert gate.decide(rows_read=1000, rows_failed=50, threshold=ruleset.threshold).publish
+
+
+def test_steward_rules_are_stored_listed_and_retired(demo_catalog: Catalog) -> None:
+    with demo_catalog.unit() as ctx:
+        with pytest.raises(NotAuthorized):
+            service.add_rule(
+                ctx, resource_code=REGISTRATION, item="企业状态", kind="not_null",
+                params={}, actor=PROVIDER,
+            )  # fmt: skip
+        with pytest.raises(BadRule):
+            service.add_rule(
+                ctx, resource_code=REGISTRATION, item="不存在", kind="not_null",
+                params={}, actor=STEWARD,
+            )  # fmt: skip
+        rule = service.add_rule(
+            ctx, resource_code=REGISTRATION, item="企业状态", kind="in_set",
+            params={"values": ["存续", "注销", "存续"]}, actor=STEWARD,
+        )  # fmt: skip
+        rule_id = rule.id
+    with demo_catalog.unit() as ctx:
+        listed = service.rules_of(ctx, resource_code=REGISTRATION, actor=PROVIDER)
+        mine = [r for r in listed.rules if r.origin == "steward"]
+        assert [(r.kind, r.kwargs["value_set"]) for r in mine] == [("in_set", ["存续", "注销"])]
+        with pytest.raises(NotAuthorized):
+            service.rules_of(ctx, resource_code=REGISTRATION, actor=OTHER)
+        service.remove_rule(ctx, rule_id=rule_id, actor=STEWARD)
+    with demo_catalog.unit() as ctx:
+        listed = service.rules_of(ctx, resource_code=REGISTRATION, actor=STEWARD)
+        assert [r for r in listed.rules if r.origin == "steward"] == []
+
+
+def test_code_lists_and_formats_live_in_the_catalogue(demo_catalog: Catalog) -> None:
+    with demo_catalog.unit() as ctx:
+        service.set_profile(
+            ctx, resource_code=REGISTRATION, actor=STEWARD, item="行业代码",
+            codes=["C13", "C14"], pattern="^[A-Z][0-9]{2,3}$",
+        )  # fmt: skip
+    with demo_catalog.unit() as ctx:
+        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        kinds = {r.kind: r.kwargs for r in ruleset.item_rules("行业代码")}
+        assert kinds["code_list"] == {"value_set": ["C13", "C14"]}
+        assert kinds["format"] == {"regex": "^[A-Z][0-9]{2,3}$"}
+
+
+def test_pass_rates_over_time_by_resource_department_and_overall(
+    demo_catalog: Catalog, clock
+) -> None:  # type: ignore[no-untyped-def]
+    with demo_catalog.unit() as ctx:
+        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        for n, failed in enumerate((0, 5, 50)):
+            decision = gate.decide(rows_read=1000, rows_failed=failed, threshold=0.99)
+            gate.record(
+                ctx, ruleset=ruleset, batch_id=f"batch{n}", decision=decision, counts={}, sample=[]
+            )
+            clock.advance(days=1)
+    with demo_catalog.unit() as ctx:
+        data = report.series(ctx, actor=STEWARD)
+        overall = data["overall"]["全部 (overall)"]
+        assert [p["pass_rate"] for p in overall] == [1.0, 0.995, 0.95]
+        assert list(data["department"]) == ["杭州市市场监督管理局"]
+        html_page = report.chart_html(data, generated_at=clock())
+        assert "<svg" in html_page and "企业登记信息" in html_page
+        with pytest.raises(NotAuthorized):
+            report.series(ctx, actor=PROVIDER)
