@@ -24,7 +24,9 @@ def _render(summaries: list[dict[str, object]]) -> None:
     for col in ("信息资源", "文件", "读取", "入库", "隔离", "版本", "状态"):
         table.add_column(col, overflow="fold")
     for s in summaries:
-        status = s.get("error") or ("已入库（重复批次，未改变）" if s.get("skipped") else "已入库")
+        status = s.get("error") or ("暂缓入库 (held)" if s.get("held") else "已入库")
+        if s.get("skipped") and not s.get("error"):
+            status = f"{status}（重复批次，未改变）"
         table.add_row(
             str(s["resource_code"]),
             Path(str(s["source_file"])).name,
@@ -38,6 +40,17 @@ def _render(summaries: list[dict[str, object]]) -> None:
     for s in summaries:
         for reason, count in sorted((s.get("reasons") or {}).items(), key=lambda kv: -kv[1]):  # type: ignore[union-attr]
             console.print(f"  [yellow]{s['resource_code']}[/] 隔离原因 {reason}：{count} 行")
+    held = [s for s in summaries if s.get("held")]
+    for s in held:
+        console.print(
+            f"[red]暂缓入库[/] {s['resource_code']} 批次 {s['batch_id']}："
+            f"{s.get('hold_reason', '')}"
+        )
+    if held:
+        console.print(
+            "审核员可查看 govshare quality report 信息资源代码，"
+            "并 govshare quality release / reject 批次号 (a steward releases or rejects)"
+        )
 
 
 @handle_errors

@@ -190,30 +190,39 @@ def profile(
         )
 
 
-def _lake_side(order: Any) -> str:
-    """Hand a steward's decision to the ingest side, if it offers the step (lead's wiring)."""
-    from pipelines import jobs
+def _lake_side(order: Any) -> None:
+    """The lake side of a steward's decision: commit or discard the staged passing rows."""
+    from pipelines.jobs import apply_gate_order
 
-    carry_out = getattr(jobs, "apply_gate_order", None)
-    if carry_out is None:
-        return "（数据湖侧尚未接入：暂存行未提交）"
-    carry_out(settings(), order)
-    return ""
+    apply_gate_order(settings(), order)
+
+
+def _held_batches() -> list[str]:
+    from catalog import batches
+
+    with catalog_unit() as ctx:
+        return [b.batch_id for b in batches.batches(ctx) if b.status == batches.HELD]
 
 
 @app.command("release")
 @handle_errors
 def release(
-    batch_id: Annotated[str, typer.Argument(help="批次号 (batch id)")],
+    batch_id: Annotated[str | None, typer.Argument(help="批次号 (batch id)")] = None,
     reason: Annotated[str, typer.Option("--reason", help="放行理由")] = "",
+    all_held: Annotated[
+        bool, typer.Option("--all-held", help="放行全部暂缓入库的批次 (every held batch)")
+    ] = False,
 ) -> None:
     """放行暂缓入库的批次：合格行入库，不合格行仍隔离 (release a held batch)."""
     from quality import gate
 
-    with catalog_unit() as ctx:
-        order = gate.release(ctx, batch_id=batch_id, actor=CLI_ACTOR, reason=reason)
-    note = _lake_side(order)
-    console.print(f"已放行批次 {batch_id}：{order.rows_to_publish} 行入库 {note}")
+    if all_held == (batch_id is not None):
+        raise typer.BadParameter("请给出一个批次号，或使用 --all-held (one batch id or --all-held)")
+    for batch in _held_batches() if all_held else [batch_id or ""]:
+        with catalog_unit() as ctx:
+            order = gate.release(ctx, batch_id=batch, actor=CLI_ACTOR, reason=reason)
+        _lake_side(order)
+        console.print(f"已放行批次 {batch}：{order.rows_to_publish} 行入库")
 
 
 @app.command("reject")
@@ -227,8 +236,8 @@ def reject(
 
     with catalog_unit() as ctx:
         order = gate.reject(ctx, batch_id=batch_id, actor=CLI_ACTOR, reason=reason)
-    note = _lake_side(order)
-    console.print(f"已退回批次 {batch_id}，提供部门已收到通知 {note}")
+    _lake_side(order)
+    console.print(f"已退回批次 {batch_id}，提供部门已收到通知")
 
 
 @app.command("chart")
