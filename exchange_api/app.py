@@ -18,18 +18,23 @@ from fastapi import FastAPI
 from catalog.context import utcnow
 from catalog.store import Catalog
 from exchange_api import errors
-from exchange_api.routes import API_PREFIX, api_router
+from exchange_api.configuration import ExchangeSettings
+from exchange_api.routes import API_PREFIX, api_router, data_router
+from exchange_api.runtime import Exchange
 from infra.settings import Settings, get_settings
 
 log = logging.getLogger("govshare.exchange_api")
 
 DESCRIPTION = """
-政务数据共享交换平台接口：目录（信息资源）、挂接、共享需求与审核。
+政务数据共享交换平台接口：目录（信息资源）、挂接、共享需求与审核；主题档案、核验、统计与导出（可用不可见）。
 
 Government data-sharing exchange API: catalogue resources, mounts, sharing demands and
-their reviews. Authenticate with a department API key in `X-API-Key: gs_…` or
-`Authorization: Bearer gs_…`. Errors are `{"errorCode", "message"}`; a 422 lists each
-field and the reason in `details`.
+their reviews; theme profiles, verification, aggregates and extracts. Catalogue routes take a
+department API key in `X-API-Key: gs_…` or `Authorization: Bearer gs_…`. Data routes take a
+short-lived access token (`POST /api/v1/token` with the key, then `Authorization: Bearer
+<token>`) and a declared purpose (`X-Purpose`, UTF-8 percent-encoded, or `?purpose=`) that
+must match the grant. Every data call is written to a signed, hash-chained audit log.
+Errors are `{"errorCode", "message"}`; a 422 lists each field and the reason in `details`.
 """
 
 
@@ -41,11 +46,15 @@ def _version() -> str:
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    exchange_settings: ExchangeSettings | None = None,
 ) -> FastAPI:
     """Build the API on the given settings (the process-wide ones by default)."""
     settings = settings or get_settings()
-    catalog = Catalog(settings, clock=clock or utcnow)
+    clock = clock or utcnow
+    catalog = Catalog(settings, clock=clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +77,8 @@ def create_app(
     )
     app.state.catalog = catalog
     app.state.settings = settings
+    app.state.exchange = Exchange(settings, catalog, clock=clock, config=exchange_settings)
     errors.install(app)
+    app.include_router(data_router)
     app.include_router(api_router)
     return app

@@ -9,15 +9,20 @@ later short-lived signed tokens (exchanged for an API key) are one more branch i
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import unquote
 
-from fastapi import Depends, Query, Request, Security
+from fastapi import Depends, Header, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from catalog import keys
 from catalog.context import Actor, CatalogContext
 from catalog.store import Catalog
+from exchange_api.exceptions import TokenRequired
+from exchange_api.runtime import DataCall, Exchange
+from exchange_api.tokens import looks_like_token
 from infra.errors import NotAuthenticated, ValidationError
 
 
@@ -54,15 +59,31 @@ MISSING_CREDENTIALS = (
 )
 
 
+def get_exchange(request: Request) -> Exchange:
+    """The app's serving side: platform key, tokens, lake snapshots, audit log."""
+    exchange: Exchange = request.app.state.exchange
+    return exchange
+
+
+ExchangeDep = Annotated[Exchange, Depends(get_exchange)]
+
+
 def current_actor(
     ctx: Context,
+    exchange: ExchangeDep,
     api_key: Annotated[str | None, Security(api_key_header)],
     authorization: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Actor:
-    """Authenticate the request; X-API-Key wins when both headers are sent."""
+    """Authenticate the request; X-API-Key wins when both headers are sent.
+
+    A bearer credential is either an API key (``gs_…``) or an access token from
+    ``POST /api/v1/token``; catalogue routes accept both.
+    """
     presented = api_key or (authorization.credentials if authorization else None)
     if not presented:
         raise NotAuthenticated(MISSING_CREDENTIALS)
+    if not api_key and looks_like_token(presented):
+        return exchange.tokens.verify(presented)
     return keys.authenticate(ctx.session, presented)
 
 
@@ -100,3 +121,94 @@ def requester_code(
 
 
 RequesterCode = Annotated[str, Depends(requester_code)]
+
+
+TOKEN_REQUIRED = (
+    "数据接口需使用访问令牌：请先用访问密钥调用 POST /api/v1/token 换取 "
+    "(data endpoints need an access token; exchange your API key at POST /api/v1/token)"
+)
+
+access_token = HTTPBearer(
+    auto_error=False,
+    scheme_name="AccessToken",
+    bearerFormat="JWT (EdDSA)",
+    description="Authorization: Bearer <POST /api/v1/token 换取的访问令牌>",
+)
+
+
+def token_actor(
+    exchange: ExchangeDep,
+    authorization: Annotated[HTTPAuthorizationCredentials | None, Security(access_token)],
+    api_key: Annotated[str | None, Security(api_key_header)],
+) -> Actor:
+    """Data calls take short-lived tokens only: the long-lived key stays at the token endpoint."""
+    if authorization is not None and looks_like_token(authorization.credentials):
+        return exchange.tokens.verify(authorization.credentials)
+    if api_key or authorization is not None:
+        raise TokenRequired(TOKEN_REQUIRED)
+    raise NotAuthenticated(MISSING_CREDENTIALS)
+
+
+TokenActor = Annotated[Actor, Depends(token_actor)]
+
+MISSING_PURPOSE = (
+    "必须声明用途：X-Purpose 请求头（UTF-8 百分号编码）或 purpose 参数 (purpose required)"
+)
+
+
+def data_call(
+    request: Request,
+    response: Response,
+    actor: TokenActor,
+    x_purpose: Annotated[
+        str | None,
+        Header(
+            alias="X-Purpose",
+            max_length=600,
+            description="用途，须与授权用途一致；中文请用 UTF-8 百分号编码 (declared purpose)",
+        ),
+    ] = None,
+    purpose: Annotated[
+        str | None, Query(max_length=200, description="用途，也可放在 X-Purpose 请求头")
+    ] = None,
+) -> DataCall:
+    """Who calls for what purpose; the request id goes back in ``X-Request-Id``."""
+    declared = unquote(x_purpose) if x_purpose else purpose
+    if not declared or not declared.strip():
+        raise ValidationError(
+            MISSING_PURPOSE,
+            details=[{"field": "X-Purpose", "reason": "required", "location": "header"}],
+        )
+    request_id = uuid.uuid4().hex
+    response.headers["X-Request-Id"] = request_id
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    return DataCall(
+        actor=actor,
+        purpose=declared.strip(),
+        endpoint=f"{request.method} {template}",
+        request_id=request_id,
+    )
+
+
+Call = Annotated[DataCall, Depends(data_call)]
+
+
+def api_key_actor(
+    ctx: Context,
+    api_key: Annotated[str | None, Security(api_key_header)],
+    authorization: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> tuple[Actor, str]:
+    """The token endpoint takes an API key only: a token cannot renew itself."""
+    presented = api_key or (authorization.credentials if authorization else None)
+    if not presented:
+        raise NotAuthenticated(MISSING_CREDENTIALS)
+    if looks_like_token(presented):
+        raise NotAuthenticated(
+            "换取令牌需使用访问密钥，不能用令牌 (present an API key, not a token)"
+        )
+    actor = keys.authenticate(ctx.session, presented)
+    return actor, presented.strip().split("_")[1]
+
+
+KeyActor = Annotated[tuple[Actor, str], Depends(api_key_actor)]

@@ -57,7 +57,9 @@ _DESCRIPTIONS = {
     404: "不存在 (not found)",
     409: "状态冲突：当前状态不允许该操作或对象已存在 (conflict)",
     422: "请求校验失败，details 列出字段和原因 (validation failed)",
+    429: "调用过于频繁，见 Retry-After (rate limit of the grant exceeded)",
     500: "内部错误 (internal error)",
+    503: "数据暂不可用，可稍后重试 (data not available yet)",
 }
 
 
@@ -89,7 +91,11 @@ async def govshare_error(_request: Request, exc: Exception) -> JSONResponse:
     if error.status_code >= 500:
         log.error("%s: %s", error.error_code, error.message)
         return _error(error.status_code, error.error_code, error.message)
-    return _error(error.status_code, error.error_code, error.message, error.details)
+    response = _error(error.status_code, error.error_code, error.message, error.details)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _field(loc: tuple[int | str, ...]) -> tuple[str, str | None]:

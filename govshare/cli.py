@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from govshare.commands import audit as audit_commands
 from govshare.commands import catalog as catalog_commands
 from govshare.commands import dags as dags_commands
 from govshare.commands import keys, lake, synth, system, themes, transfer
@@ -24,6 +25,7 @@ synth.register(app)
 themes.register(app)
 dags_commands.register(app)
 quality_commands.register(app)
+audit_commands.register(app)
 
 
 def main() -> None:

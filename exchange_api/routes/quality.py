@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, BackgroundTasks, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from exchange_api.deps import Context, CurrentActor
 from exchange_api.errors import responses
+from infra.settings import Settings
 from quality import gate, report, service
 
 router = APIRouter(prefix="/quality", tags=["质检 quality"])
@@ -73,7 +74,7 @@ class OrderOut(BaseModel):
 @router.get(
     "/resources/{resource_code:path}/rules",
     response_model=RulesOut,
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 422),
     summary="资源的全部质检规则 (all rules of a resource: generated, steward, references)",
 )
 def list_rules(ctx: Context, actor: CurrentActor, resource_code: ResourceCode) -> RulesOut:
@@ -106,7 +107,7 @@ def add_rule(
 @router.delete(
     "/rules/{rule_id}",
     status_code=204,
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 422),
     summary="停用审核员规则 (steward: retire a rule)",
 )
 def remove_rule(ctx: Context, actor: CurrentActor, rule_id: RuleId) -> None:
@@ -140,7 +141,7 @@ def set_profile(
 
 @router.get(
     "/resources/{resource_code:path}/report",
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 422),
     summary="质检报告 (per-batch pass rates, counts per rule, masked samples)",
 )
 def quality_report(ctx: Context, actor: CurrentActor, resource_code: ResourceCode) -> Any:
@@ -149,7 +150,7 @@ def quality_report(ctx: Context, actor: CurrentActor, resource_code: ResourceCod
 
 @router.get(
     "/pass-rates",
-    responses=responses(401, 403),
+    responses=responses(401, 403, 422),
     summary="质检入库率随时间变化 (steward: pass rates by resource, department, overall)",
 )
 def pass_rates(ctx: Context, actor: CurrentActor) -> Any:
@@ -159,20 +160,42 @@ def pass_rates(ctx: Context, actor: CurrentActor) -> Any:
 @router.post(
     "/batches/{batch_id}/release",
     response_model=OrderOut,
-    responses=responses(401, 403, 404, 409),
+    responses=responses(401, 403, 404, 409, 422),
     summary="放行暂缓入库的批次 (steward: release a held batch)",
 )
-def release(ctx: Context, actor: CurrentActor, batch_id: BatchId, body: DecisionIn) -> OrderOut:
+def release(
+    ctx: Context,
+    actor: CurrentActor,
+    batch_id: BatchId,
+    body: DecisionIn,
+    background: BackgroundTasks,
+) -> OrderOut:
+    """The decision commits with the request; the staged rows are committed to the lake
+    right after the response (a Spark job, seconds), as ``govshare quality release`` does."""
     order = gate.release(ctx, batch_id=batch_id, actor=actor, reason=body.reason)
+    background.add_task(_lake_side, ctx.settings, order)
     return OrderOut(**order.__dict__)
 
 
 @router.post(
     "/batches/{batch_id}/reject",
     response_model=OrderOut,
-    responses=responses(401, 403, 404, 409),
+    responses=responses(401, 403, 404, 409, 422),
     summary="退回暂缓入库的批次 (steward: reject a held batch)",
 )
-def reject(ctx: Context, actor: CurrentActor, batch_id: BatchId, body: DecisionIn) -> OrderOut:
+def reject(
+    ctx: Context,
+    actor: CurrentActor,
+    batch_id: BatchId,
+    body: DecisionIn,
+    background: BackgroundTasks,
+) -> OrderOut:
     order = gate.reject(ctx, batch_id=batch_id, actor=actor, reason=body.reason)
+    background.add_task(_lake_side, ctx.settings, order)
     return OrderOut(**order.__dict__)
+
+
+def _lake_side(settings: Settings, order: gate.GateOrder) -> None:
+    from pipelines.jobs import apply_gate_order
+
+    apply_gate_order(settings, order)

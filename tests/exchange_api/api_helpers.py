@@ -69,3 +69,29 @@ def publish(api: Api, owner: str, seq: int = 1) -> str:
     approved = api.post("steward", f"/resources/{code}/review", {"approve": True})
     assert approved.status_code == 200, approved.text
     return str(code)
+
+
+def token(api: Api, who: str) -> str:
+    """An access token for ``who``'s API key, as a client would get one."""
+    response = api.client.post("/api/v1/token", headers=api.headers(who))
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def data_headers(api: Api, who: str, purpose: str | None) -> dict[str, str]:
+    from urllib.parse import quote
+
+    headers = {"Authorization": f"Bearer {token(api, who)}"}
+    if purpose is not None:
+        headers["X-Purpose"] = quote(purpose)
+    return headers
+
+
+def data_get(api: Api, who: str, path: str, purpose: str | None, **params: Any) -> Any:
+    return api.client.get(
+        f"/api/v1{path}", params=params or None, headers=data_headers(api, who, purpose)
+    )
+
+
+def data_post(api: Api, who: str, path: str, body: Any, purpose: str | None) -> Any:
+    return api.client.post(f"/api/v1{path}", json=body, headers=data_headers(api, who, purpose))

@@ -42,6 +42,26 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/duties"),
     ("get", "/api/v1/gaps"),
     ("get", "/api/v1/me"),
+    # Data serving (可用不可见) and its audit log.
+    ("post", "/api/v1/token"),
+    ("get", "/api/v1/token/public-key"),
+    ("get", "/api/v1/themes/{theme}/profiles/{key}"),
+    ("post", "/api/v1/themes/{theme}/profiles/batch"),
+    ("post", "/api/v1/verify/identity"),
+    ("post", "/api/v1/verify/person"),
+    ("post", "/api/v1/verify/licence"),
+    ("post", "/api/v1/aggregates"),
+    ("get", "/api/v1/extracts/{code}"),
+    ("get", "/api/v1/audit/usage"),
+    ("get", "/api/v1/audit/verify"),
+    ("get", "/api/v1/quality/resources/{resource_code}/rules"),
+    ("post", "/api/v1/quality/resources/{resource_code}/rules"),
+    ("delete", "/api/v1/quality/rules/{rule_id}"),
+    ("put", "/api/v1/quality/resources/{resource_code}/profile"),
+    ("get", "/api/v1/quality/resources/{resource_code}/report"),
+    ("get", "/api/v1/quality/pass-rates"),
+    ("post", "/api/v1/quality/batches/{batch_id}/release"),
+    ("post", "/api/v1/quality/batches/{batch_id}/reject"),
 }
 
 
@@ -52,7 +72,7 @@ def test_openapi_lists_every_route_with_its_documented_errors(small_api: Api) ->
     assert spec["info"]["title"] == "govshare exchange API"
     routes = {(m, p) for p, ops in spec["paths"].items() for m in ops}
     assert routes == EXPECTED_ROUTES
-    assert set(spec["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
+    assert set(spec["components"]["securitySchemes"]) == {"ApiKey", "Bearer", "AccessToken"}
     for method, path in routes:
         operation = spec["paths"][path][method]
         assert "401" in operation["responses"], (method, path)

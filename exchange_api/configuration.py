@@ -1,0 +1,46 @@
+"""Configuration of the data-serving side of the exchange (tokens, privacy, caches).
+
+dlt-style, the stage keeps its own configuration next to its code: ``GOVSHARE_EXCHANGE_*``
+environment variables over the defaults below (tests pass an instance). Paths default under
+GOVSHARE_HOME, so an embedded deployment needs nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infra.settings import Settings
+
+
+class ExchangeSettings(BaseSettings):
+    """Knobs of data serving; every field maps to ``GOVSHARE_EXCHANGE_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVSHARE_EXCHANGE_", extra="ignore")
+
+    signing_key_path: Path | None = Field(
+        default=None,
+        description="Ed25519 platform key (PEM); generated on first use. "
+        "Default: $GOVSHARE_HOME/keys/platform_ed25519.pem.",
+    )
+    token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    min_group_size: int = Field(default=10, ge=2, description="k of small-cell suppression")
+    epsilon_per_query: float = Field(default=0.5, gt=0, le=10)
+    budget_epsilon: float = Field(
+        default=5.0, gt=0, description="ε each department may spend per resource"
+    )
+    batch_max_keys: int = Field(default=1000, ge=1, le=10_000)
+    snapshot_refresh_seconds: float = Field(
+        default=1.0, ge=0, description="how often a Delta table's version is re-checked"
+    )
+    insured_values: list[str] = Field(default_factory=lambda: ["参保缴费", "正常参保", "参保"])
+    valid_licence_states: list[str] = Field(default_factory=lambda: ["有效", "正常"])
+    extract_batch_rows: int = Field(default=65_536, ge=1024)
+    catalogue_cache_seconds: float = Field(
+        default=5.0, ge=0, description="how long a resource's serving metadata is reused"
+    )
+
+    def key_path(self, settings: Settings) -> Path:
+        return self.signing_key_path or (settings.home / "keys" / "platform_ed25519.pem")

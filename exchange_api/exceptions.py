@@ -1,0 +1,79 @@
+"""Errors of data serving; each knows its HTTP status (via :class:`GovshareError`).
+
+A refusal names *which* condition failed (no grant, expired, field, purpose, budget...)
+and never anything about the data itself: not whether a key exists beyond what the grant
+allows, never a value.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from infra.errors import GovshareError, NotAuthenticated, NotAuthorized
+
+
+class AccessDenied(NotAuthorized):
+    """403 with a machine-readable reason code beside the Chinese message."""
+
+    reason: ClassVar[str] = "DENIED"
+
+    def __init__(self, message: str, *, details: object = None) -> None:
+        super().__init__(message, details=details)
+
+
+class NoGrant(AccessDenied):
+    error_code = "NO_GRANT"
+
+
+class GrantExpired(AccessDenied):
+    error_code = "GRANT_EXPIRED"
+
+
+class GrantRevoked(AccessDenied):
+    error_code = "GRANT_REVOKED"
+
+
+class FieldNotGranted(AccessDenied):
+    error_code = "FIELD_NOT_GRANTED"
+
+
+class PurposeMismatch(AccessDenied):
+    error_code = "PURPOSE_MISMATCH"
+
+
+class ShareTypeRefused(AccessDenied):
+    error_code = "SHARE_TYPE_REFUSED"
+
+
+class QueryRefused(AccessDenied):
+    """An aggregate whose filters single out too few records (differencing protection)."""
+
+    error_code = "QUERY_REFUSED"
+
+
+class RateLimited(GovshareError):
+    """The grant's requests-per-minute are used up; retrying after the window helps."""
+
+    status_code = 429
+    error_code = "RATE_LIMITED"
+    transient = True
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TokenRequired(NotAuthenticated):
+    error_code = "TOKEN_REQUIRED"
+
+
+class InvalidToken(NotAuthenticated):
+    error_code = "INVALID_TOKEN"
+
+
+class DataUnavailable(GovshareError):
+    """The lake table behind a resource has not been built yet (transient for the caller)."""
+
+    status_code = 503
+    error_code = "DATA_UNAVAILABLE"
+    transient = True

@@ -1,0 +1,119 @@
+"""一企一档 / 一人一档 profiles: granted fields only, masked unless raw, with provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from exchange_api.access import authorise_data_call
+from exchange_api.data_schemas import BatchOut, Evidence, FieldValue, ProfileOut, Theme
+from exchange_api.runtime import (
+    DataCall,
+    Exchange,
+    ResourceView,
+    key_problems,
+    normalise_key,
+)
+from infra.errors import NotFound, ValidationError
+from pipelines.themes.spec import ENTERPRISE, PERSON
+from privacy.masking import MaskKind, mask
+
+THEME_RESOURCES = {Theme.ENTERPRISE: ENTERPRISE, Theme.PERSON: PERSON}
+PROVENANCE = "_provenance"
+
+
+def jsonable(value: Any) -> Any:
+    """Values as JSON carries them; money stays exact as a decimal string."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def shown(value: Any, kind: MaskKind | None) -> Any:
+    """A value as the grant lets the caller see it."""
+    if value is None or kind is None or kind is MaskKind.NONE:
+        return jsonable(value)
+    return mask(str(jsonable(value)), kind)
+
+
+def evidence(ref: Any) -> Evidence:
+    return Evidence(audit_seq=ref.seq, entry_hash=ref.entry_hash, request_id=ref.request_id,
+                    at=ref.at)  # fmt: skip
+
+
+def _profile(
+    theme: Theme, view: ResourceView, row: dict[str, Any] | None, access: dict[str, str],
+    version: int,
+) -> ProfileOut:  # fmt: skip
+    if row is None:
+        return ProfileOut(theme=theme, found=False, table_version=version)
+    provenance = dict(row.get(PROVENANCE) or [])
+    fields = {}
+    for name, how in access.items():
+        kind = view.mask_kind(name, how)
+        stamp = provenance.get(name) or {}
+        fields[name] = FieldValue(
+            value=shown(row.get(name), kind),
+            masked=kind is not None and kind is not MaskKind.NONE,
+            source=stamp.get("source") or (view.code if name == view.key else None),
+            as_of=stamp.get("as_of"),
+        )
+    return ProfileOut(theme=theme, found=True, fields=fields, table_version=version)
+
+
+def lookup(
+    ex: Exchange,
+    call: DataCall,
+    *,
+    theme: Theme,
+    keys: Sequence[str],
+    fields: Sequence[str] | None,
+    single: bool,
+) -> BatchOut:
+    """Look up one or many keys of a theme for the caller, audited whatever happens."""
+    if len(keys) > ex.config.batch_max_keys:
+        raise ValidationError(
+            f"批量查询最多 {ex.config.batch_max_keys} 个 (too many keys)",
+            details=[{"field": "keys", "reason": f"at most {ex.config.batch_max_keys}"}],
+        )
+    with ex.audited(call) as recorder:
+        with ex.catalog.unit() as ctx:
+            view = ex.view(ctx, THEME_RESOURCES[theme])
+            recorder.uses(view)
+            wanted = [normalise_key(view.key_kind, k) for k in keys]
+            key_problems(
+                view.key_kind, wanted, field="key" if single else "keys",
+                location="path" if single else "body",
+            )  # fmt: skip
+            unknown = [f for f in (fields or []) if f not in view.items]
+            if unknown:
+                raise ValidationError(
+                    f"主题没有这些字段 (unknown fields): {'、'.join(unknown)}",
+                    details=[{"field": "fields", "reason": f"unknown field {n}"} for n in unknown],
+                )
+            grant = authorise_data_call(
+                ctx, actor=call.actor, resource=view, purpose=call.purpose,
+                fields=list(fields or []),
+            )  # fmt: skip
+            recorder.uses(view, grant)
+            ex.limiter.hit(grant)
+            chosen = list(fields) if fields else [f for f in grant.fields if f in view.items]
+            access = {name: str(grant.fields[name]) for name in chosen}
+        assert view.key is not None
+        version, rows = ex.lake.lookup(
+            view.table, key_column=view.key, keys=wanted, columns=[*access, PROVENANCE]
+        )
+        data = [_profile(theme, view, rows.get(k), access, version) for k in wanted]
+        found = sum(p.found for p in data)
+        if single and not found:
+            raise NotFound("未找到该主体的档案 (no profile for this key)")
+        ref = ex.commit(
+            recorder, fields=list(access), rows=found,
+            result=[p.model_dump(mode="json") for p in data], subjects=wanted,
+            table_version=version,
+        )  # fmt: skip
+    return BatchOut(theme=theme, data=data, count=len(data), found=found, evidence=evidence(ref))
