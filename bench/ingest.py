@@ -2,9 +2,10 @@
 
 ``uv run python -m bench.ingest --rows 1000000`` writes an 8-column registration extract,
 then times (1) plain Spark CSV → Parquet with a given schema, (2) DuckDB CSV → Parquet, and
-(3) ``pipelines.ingest.ingest_file``: read, standardise, check, quarantine, and commit raw,
-validated (and quarantine) Delta tables. Prints rows/s, the ratio to each baseline and the
-peak resident memory of the Python process and of Spark's JVM.
+(3) ``pipelines.ingest.ingest_file`` with the resource's quality rules: read, standardise,
+check every rule, quarantine, gate, and commit raw, validated (and quarantine) Delta tables.
+Prints rows/s, the ratio to each baseline (wall and JVM CPU time) and the peak resident
+memory of the Python process and of Spark's JVM.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         from catalog.store import Catalog
         from infra.settings import Settings
         from pipelines.ingest import ingest_file
-        from pipelines.jobs import _plan
+        from pipelines.jobs import _plan, _ruleset
         from pipelines.spark import spark_session
 
         settings = Settings(
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         with catalog.unit() as ctx:
             seed_demo(ctx)
         plan = _plan(catalog, "000001001/000001")
+        # The job as the scheduler runs it: every quality rule of the resource in the pass.
+        ruleset = _ruleset(catalog, "000001001/000001")
         source = work / "extract.csv"
         console.print(f"writing {args.rows:,} rows …")
         write_extract(source, args.rows)
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         timed(
             ours_name,
             lambda: summaries.append(
-                ingest_file(settings, plan, source, received_at=datetime.now(UTC))
+                ingest_file(settings, plan, source, received_at=datetime.now(UTC), ruleset=ruleset)
             ),
             spark_cpu,
         )

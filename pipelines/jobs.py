@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from catalog import batches, repository
 from catalog.context import utcnow
-from catalog.domain import MountState, ResourceState
+from catalog.domain import MountState, ResourceClass, ResourceState
 from catalog.store import Catalog
 from infra.settings import Settings
 from pipelines.errors import PipelineError
@@ -247,8 +247,10 @@ def ingestable_resources(settings: Settings) -> list[tuple[str, str]]:
                         )
                         and mount.kind.name == "TABLE"
                     ):
-                        found.append((resource.code, mount.target))
+                        found.append((resource.code, mount.target, resource.classification))
                         break
-            return found
+            # Base libraries (基础库) first: other resources' reference rules check against them.
+            found.sort(key=lambda entry: entry[2] is not ResourceClass.BASE)
+            return [(code, table) for code, table, _ in found]
     finally:
         catalog.dispose()

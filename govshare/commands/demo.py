@@ -85,14 +85,18 @@ def _synth() -> str:
 def _dag_runs() -> str:
     """Every ingest DAG with files waiting runs through Airflow (real metadata DB, dag.test)."""
     from dags.runner import list_dags, run_dags, write_snapshot
-    from pipelines.jobs import landing_files
+    from pipelines.jobs import ingestable_resources, landing_files
 
     cfg = settings()
     write_snapshot(cfg)
+    by_table = {
+        spec["table"]: spec["dag_id"] for spec in list_dags(cfg) if spec["kind"] == "ingest"
+    }
+    # In the order ``govshare ingest --all`` uses: base libraries first, for reference rules.
     wanted = [
-        spec["dag_id"]
-        for spec in list_dags(cfg)
-        if spec["kind"] == "ingest" and landing_files(cfg, spec["table"])
+        by_table[table]
+        for _code, table in ingestable_resources(cfg)
+        if table in by_table and landing_files(cfg, table)
     ]
     results = run_dags(cfg, wanted)
     failed = [r.dag_id for r in results if not r.ok]
