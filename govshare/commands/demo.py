@@ -6,12 +6,16 @@ and leaves GOVSHARE_HOME ready to explore. Steps are idempotent, so running it t
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from catalog import repository
+from catalog.context import CatalogContext
 from catalog.demo import seed_demo
 from catalog.gaps import gap_report
 from catalog.search import search
@@ -88,6 +92,9 @@ def _dag_runs() -> str:
     from pipelines.jobs import ingestable_resources, landing_files
 
     cfg = settings()
+    # The demo's own lines tell the outcome; a held batch's failed task is expected here, and
+    # its traceback belongs in the task logs under GOVSHARE_HOME/airflow/logs, not on screen.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "CRITICAL")
     write_snapshot(cfg)
     by_table = {
         spec["table"]: spec["dag_id"] for spec in list_dags(cfg) if spec["kind"] == "ingest"
@@ -157,6 +164,163 @@ def _theme_dag() -> str:
     return f"Airflow 主题 DAG {result.state}：" + "；".join(built)
 
 
+# Demo: the exchange API as a consumer department (人社) uses it.
+PERSON_PURPOSE = "就业困难人员认定"
+ENTERPRISE_PURPOSE = "企业吸纳就业补贴"
+PERSON_FIELDS = ["身份证号", "姓名", "性别", "出生日期", "户籍地址", "婚姻状况", "参保状态"]
+ENTERPRISE_FIELDS = ["统一社会信用代码", "企业名称", "法定代表人", "注册资本", "企业状态"]
+
+
+def _consumer_grants(ctx: CatalogContext) -> None:
+    """人社 asks for both themes through the demand list; 数据局 approves (once per home)."""
+    from sqlalchemy import select
+
+    from catalog import demands
+    from catalog.context import Actor
+    from catalog.demo import DEPT
+    from catalog.models import Grant
+    from catalog.schemas import DemandDecisionIn, DemandIn
+    from pipelines.themes.spec import ENTERPRISE, PERSON
+
+    requester = repository.department(ctx.session, DEPT["rs"])
+    for code, fields, purpose in (
+        (PERSON, PERSON_FIELDS, PERSON_PURPOSE),
+        (ENTERPRISE, ENTERPRISE_FIELDS, ENTERPRISE_PURPOSE),
+    ):
+        resource = repository.resource(ctx.session, code)
+        held = ctx.session.scalar(
+            select(Grant).where(
+                Grant.department_id == requester.id, Grant.resource_id == resource.id
+            )
+        )
+        if held is not None:
+            continue
+        demand = demands.submit_demand(
+            ctx,
+            requester_code=requester.code,
+            spec=DemandIn(
+                resource_code=code, wanted_items=fields, purpose=purpose, legal_basis="演示依据"
+            ),
+            actor=Actor.department(requester.code),
+        )
+        if demand.grant is None:
+            demands.decide_demand(
+                ctx,
+                code=demand.code,
+                decision=DemandDecisionIn(approve=True, reason="符合法定职责", raw_fields=[]),
+                actor=Actor.department(resource.provider.code),
+            )
+
+
+def _first_row(table: Path, columns: list[str]) -> list[str]:
+    from deltalake import DeltaTable
+
+    head = DeltaTable(str(table)).to_pyarrow_dataset().head(1, columns=columns)
+    return [str(head.column(c)[0].as_py()) for c in columns]
+
+
+def _exchange() -> str:
+    """Start the API, query it as 人社 would over HTTP, stop it."""
+    import socket
+    import threading
+    import time
+    from urllib.parse import quote
+
+    import httpx
+    import uvicorn
+
+    from catalog import keys
+    from catalog.context import Actor
+    from catalog.demo import DEPT
+    from exchange_api.app import create_app
+    from pipelines.themes.build import theme_tables
+    from pipelines.themes.spec import ENTERPRISE, PERSON, resolve
+
+    cfg = settings()
+    with catalog_unit() as ctx:
+        _consumer_grants(ctx)
+        _key, api_key = keys.create_key(
+            ctx, department_code=DEPT["rs"], label="演示 (demo)", actor=Actor.steward("demo")
+        )
+        person_spec, enterprise_spec = (resolve(ctx.session, c) for c in (PERSON, ENTERPRISE))
+    # The platform may read its own lake: the real name shows what a matching 核验 answers.
+    person_id, name = _first_row(theme_tables(cfg, person_spec)[0].path, [person_spec.key, "姓名"])
+    (company,) = _first_row(theme_tables(cfg, enterprise_spec)[0].path, [enterprise_spec.key])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    lines = []
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30) as client:
+            token = client.post("/token", headers={"X-API-Key": api_key}).json()["access_token"]
+
+            def headers(purpose: str) -> dict[str, str]:
+                return {"Authorization": f"Bearer {token}", "X-Purpose": quote(purpose)}
+
+            person = client.get(
+                f"/themes/person/profiles/{person_id}", headers=headers(PERSON_PURPOSE)
+            ).json()
+            shown = {k: v.get("value") for k, v in (person.get("fields") or {}).items()}
+            lines.append(f"一人一档（脱敏）{json.dumps(shown, ensure_ascii=False)}")
+            firm = client.get(
+                f"/themes/enterprise/profiles/{company}", headers=headers(ENTERPRISE_PURPOSE)
+            ).json()
+            shown = {k: v.get("value") for k, v in (firm.get("fields") or {}).items()}
+            lines.append(f"一企一档 {json.dumps(shown, ensure_ascii=False)}")
+            for claimed in (name, "张三"):
+                check = client.post(
+                    "/verify/identity",
+                    json={"id_number": person_id, "name": claimed},
+                    headers=headers(PERSON_PURPOSE),
+                ).json()
+                evidence = (check.get("evidence") or {}).get("audit_seq")
+                lines.append(
+                    f"核验「身份证号与所报姓名一致」：{check.get('result')}"
+                    f"（不返回记录；审计凭证 #{evidence}）"
+                )
+            counts = client.post(
+                "/aggregates",
+                json={
+                    "resource_code": ENTERPRISE,
+                    "measures": [{"op": "count"}],
+                    "group_by": ["region"],
+                },
+                headers=headers(ENTERPRISE_PURPOSE),
+            ).json()
+            lines.append(
+                f"按区划统计企业数：{len(counts.get('groups') or [])} 组公开，"
+                f"{counts.get('suppressed_groups')} 组少于 k={counts.get('k')} 被抑制"
+            )
+            refused = client.get(
+                f"/themes/person/profiles/{person_id}", headers=headers("随意查询")
+            )
+            lines.append(f"用途不符的查询：HTTP {refused.status_code}，不返回数据")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    from exchange_api.audit import verify_chain
+    from exchange_api.configuration import ExchangeSettings
+    from exchange_api.signing import PlatformKey
+
+    with catalog_unit() as ctx:
+        chain = verify_chain(
+            ctx.session, PlatformKey.load_or_create(ExchangeSettings().key_path(cfg))
+        )
+    lines.append(
+        f"审计日志 {chain.entries} 条，签名哈希链{'完整' if chain.ok else '被破坏'} "
+        "(govshare audit verify)"
+    )
+    return "\n  ".join(["交换接口已启动并停止；人社的查询：", *lines])
+
+
 STEPS = [
     Step("初始化 (init)", _init),
     Step("加载演示目录 (seed demo catalogue)", _seed),
@@ -166,6 +330,7 @@ STEPS = [
     Step("Airflow 调度入库 (ingest DAGs: Spark into Delta, quality gate)", _dag_runs),
     Step("质量报告 (quality gate report, chart, Data Docs)", _quality),
     Step("主题库 (theme DAG: 一企一档 / 一人一档)", _theme_dag),
+    Step("交换接口 (exchange API: masked lookups, 核验, aggregates)", _exchange),
 ]
 
 
@@ -189,5 +354,7 @@ def demo() -> None:
         console.print(f"[green]✓[/] {title}：{outcome}")
     console.print(
         "\n接下来可以试试 (try next)：govshare catalog gaps · govshare catalog search 婚姻 · "
-        "govshare catalog show 000004001/000001 · govshare lake read themes.theme_person"
+        "govshare quality report 000002001/000001 · govshare quality release --all-held · "
+        "govshare dags list · govshare lake read themes.theme_person · govshare audit verify · "
+        "govshare serve"
     )
