@@ -18,11 +18,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from catalog.domain import ShareType
-from exchange_api.access import authorise_data_call
 from exchange_api.exceptions import ShareTypeRefused
-from exchange_api.profiles import jsonable
+from exchange_api.profiles import authorised_fields, jsonable
 from exchange_api.runtime import DataCall, Exchange, ResourceView
-from infra.errors import ValidationError
 from privacy.masking import MaskKind, mask
 
 
@@ -113,19 +111,9 @@ def extract(
                     "仅无条件共享的信息资源提供批量导出，请使用档案查询、核验或统计接口 "
                     "(extracts only for unconditionally shared resources)"
                 )
-            unknown = [f for f in (fields or []) if f not in view.items]
-            if unknown:
-                raise ValidationError(
-                    f"信息资源没有这些字段 (unknown fields): {'、'.join(unknown)}",
-                    details=[{"field": "fields", "reason": f"unknown field {n}"} for n in unknown],
-                )
-            grant = authorise_data_call(
-                ctx, actor=call.actor, resource=view, purpose=call.purpose,
-                fields=list(fields or []),
-            )  # fmt: skip
-            recorder.uses(view, grant)
-            ex.limiter.hit(grant)
-            chosen = list(fields) if fields else [f for f in grant.fields if f in view.items]
+            grant, chosen = authorised_fields(
+                ctx, ex, call, recorder, view, fields, what="信息资源"
+            )
             kinds = {n: view.mask_kind(n, str(grant.fields[n])) for n in chosen}
         snap = ex.lake.snapshot(view.table)
         present = [n for n in chosen if n in snap.schema.names]

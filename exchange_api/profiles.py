@@ -7,11 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from catalog.context import CatalogContext
+from catalog.models import Grant
 from exchange_api.access import authorise_data_call
 from exchange_api.data_schemas import BatchOut, Evidence, FieldValue, ProfileOut, Theme
 from exchange_api.runtime import (
     DataCall,
     Exchange,
+    Recorder,
     ResourceView,
     key_problems,
     normalise_key,
@@ -22,6 +25,37 @@ from privacy.masking import MaskKind, mask
 
 THEME_RESOURCES = {Theme.ENTERPRISE: ENTERPRISE, Theme.PERSON: PERSON}
 PROVENANCE = "_provenance"
+
+
+def authorised_fields(
+    ctx: CatalogContext,
+    ex: Exchange,
+    call: DataCall,
+    recorder: Recorder,
+    view: ResourceView,
+    fields: Sequence[str] | None,
+    *,
+    what: str,
+) -> tuple[Grant, list[str]]:
+    """The grant for this call and the fields it will return (all granted ones by default).
+
+    Unknown field names are a 422 before any grant is looked at, so a refusal never hints
+    at which fields exist beyond the catalogue's own description; the rate limit counts only
+    calls that passed the grant check.
+    """
+    unknown = [f for f in (fields or []) if f not in view.items]
+    if unknown:
+        raise ValidationError(
+            f"{what}没有这些字段 (unknown fields): {'、'.join(unknown)}",
+            details=[{"field": "fields", "reason": f"unknown field {n}"} for n in unknown],
+        )
+    grant = authorise_data_call(
+        ctx, actor=call.actor, resource=view, purpose=call.purpose, fields=list(fields or [])
+    )
+    recorder.uses(view, grant)
+    ex.limiter.hit(grant)
+    chosen = list(fields) if fields else [f for f in grant.fields if f in view.items]
+    return grant, chosen
 
 
 def jsonable(value: Any) -> Any:
@@ -89,19 +123,7 @@ def lookup(
                 view.key_kind, wanted, field="key" if single else "keys",
                 location="path" if single else "body",
             )  # fmt: skip
-            unknown = [f for f in (fields or []) if f not in view.items]
-            if unknown:
-                raise ValidationError(
-                    f"主题没有这些字段 (unknown fields): {'、'.join(unknown)}",
-                    details=[{"field": "fields", "reason": f"unknown field {n}"} for n in unknown],
-                )
-            grant = authorise_data_call(
-                ctx, actor=call.actor, resource=view, purpose=call.purpose,
-                fields=list(fields or []),
-            )  # fmt: skip
-            recorder.uses(view, grant)
-            ex.limiter.hit(grant)
-            chosen = list(fields) if fields else [f for f in grant.fields if f in view.items]
+            grant, chosen = authorised_fields(ctx, ex, call, recorder, view, fields, what="主题")
             access = {name: str(grant.fields[name]) for name in chosen}
         assert view.key is not None
         version, rows = ex.lake.lookup(

@@ -58,15 +58,9 @@ def table_mount(resource: Resource) -> Mount | None:
     )
 
 
-def plan_for(resource: Resource, mount: Mount) -> IngestPlan:
-    """Build the plan; refuses resources that are not in service."""
-    if resource.state not in (ResourceState.PUBLISHED, ResourceState.RETIRING):
-        raise NotIngestable(
-            f"信息资源 {resource.code} 状态为「{resource.state}」，未发布的目录不接收数据 "
-            "(only published resources take data)"
-        )
-    config = mount.config or {}
-    items = tuple(
+def item_specs(resource: Resource) -> tuple[ItemSpec, ...]:
+    """The catalogue's data items as the checks see them (key items are always required)."""
+    return tuple(
         ItemSpec(
             name=i.name,
             data_type=i.data_type,
@@ -77,6 +71,17 @@ def plan_for(resource: Resource, mount: Mount) -> IngestPlan:
         )
         for i in resource.items
     )
+
+
+def plan_for(resource: Resource, mount: Mount) -> IngestPlan:
+    """Build the plan; refuses resources that are not in service."""
+    if resource.state not in (ResourceState.PUBLISHED, ResourceState.RETIRING):
+        raise NotIngestable(
+            f"信息资源 {resource.code} 状态为「{resource.state}」，未发布的目录不接收数据 "
+            "(only published resources take data)"
+        )
+    config = mount.config or {}
+    items = item_specs(resource)
     keys = tuple(config.get("key") or [i.name for i in items if i.is_key])
     load = config.get("load", "merge")
     if load not in LOAD_MODES:

@@ -15,7 +15,7 @@ from catalog.domain import MountKind, MountState
 from catalog.identifiers import identifier_kind
 from catalog.models import QualityProfile, QualityRule, Resource
 from catalog.services import record
-from pipelines.plan import ItemSpec
+from pipelines.plan import item_specs
 from quality import auth
 from quality import repository as repo
 from quality.errors import BadRule
@@ -39,21 +39,6 @@ def table_of(resource: Resource) -> tuple[str, tuple[str, ...]]:
             keys = tuple((mount.config or {}).get("key") or [i.name for i in resource.key_items])
             return mount.target, keys
     return "r_" + resource.code.replace("/", "_").lower(), tuple(i.name for i in resource.key_items)
-
-
-def item_specs(resource: Resource) -> tuple[ItemSpec, ...]:
-    """The same description of the items as ``pipelines.plan.plan_for`` gives the ingest job."""
-    return tuple(
-        ItemSpec(
-            name=i.name,
-            data_type=i.data_type,
-            length=i.length,
-            required=i.required or i.is_key,
-            is_key=i.is_key,
-            identifier=identifier_kind(i.name),
-        )
-        for i in resource.items
-    )
 
 
 def references(ctx: CatalogContext, resource: Resource) -> dict[str, Reference]:
