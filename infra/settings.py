@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # Set when the delta-spark jars are on the cluster's classpath: Spark then writes Delta
     # natively. Without them the embedded default commits Spark-written Parquet with delta-rs.
     spark_delta_jars: bool = False
+    # 质检入库率: the pass rate a batch needs to be published, unless its resource sets one.
+    quality_threshold: float = Field(default=0.99, ge=0.0, le=1.0)
 
     # 信息资源代码 = 前段码 + "/" + 后段码; provinces use different widths.
     code_prefix_min: int = 2

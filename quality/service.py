@@ -104,7 +104,11 @@ def ruleset_for(ctx: CatalogContext, resource_code: str, *, today: date | None =
         standards=(profile.item_standards if profile else None) or {},
         steward=steward,
         references=references(ctx, resource) if (profile is None or profile.references) else {},
-        threshold=profile.threshold if profile else None,
+        threshold=(
+            profile.threshold
+            if profile and profile.threshold is not None
+            else ctx.settings.quality_threshold
+        ),
         today=today,
         masks=masks(resource),
     )

@@ -120,6 +120,17 @@ def test_threshold_is_configurable_per_resource(demo_catalog: Catalog) -> None:
         assert gate.decide(rows_read=1000, rows_failed=50, threshold=ruleset.threshold).publish
 
 
+def test_deployment_threshold_applies_where_a_resource_sets_none(demo_catalog: Catalog) -> None:
+    strict = demo_catalog.settings.model_copy(update={"quality_threshold": 0.999})
+    deployment = Catalog(strict)
+    with deployment.unit() as ctx:
+        assert service.ruleset_for(ctx, REGISTRATION).threshold == 0.999
+        service.set_profile(ctx, resource_code=REGISTRATION, actor=STEWARD, threshold=0.95)
+    with deployment.unit() as ctx:
+        assert service.ruleset_for(ctx, REGISTRATION).threshold == 0.95
+    deployment.dispose()
+
+
 def test_steward_rules_are_stored_listed_and_retired(demo_catalog: Catalog) -> None:
     with demo_catalog.unit() as ctx:
         with pytest.raises(NotAuthorized):
