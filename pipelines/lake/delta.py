@@ -217,6 +217,24 @@ def committed_batch(table: TableRef, batch_id: str) -> int | None:
     return None
 
 
+def row_count(table: TableRef) -> int:
+    """Rows of the current version, from the files' metadata (no data is read)."""
+    return int(DeltaTable(table.uri).to_pyarrow_dataset().count_rows())
+
+
+def batches_since(table: TableRef, version: int) -> list[str]:
+    """Batch ids committed after ``version``: what a reader that saw ``version`` has not seen.
+
+    Commit order, not receive time: a batch received early but committed late (held by the
+    quality gate, then released; or a slow job) is still new to that reader.
+    """
+    return [
+        str(entry[BATCH_KEY])
+        for entry in history(table)
+        if int(entry["version"]) > version and entry.get(BATCH_KEY)
+    ]
+
+
 def read(
     table: TableRef, *, version: int | None = None, columns: list[str] | None = None
 ) -> pa.Table:

@@ -16,7 +16,7 @@ import json
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 SOURCES_KEY = "govshare.sources"
-WATERMARK_KEY = "govshare.watermark"
 BUCKETS_KEY = "govshare.buckets"
 BUCKET = "_bucket"
 # Small row groups (256 KiB before compression, about a thousand theme rows): the exchange
@@ -352,12 +351,22 @@ def _schema_with_bucket(file: Path):  # type: ignore[no-untyped-def]
     return schema.append(pa.field(BUCKET, pa.int32()))
 
 
-def _previous(table: TableRef) -> tuple[dict[str, int], datetime | None]:
+def _previous(table: TableRef) -> dict[str, int]:
+    """The source versions the last build read (empty before the first build)."""
     for entry in delta.history(table):
         if SOURCES_KEY in entry:
-            mark = entry.get(WATERMARK_KEY)
-            return json.loads(entry[SOURCES_KEY]), datetime.fromisoformat(mark) if mark else None
-    return {}, None
+            return {t: int(v) for t, v in json.loads(entry[SOURCES_KEY]).items()}
+    return {}
+
+
+def _new_rows(frame: DataFrame, ref: TableRef, seen: int | None) -> DataFrame | None:
+    """Rows committed after the version the last build read; None when there are none."""
+    from pyspark.sql import functions as F
+
+    if seen is None:
+        return frame  # a source the last build did not have: every row is new to the theme
+    fresh = delta.batches_since(ref, seen)
+    return frame.where(F.col("_batch_id").isin(fresh)) if fresh else None
 
 
 def build_theme(
@@ -378,38 +387,35 @@ def build_theme(
         return summary
     spark = spark_session(settings)
     frames = {t: spark.read.parquet(*delta.live_files(refs[t])) for t in versions}
-    previous, watermark = _previous(theme_ref)
-    incremental = not full and delta.exists(theme_ref) and watermark is not None
+    previous = _previous(theme_ref)
+    incremental = not full and delta.exists(theme_ref) and bool(previous)
     if incremental and previous == versions:
         summary.skipped = True
         summary.version = delta.version(theme_ref)
         summary.conflicts_version = delta.version(conflicts_ref)
+        summary.rows = delta.row_count(theme_ref)
+        if delta.exists(conflicts_ref):
+            summary.conflicts = delta.row_count(conflicts_ref)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
-    newest = max(
-        (r[0] for f in frames.values() if (r := f.agg(F.max("_ingested_at")).first()) and r[0]),
-        default=None,
-    )
     changed: DataFrame | None = None
     touched: set[int] | None = None
     if incremental:
-        pieces = [
-            frames[t]
-            .where(F.col("_ingested_at") > F.lit(watermark))
-            .select(F.col(f"`{c}`").alias("__key"))
-            for t, columns in links.items()
-            if t in frames
-            for c in columns
-        ]
-        changed = pieces[0]
-        for piece in pieces[1:]:
-            changed = changed.unionByName(piece)
         # Keys that left the base source leave the theme too.
         theme_keys = spark.read.parquet(*delta.live_files(theme_ref)).select(
             F.col(f"`{spec.key}`").alias("__key")
         )
         base_keys = frames[spec.base.table].select(F.col(f"`{spec.base.link}`").alias("__key"))
-        changed = changed.unionByName(theme_keys.join(base_keys, on="__key", how="left_anti"))
+        changed = theme_keys.join(base_keys, on="__key", how="left_anti")
+        # Keys with rows committed since the last build, whenever those rows were received.
+        for table, columns in links.items():
+            if table not in frames or previous.get(table) == versions[table]:
+                continue
+            fresh = _new_rows(frames[table], refs[table], previous.get(table))
+            if fresh is None:
+                continue
+            for column in columns:
+                changed = changed.unionByName(fresh.select(F.col(f"`{column}`").alias("__key")))
         changed = changed.where(F.col("__key").isNotNull()).distinct().cache()
         summary.keys_rewritten = changed.count()
         touched = {
@@ -418,7 +424,6 @@ def build_theme(
     summary.full = not incremental
     metadata = {
         SOURCES_KEY: json.dumps(versions, sort_keys=True),
-        WATERMARK_KEY: newest.isoformat() if newest else "",
         BUCKETS_KEY: str(buckets),  # readers compute a key's bucket with the same count
         BATCH_KEY: f"theme-{int(time.time() * 1000)}",
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -82,6 +82,24 @@ def test_enterprise_theme_takes_authoritative_values_and_reports_planted_conflic
     assert after[changed]["企业名称"] == "新名称有限公司"
     assert len(after) == len(rows)
     assert len(before_files & set(delta.live_paths(theme_ref))) == len(before_files) - 1
+    # A batch received before the last build's data but committed after it (a held batch
+    # released later, a slow job) is still new: changes are found by commit, not by time.
+    late = write_csv(
+        landing / "scjg_enterprise_registration" / "late.csv",
+        [registration_row(1, 统一社会信用代码=changed, 企业名称="迟到批次有限公司")],
+    )
+    ingest_one(
+        lake_settings,
+        resource_code=REGISTRATION,
+        path=late,
+        clock=lambda: datetime(2020, 1, 1, tzinfo=UTC),
+    )
+    fourth = build_theme(lake_settings, spec, today=date(2026, 3, 3))
+    assert not fourth.skipped and fourth.keys_rewritten == 1
+    latest = {r["统一社会信用代码"]: r for r in pa.table(delta.read(theme_ref)).to_pylist()}
+    assert latest[changed]["企业名称"] == "迟到批次有限公司"
+    unchanged = build_theme(lake_settings, spec, today=date(2026, 3, 3))
+    assert unchanged.skipped and unchanged.rows == len(rows)
     # Time travel: the first build is still readable as it was.
     old = {
         r["统一社会信用代码"]: r
