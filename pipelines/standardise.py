@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
 
+PADDING = " \t\r\n\u00a0"
+
 SPARK_TYPES = {
     DataType.CHAR: "string",
     DataType.MEMO: "string",
@@ -60,7 +62,10 @@ def clean_text(column: Column) -> Column:
     # Translating costs a decode per value; pure-ASCII values (codes, dates, amounts: most
     # of a file) have as many characters as bytes and cannot hold a full-width character.
     ascii_only = F.char_length(column) == F.octet_length(column)
-    text = F.trim(F.when(ascii_only, column).otherwise(F.translate(column, FULL_WIDTH, HALF_WIDTH)))
+    half = F.when(ascii_only, column).otherwise(F.translate(column, FULL_WIDTH, HALF_WIDTH))
+    # Spaces, tabs and line breaks at either end (F.trim strips spaces only; extracts pad with
+    # tabs, which then showed up in themes as false conflicts).
+    text = F.btrim(half, F.lit(PADDING))
     return F.when(text == "", None).otherwise(text)
 
 

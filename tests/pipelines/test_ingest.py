@@ -62,7 +62,7 @@ def test_every_row_is_accepted_or_quarantined_with_reasons(lake_settings, landin
     rows.append(registration_row(13, 成立日期="2020-13-45", 注册资本="abc"))
     fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in company_code(14))
     rows.append(registration_row(14, 统一社会信用代码=fullwidth, 成立日期="2024年3月5日"))
-    rows.append(registration_row(15, 成立日期="45000", 注册资本=" 1,234.5 "))
+    rows.append(registration_row(15, 成立日期="45000", 注册资本=" 1,234.5 ", 企业状态="\t存续\t"))
     path = write_csv(landing / REG_TABLE / "reg_1.csv", rows)
 
     summary = ingest_one(lake_settings, resource_code=REGISTRATION, path=path)
@@ -80,6 +80,7 @@ def test_every_row_is_accepted_or_quarantined_with_reasons(lake_settings, landin
     assert str(validated[company_code(14)]["成立日期"]) == "2024-03-05"
     assert str(validated[company_code(15)]["成立日期"]) == "2023-03-15"  # Excel serial
     assert float(validated[company_code(15)]["注册资本"]) == 1234.5
+    assert validated[company_code(15)]["企业状态"] == "存续"  # tab padding trimmed
     quarantine = pa.table(delta.read(tables(lake_settings, REG_TABLE)["quarantine"])).to_pylist()
     assert sorted(r["_row_number"] for r in quarantine) == [11, 12, 13, 14]
     raw = pa.table(delta.read(tables(lake_settings, REG_TABLE)["raw"]))
