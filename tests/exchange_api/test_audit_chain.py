@@ -102,8 +102,6 @@ def test_deleting_an_entry_is_detected(data_api: Api) -> None:
 def test_cli_audit_verify_names_the_broken_entry(
     data_api: Api, settings, exchange_settings
 ) -> None:  # type: ignore[no-untyped-def]
-    if not settings.catalog_url.startswith("sqlite"):
-        pytest.skip("the CLI test runs once, on SQLite")
     _calls(data_api)
     env = {
         **os.environ,
