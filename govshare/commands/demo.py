@@ -115,12 +115,17 @@ def _dag_runs() -> str:
             read += batch.rows_read
             accepted += batch.rows_accepted
             quarantined += batch.rows_quarantined
+    # A run whose batch the gate held fails at quality_gate by design: say so apart from errors.
+    held = [r.dag_id for r in results if not r.ok and r.tasks.get("quality_gate") == "failed"]
+    broken = [d for d in failed if d not in held]
     outcome = (
-        f"Airflow 运行 {len(results)} 个入库 DAG（失败 {len(failed)}）："
-        f"读取 {read:,} = 入库 {accepted:,} + 隔离 {quarantined:,}"
+        f"Airflow 运行 {len(results)} 个入库 DAG：读取 {read:,} = 合格 {accepted:,} + "
+        f"隔离 {quarantined:,}；{len(held)} 个因质检暂缓入库而按设计失败"
     )
-    if failed:
-        outcome += f"；失败 (failed): {', '.join(failed)}"
+    if held:
+        outcome += f" (held: {', '.join(held)})"
+    if broken:
+        outcome += f"；出错 (failed): {', '.join(broken)}"
     return outcome
 
 
