@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from infra.settings import Settings
 from pipelines.errors import PipelineError
 from pipelines.lake import delta
 from pipelines.lake.delta import BATCH_KEY, TableRef
-from pipelines.plan import IngestPlan
+from pipelines.plan import IngestPlan, ItemSpec
 from pipelines.sources import SourceShape, file_digest, inspect_source
 from pipelines.spark import spark_session
 from pipelines.standardise import SPARK_TYPES, error_list, item_checks, standardised_text, typed
@@ -166,15 +167,18 @@ def _row_number(mid: Column, partition_counts: dict[int, int]) -> Column:
     return (F.element_at(offset_map, pid.cast("int")) + local_index + 1).cast("long")
 
 
-def _classified(
+def classify_rows(
     frame: DataFrame,
-    plan: IngestPlan,
+    items: Sequence[ItemSpec],
     *,
     ruleset: RuleSet | None = None,
     spark: SparkSession | None = None,
     settings: Settings | None = None,
 ) -> tuple[DataFrame, list[str]]:
-    """Raw text, standardised typed values and the reasons a row fails, side by side.
+    """Raw text, standardised typed values (``__v_<item>``) and ``_errors``, side by side.
+
+    Shared by the ingest job and ``quality.evaluate`` (``govshare quality run``), so a check
+    run and a real batch judge rows alike; each adds its own duplicate-key step.
 
     With a quality rule set (``quality.rules``) every rule of the resource becomes a condition
     here, in the same pass, and references to base libraries are one join each; without one,
@@ -186,20 +190,21 @@ def _classified(
     from pyspark.sql import functions as F
 
     texts = [
-        standardised_text(item, F.col(f"`{item.name}`")).alias(f"__t_{item.name}")
-        for item in plan.items
+        # Parquet sources may carry typed columns; the checks read text.
+        standardised_text(item, F.col(f"`{item.name}`").cast("string")).alias(f"__t_{item.name}")
+        for item in items
     ]
     staged = frame.select("*", *texts)
     values = [
         typed(item, F.col(f"`__t_{item.name}`"))
         .cast(SPARK_TYPES[item.data_type])
         .alias(f"__v_{item.name}")
-        for item in plan.items
+        for item in items
     ]
     staged = staged.select("*", *values)
     checks_of = ruleset.item_checks if ruleset is not None else item_checks
     checks = []
-    for item in plan.items:
+    for item in items:
         checks.extend(checks_of(item, F.col(f"`__t_{item.name}`"), F.col(f"`__v_{item.name}`")))
     if ruleset is not None and ruleset.reference_rules:
         from quality.references import with_references
@@ -215,7 +220,7 @@ def _classified(
     else:
         markers = []
     checked = staged.withColumn("_errors", error_list(checks)).drop(
-        *(f"__t_{item.name}" for item in plan.items), *markers
+        *(f"__t_{item.name}" for item in items), *markers
     )
     return checked, list(dict.fromkeys(reason for _, reason in checks))
 
@@ -387,7 +392,9 @@ def ingest_file(
         "_mid",
         F.lit(received_at).cast("timestamp").alias("_received_at"),
     )
-    classified, reasons = _classified(tagged, plan, ruleset=ruleset, spark=spark, settings=settings)
+    classified, reasons = classify_rows(
+        tagged, plan.items, ruleset=ruleset, spark=spark, settings=settings
+    )
     # One pass over the file fills the cache; the counts, the duplicate keys and the three
     # writes then read the cache instead of the file.
     checked = classified.persist(StorageLevel.MEMORY_AND_DISK)

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.settings import Settings
-from pipelines.standardise import SPARK_TYPES, error_list, standardised_text, typed
 from privacy.masking import mask
-from quality.references import with_references
 from quality.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -52,14 +50,6 @@ def value_column(name: str) -> str:
     return f"__v_{name}"
 
 
-def text_column(name: str) -> str:
-    return f"__t_{name}"
-
-
-def flag_column(index: int) -> str:
-    return f"__f{index}"
-
-
 def classify(
     frame: DataFrame,
     ruleset: RuleSet,
@@ -69,65 +59,20 @@ def classify(
 ) -> DataFrame:
     """``frame`` (text columns named after the items) with typed values and ``_errors``.
 
-    The same shape as the ingest job's classified frame, so one evaluation serves
-    ``govshare quality run`` and the benchmark; the ingest job builds its own with
-    ``RuleSet.item_checks``. Among rows that pass, the first occurrence of a key wins.
+    The rules are applied by the ingest job's own ``classify_rows``, so a check run judges
+    rows exactly as a batch would. Among rows that pass, the first occurrence of a key wins;
+    this path keeps a window for that (caching for the ingest job's narrow aggregate was
+    slower here, where nothing else reads the frame).
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    from pipelines.ingest import classify_rows
+
     if ROW_NUMBER not in frame.columns:
         frame = frame.withColumn(ROW_NUMBER, F.monotonically_increasing_id())
-    # Standardised text, then typed values, then conditions, each computed once in its own
-    # projection: conditions refer to columns instead of repeating the expressions.
-    out = frame.select(
-        "*",
-        *(
-            standardised_text(item, F.col(f"`{item.name}`").cast("string")).alias(
-                text_column(item.name)
-            )
-            for item in ruleset.items
-        ),
-    )
-    out = out.select(
-        "*",
-        *(
-            typed(item, F.col(f"`{text_column(item.name)}`"))
-            .cast(SPARK_TYPES[item.data_type])
-            .alias(value_column(item.name))
-            for item in ruleset.items
-        ),
-    )
-    checks = []
-    for item in ruleset.items:
-        text = F.col(f"`{text_column(item.name)}`")
-        # Type failures are judged on the parse itself, before the cast to the Spark type.
-        checks.extend(ruleset.item_checks(item, text, F.col(f"`{value_column(item.name)}`")))
-    out = with_references(
-        out,
-        ruleset,
-        spark=spark,
-        settings=settings,
-        text_of=lambda name: F.col(f"`{value_column(name)}`").cast("string"),
-    )
-    checks.extend(
-        ruleset.reference_checks(lambda name: F.col(f"`{value_column(name)}`").cast("string"))
-    )
-    # Each rule's condition becomes one boolean column, computed once; ``_errors`` and the
-    # counts read those columns instead of repeating the expressions.
-    flags = [flag_column(i) for i in range(len(checks))]
-    out = out.select(
-        "*",
-        *(
-            F.coalesce(cond, F.lit(False)).alias(flag)
-            for flag, (cond, _r) in zip(flags, checks, strict=True)
-        ),
-    )
-    out = out.withColumn(
-        ERRORS,
-        error_list(
-            [(F.col(flag), reason) for flag, (_c, reason) in zip(flags, checks, strict=True)]
-        ),
+    out, _reasons = classify_rows(
+        frame, ruleset.items, ruleset=ruleset, spark=spark, settings=settings
     )
     if ruleset.keys:
         key_rule = next(r for r in ruleset.rules if r.kind == "unique_key")
