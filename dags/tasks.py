@@ -17,13 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.context import CHINA_TZ, utcnow
 from dags import lineage
 from dags.cycles import push_deadline
 from dags.errors import GateHeld, PushOverdue
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from pipelines.themes.spec import ThemeSpec
 
 # History actions on the mount (history.action is at most 40 characters).
 RUN_RECORDED = "调度入库"
@@ -286,21 +289,26 @@ def update_catalogue(
     return outcome
 
 
-def affected_themes(settings: Settings, *, table: str, themes: list[str]) -> list[str]:
-    """The theme resources (among ``themes``) that read this validated table."""
+def _theme_specs(settings: Settings, themes: list[str]) -> list[ThemeSpec]:
+    """The themes' specs as the catalogue describes them now."""
     from catalog.store import Catalog
-    from pipelines.themes.build import source_links
     from pipelines.themes.spec import resolve
 
-    if not themes:
-        return []
     catalog = Catalog(settings)
     try:
         with catalog.unit() as ctx:
-            specs = [resolve(ctx.session, code) for code in themes]
+            return [resolve(ctx.session, code) for code in themes]
     finally:
         catalog.dispose()
-    return [s.resource_code for s in specs if table in source_links(s)]
+
+
+def affected_themes(settings: Settings, *, table: str, themes: list[str]) -> list[str]:
+    """The theme resources (among ``themes``) that read this validated table."""
+    from pipelines.themes.build import source_links
+
+    if not themes:
+        return []
+    return [s.resource_code for s in _theme_specs(settings, themes) if table in source_links(s)]
 
 
 # ---- the theme run -------------------------------------------------------------------------
@@ -308,19 +316,13 @@ def affected_themes(settings: Settings, *, table: str, themes: list[str]) -> lis
 
 def build_themes(settings: Settings, *, themes: list[str], run: RunRef) -> list[dict[str, Any]]:
     """Rebuild the given themes incrementally (only keys with new source rows are rewritten)."""
-    from catalog.store import Catalog
     from pipelines.ingest import tables
     from pipelines.themes.build import build_theme, source_links, theme_tables
-    from pipelines.themes.spec import resolve
 
-    catalog = Catalog(settings)
-    try:
-        with catalog.unit() as ctx:
-            specs = [resolve(ctx.session, code) for code in themes]
-    finally:
-        catalog.dispose()
+    specs = _theme_specs(settings, themes)
     today = run.due.astimezone(CHINA_TZ).date()
-    inputs = {t: tables(settings, t)["validated"] for s in specs for t in source_links(s)}
+    sources = {t: tables(settings, t)["validated"] for s in specs for t in source_links(s)}
+    inputs = [lineage.location_dataset(r.uri, alias=r.qualified) for r in sources.values()]
     lineage.emit(
         settings,
         state="START",
@@ -328,7 +330,7 @@ def build_themes(settings: Settings, *, themes: list[str], run: RunRef) -> list[
         run_id=run.run_id,
         at=utcnow(),
         nominal=run.due,
-        inputs=[lineage.location_dataset(r.uri, alias=r.qualified) for r in inputs.values()],
+        inputs=inputs,
     )
     summaries = []
     outputs = []
@@ -356,7 +358,7 @@ def build_themes(settings: Settings, *, themes: list[str], run: RunRef) -> list[
         run_id=run.run_id,
         at=utcnow(),
         nominal=run.due,
-        inputs=[lineage.location_dataset(r.uri, alias=r.qualified) for r in inputs.values()],
+        inputs=inputs,
         outputs=outputs,
     )
     return summaries
