@@ -12,10 +12,14 @@ import hmac
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,13 @@ class PlatformKey:
         public = private.public_key()
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return cls(private=private, public=public, key_id=hashlib.sha256(raw).hexdigest()[:16])
+
+    @classmethod
+    def of_deployment(cls, settings: Settings) -> PlatformKey:
+        """The key this deployment signs with (for commands that verify outside the server)."""
+        from exchange_api.configuration import ExchangeSettings
+
+        return cls.load_or_create(ExchangeSettings().key_path(settings))
 
     @classmethod
     def load_or_create(cls, path: Path) -> PlatformKey:

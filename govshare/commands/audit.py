@@ -22,10 +22,9 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输
 
 
 def _platform_key():  # type: ignore[no-untyped-def]
-    from exchange_api.configuration import ExchangeSettings
     from exchange_api.signing import PlatformKey
 
-    return PlatformKey.load_or_create(ExchangeSettings().key_path(settings()))
+    return PlatformKey.of_deployment(settings())
 
 
 @audit_app.command("verify")

@@ -312,13 +312,10 @@ def _exchange() -> str:
         server.should_exit = True
         thread.join(timeout=30)
     from exchange_api.audit import verify_chain
-    from exchange_api.configuration import ExchangeSettings
     from exchange_api.signing import PlatformKey
 
     with catalog_unit() as ctx:
-        chain = verify_chain(
-            ctx.session, PlatformKey.load_or_create(ExchangeSettings().key_path(cfg))
-        )
+        chain = verify_chain(ctx.session, PlatformKey.of_deployment(cfg))
     lines.append(
         f"审计日志 {chain.entries} 条，签名哈希链{'完整' if chain.ok else '被破坏'} "
         "(govshare audit verify)"
