@@ -66,7 +66,10 @@ def ingest(
     ] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """运行入库批次：读取、标准化、校验、隔离、写入数据湖 (run ingest batches without Airflow)."""
+    """运行入库批次：读取、标准化、质检、隔离、达标后入湖 (run ingest batches without Airflow).
+
+    每一行或入库或隔离（附原因）；合格率低于阈值的批次暂缓入库，等待审核员放行或退回。
+    """
     from pipelines.jobs import ingest_one, ingestable_resources, landing_files
 
     cfg = settings()
