@@ -10,8 +10,8 @@ renderers. :func:`validate_with_ge` still runs GE's engine on a frame, for the b
 tests that check the two agree.
 
 The national identifiers, the catalogue type check, dates not in the future and base-library
-references have no built-in expectation; they are custom expectations below whose Spark
-conditions are the very column expressions the gate evaluates.
+references have no built-in expectation; they are custom expectations below whose pandas
+conditions call the very Arrow functions the gate evaluates.
 """
 
 from __future__ import annotations
@@ -24,24 +24,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.settings import Settings
+from quality.docs_assets import localise
 from quality.rules import Rule, RuleSet
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
     from great_expectations import ExpectationSuite
     from great_expectations.core.expectation_validation_result import (
         ExpectationSuiteValidationResult,
     )
     from great_expectations.expectations.expectation import Expectation
-    from pyspark.sql import DataFrame
 
 _CUSTOM: dict[str, type[Expectation]] = {}
 
 
 def _custom_expectations() -> dict[str, type[Expectation]]:
-    """Define (once) the custom expectations; GE is imported only when needed (5 s)."""
+    """Define (once) the custom expectations; GE is imported only when needed (5 s).
+
+    Their metrics run on GE's pandas engine and call the same Arrow functions the ingest job
+    evaluates, so GE and the gate cannot judge a value differently.
+    """
     if _CUSTOM:
         return _CUSTOM
-    from great_expectations.execution_engine import SparkDFExecutionEngine
+    from datetime import date
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from great_expectations.execution_engine import PandasExecutionEngine
     from great_expectations.expectations.expectation import ColumnMapExpectation
     from great_expectations.expectations.metrics import (
         ColumnMapMetricProvider,
@@ -51,58 +62,63 @@ def _custom_expectations() -> dict[str, type[Expectation]]:
     from catalog.domain import DataType
     from pipelines.checks import region_valid, ric_valid, uscc_valid
     from pipelines.plan import ItemSpec
-    from pipelines.standardise import clean_text, parse_date, typed
+    from pipelines.standardise import clean_text, typed
 
     def spec(data_type: str) -> ItemSpec:
         return ItemSpec("v", DataType(data_type), None, False, False, None)
 
-    def ok(condition: Any) -> Any:
-        from pyspark.sql import functions as F
+    def text(column: pd.Series) -> pa.Array:
+        """The column as cleaned Arrow text (object columns may mix str, int, Decimal)."""
+        values = column.astype(object).where(column.notna(), None)
+        try:
+            array = pa.array(values, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            array = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+        return clean_text(array)
 
-        return F.coalesce(condition, F.lit(True))
+    def ok(column: pd.Series, condition: pa.Array) -> pd.Series:
+        """Back to pandas, aligned with the column; a null condition passes."""
+        passed = pc.fill_null(condition, True).to_numpy(zero_copy_only=False)
+        return pd.Series(passed, index=column.index, dtype=bool)
 
     class CatalogueTypeMetric(ColumnMapMetricProvider):
         condition_metric_name = "column_values.govshare_catalogue_type"
         condition_value_keys = ("data_type",)
 
-        @column_condition_partial(engine=SparkDFExecutionEngine)
-        def _spark(cls, column: Any, data_type: str, **_: Any) -> Any:
-            text = clean_text(column.cast("string"))
-            return ok(~(text.isNotNull() & typed(spec(data_type), text).isNull()))
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column: pd.Series, data_type: str, **_: Any) -> pd.Series:
+            values = text(column)
+            failed = pc.and_(pc.is_valid(values), pc.is_null(typed(spec(data_type), values)))
+            return ok(column, pc.invert(failed))
 
     class UsccMetric(ColumnMapMetricProvider):
         condition_metric_name = "column_values.govshare_valid_uscc"
 
-        @column_condition_partial(engine=SparkDFExecutionEngine)
-        def _spark(cls, column: Any, **_: Any) -> Any:
-            from pyspark.sql import functions as F
-
-            return ok(uscc_valid(F.upper(clean_text(column))))
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
+            return ok(column, uscc_valid(pc.utf8_upper(text(column))))
 
     class RicMetric(ColumnMapMetricProvider):
         condition_metric_name = "column_values.govshare_valid_ric"
 
-        @column_condition_partial(engine=SparkDFExecutionEngine)
-        def _spark(cls, column: Any, **_: Any) -> Any:
-            from pyspark.sql import functions as F
-
-            return ok(ric_valid(F.upper(clean_text(column))))
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
+            return ok(column, ric_valid(pc.utf8_upper(text(column)), today=date.today()))
 
     class RegionMetric(ColumnMapMetricProvider):
         condition_metric_name = "column_values.govshare_valid_region"
 
-        @column_condition_partial(engine=SparkDFExecutionEngine)
-        def _spark(cls, column: Any, **_: Any) -> Any:
-            return ok(region_valid(clean_text(column)))
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
+            return ok(column, region_valid(text(column)))
 
     class NotFutureMetric(ColumnMapMetricProvider):
         condition_metric_name = "column_values.govshare_not_future"
 
-        @column_condition_partial(engine=SparkDFExecutionEngine)
-        def _spark(cls, column: Any, **_: Any) -> Any:
-            from pyspark.sql import functions as F
-
-            return ok(parse_date(clean_text(column.cast("string"))) <= F.current_date())
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
+            day = typed(spec(DataType.DATE.value), text(column))
+            return ok(column, pc.less_equal(day, pa.scalar(date.today(), pa.date32())))
 
     class ExpectColumnValuesToMatchCatalogueType(ColumnMapExpectation):
         """Values parse as the item's catalogue 数据类型 (C, N, Y, D, T, L, M, G, B, I, F)."""
@@ -136,7 +152,7 @@ def _custom_expectations() -> dict[str, type[Expectation]]:
 
         base_table: str
         base_key: str
-        # No Spark metric: GE cannot join; the gate's reference join computes it.
+        # No metric: GE cannot look into the base table; the gate's lookup computes it.
         map_metric = "column_values.govshare_in_base_table"
         success_keys = ("base_table", "base_key", "mostly")
 
@@ -279,6 +295,7 @@ def write_data_docs(
         encoding="utf-8",
     )
     _write_index(root)
+    localise(root)
     return page
 
 
@@ -301,17 +318,21 @@ def _write_index(root: Path) -> None:
 VALUE_KINDS = ("between", "year_not_future", "non_negative", "unique")
 
 
-def validate_with_ge(classified: DataFrame, ruleset: RuleSet) -> ExpectationSuiteValidationResult:
-    """Run GE's own Spark engine over a classified frame (``quality.evaluate.classify``).
+def validate_with_ge(
+    classified: pd.DataFrame | pa.Table, ruleset: RuleSet
+) -> ExpectationSuiteValidationResult:
+    """Run GE's own pandas engine over a classified frame (``quality.evaluate.classify``).
 
     Text rules read the item columns; range and uniqueness rules read the typed ``__v_``
-    columns. Reference rules are left out (GE cannot join to the base table). Used by the
+    columns. Reference rules are left out (GE cannot look into the base table). Used by the
     benchmark to measure GE's cost and by tests to check that GE and the gate agree.
     """
     import great_expectations as gx
+    import pyarrow as pa
 
     from quality.evaluate import value_column
 
+    frame = classified.to_pandas() if isinstance(classified, pa.Table) else classified
     expectations = []
     for rule in ruleset.rules:
         if rule.expectation in GE_ONLY_BY_GATE or rule.kind == "unique_key":
@@ -322,8 +343,8 @@ def validate_with_ge(classified: DataFrame, ruleset: RuleSet) -> ExpectationSuit
         expectations.append(expectation)
     suite = gx.ExpectationSuite(name=suite_name(ruleset.resource_code), expectations=expectations)
     context = gx.get_context(mode="ephemeral")
-    source = context.data_sources.add_spark(name="govshare_lake")
+    source = context.data_sources.add_pandas(name="govshare_lake")
     asset = source.add_dataframe_asset(name=ruleset.table)
     definition = asset.add_batch_definition_whole_dataframe("batch")
-    batch = definition.get_batch(batch_parameters={"dataframe": classified})
+    batch = definition.get_batch(batch_parameters={"dataframe": frame})
     return batch.validate(suite, result_format="SUMMARY")
