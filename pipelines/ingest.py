@@ -1,11 +1,14 @@
 """One ingest batch: a source file into the raw, quarantine and validated layers.
 
-The job reads the file once with Spark, numbers the rows, standardises and checks every data
-item as column expressions, sets aside duplicate keys, and writes three Delta tables through
-``pipelines.lake.delta`` (Parquet from the executors, a commit from the driver). Every row read
-is either accepted or quarantined with its reasons, and the job refuses to commit if the
-counts do not add up. Each commit carries the batch id, so a re-run of the same file finds its
-own earlier commits and changes nothing.
+Spark counts the rows of each slice of the file; then every task standardises, types and
+checks its rows on Arrow data and writes its slice of the three layers as Parquet
+(``pipelines.classify``: the rules as Spark expressions cost five times more). A UTF-8 CSV
+file's slices are byte ranges each task parses itself (``pipelines.slices``); other files
+are read by Spark's readers. Duplicate keys follow from the key files the tasks wrote; the
+driver commits the files to the Delta logs (``pipelines.lake.delta``). Every row read is
+either accepted or quarantined with its reasons, and the job refuses to commit if a slice's
+rows went missing between passes. Each commit carries the batch id, so a re-run of the same
+file finds its own earlier commits and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,25 +16,44 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from infra.settings import Settings
+from pipelines.classify import (
+    BatchTask,
+    Classifier,
+    Outputs,
+    PassResult,
+    later_failures,
+    parquet_files,
+    partition_offsets,
+    reason_counts,
+    run_pass,
+)
 from pipelines.errors import PipelineError
 from pipelines.lake import delta
 from pipelines.lake.delta import BATCH_KEY, TableRef
-from pipelines.plan import IngestPlan, ItemSpec
+from pipelines.plan import IngestPlan
+from pipelines.slices import (
+    CsvSlices,
+    byte_ranges,
+    count_slices,
+    offsets_of,
+    slice_count,
+    spark_ranges,
+)
 from pipelines.sources import SourceShape, file_digest, inspect_source
 from pipelines.spark import spark_session
-from pipelines.standardise import SPARK_TYPES, error_list, item_checks, standardised_text, typed
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from quality.gate import GateDecision
     from quality.rules import RuleSet
@@ -128,164 +150,6 @@ def _read(spark: SparkSession, path: Path, shape: SourceShape) -> DataFrame:
     return frame.select(*(F.col(f"`{h}`").alias(shape.mapping[h]) for h in shape.headers))
 
 
-def _tagged(frame: DataFrame) -> DataFrame:
-    """Each row's position in the scan, from which its line in the file follows later.
-
-    Spark's scan keeps a single file's rows in order within and across partitions, so
-    ``monotonically_increasing_id`` (partition id in the upper 31 bits, index within the
-    partition below) orders rows as the file does. Turning it into a row number needs every
-    partition's row count; the job takes those from the frame it caches anyway instead of
-    reading the file an extra time.
-    """
-    from pyspark.sql import functions as F
-
-    return frame.withColumn("_mid", F.monotonically_increasing_id())
-
-
-def _partition_of(mid: Column) -> Column:
-    from pyspark.sql import functions as F
-
-    return F.shiftright(mid, 33)
-
-
-def _row_number(mid: Column, partition_counts: dict[int, int]) -> Column:
-    """File row numbers (1 = first data row) from the per-partition counts."""
-    from pyspark.sql import functions as F
-
-    if not partition_counts:
-        return F.lit(None).cast("long")
-    offsets: dict[int, int] = {}
-    running = 0
-    for pid in sorted(partition_counts):
-        offsets[pid] = running
-        running += partition_counts[pid]
-    offset_map = F.create_map(
-        *[x for pid, off in offsets.items() for x in (F.lit(pid), F.lit(off))]
-    )
-    pid = _partition_of(mid)
-    local_index = mid - F.shiftleft(pid, 33)
-    return (F.element_at(offset_map, pid.cast("int")) + local_index + 1).cast("long")
-
-
-def classify_rows(
-    frame: DataFrame,
-    items: Sequence[ItemSpec],
-    *,
-    ruleset: RuleSet | None = None,
-    spark: SparkSession | None = None,
-    settings: Settings | None = None,
-) -> tuple[DataFrame, list[str]]:
-    """Raw text, standardised typed values (``__v_<item>``) and ``_errors``, side by side.
-
-    Shared by the ingest job and ``quality.evaluate`` (``govshare quality run``), so a check
-    run and a real batch judge rows alike; each adds its own duplicate-key step.
-
-    With a quality rule set (``quality.rules``) every rule of the resource becomes a condition
-    here, in the same pass, and references to base libraries are one join each; without one,
-    only the type and format checks ingestion itself needs. Each standardised text and typed
-    value is its own column, computed once: the checks refer to them many times (an ID
-    number's check digit reads 18 characters), and inlined they made Spark redo the
-    full-width translation for every reference (10× slower at 1M rows).
-    """
-    from pyspark.sql import functions as F
-
-    texts = [
-        # Parquet sources may carry typed columns; the checks read text.
-        standardised_text(item, F.col(f"`{item.name}`").cast("string")).alias(f"__t_{item.name}")
-        for item in items
-    ]
-    staged = frame.select("*", *texts)
-    values = [
-        typed(item, F.col(f"`__t_{item.name}`"))
-        .cast(SPARK_TYPES[item.data_type])
-        .alias(f"__v_{item.name}")
-        for item in items
-    ]
-    staged = staged.select("*", *values)
-    checks_of = ruleset.item_checks if ruleset is not None else item_checks
-    checks = []
-    for item in items:
-        checks.extend(checks_of(item, F.col(f"`__t_{item.name}`"), F.col(f"`__v_{item.name}`")))
-    if ruleset is not None and ruleset.reference_rules:
-        from quality.references import with_references
-
-        assert spark is not None and settings is not None
-
-        def text_of(name: str) -> Column:
-            return F.col(f"`__v_{name}`").cast("string")
-
-        staged = with_references(staged, ruleset, spark=spark, settings=settings, text_of=text_of)
-        checks.extend(ruleset.reference_checks(text_of))
-        markers = [rule.marker for rule in ruleset.reference_rules]
-    else:
-        markers = []
-    checked = staged.withColumn("_errors", error_list(checks)).drop(
-        *(f"__t_{item.name}" for item in items), *markers
-    )
-    return checked, list(dict.fromkeys(reason for _, reason in checks))
-
-
-def _repeated_keys(checked: DataFrame, plan: IngestPlan) -> list[tuple[Any, ...]]:
-    """Keys that more than one passing row carries, the first one's position, and how many.
-
-    A narrow aggregate (key, first position, count) over the cached frame. Real extracts
-    repeat few keys, so the result comes to the driver and marking the later occurrences is a
-    broadcast join; the wide rows are never shuffled (a window over the whole frame cost a
-    full shuffle and tripled the job's time).
-    """
-    from pyspark.sql import functions as F
-
-    if not plan.keys:
-        return []
-    key_cols = [f"__v_{k}" for k in plan.keys]
-    return [
-        tuple(row)
-        for row in checked.where(F.size("_errors") == 0)
-        .groupBy(*key_cols)
-        .agg(F.min("_mid").alias("__first_mid"), F.count(F.lit(1)).alias("__n"))
-        .where(F.col("__n") > 1)
-        .collect()
-    ]
-
-
-def _with_duplicates(
-    spark: SparkSession,
-    checked: DataFrame,
-    repeated: list[tuple[Any, ...]],
-    partition_counts: dict[int, int],
-    plan: IngestPlan,
-) -> DataFrame:
-    """Row numbers, and a reason on each later occurrence of a passing key naming the first."""
-    from pyspark.sql import functions as F
-
-    numbered = checked.withColumn("_row_number", _row_number(F.col("_mid"), partition_counts))
-    if not repeated:
-        return numbered.drop("_mid")
-    key_cols = [f"__v_{k}" for k in plan.keys]
-    key_types = {f.name: f.dataType for f in checked.schema.fields}
-    from pyspark.sql.types import LongType, StructField, StructType
-
-    schema = StructType(
-        [StructField(k, key_types[k]) for k in key_cols] + [StructField("__first_mid", LongType())]
-    )
-    firsts = spark.createDataFrame([row[:-1] for row in repeated], schema).withColumn(
-        "__first", _row_number(F.col("__first_mid"), partition_counts)
-    )
-    joined = numbered.join(F.broadcast(firsts), on=key_cols, how="left")
-    duplicate = (
-        (F.size("_errors") == 0)
-        & F.col("__first_mid").isNotNull()
-        & (F.col("__first_mid") < F.col("_mid"))
-    )
-    reason = F.concat(
-        F.lit("主键重复，与第 "), F.col("__first").cast("string"), F.lit(" 行重复 (duplicate key)")
-    )
-    return joined.withColumn(
-        "_errors",
-        F.when(duplicate, F.array_append(F.col("_errors"), reason)).otherwise(F.col("_errors")),
-    ).drop("__first", "__first_mid", "_mid")
-
-
 # ---- writing ------------------------------------------------------------------------------
 
 
@@ -318,38 +182,125 @@ def _commit(
     )
 
 
-def _validated_frame(frame: DataFrame, plan: IngestPlan) -> DataFrame:
-    from pyspark.sql import functions as F
+def _csv_pass(
+    spark: SparkSession,
+    path: Path,
+    shape: SourceShape,
+    task_for: Callable[[dict[int, int], int], BatchTask],
+) -> PassResult | None:
+    """The task pass with each task parsing its own byte range of a UTF-8 CSV file
+    (``pipelines.slices``); None when the file should go through Spark's reader."""
+    if shape.format != "csv" or shape.encoding != "utf-8":
+        return None
+    ranges = tuple(byte_ranges(path, slice_count(path, spark.sparkContext.defaultParallelism)))
+    if not ranges:
+        return None
+    columns = tuple(shape.mapping[h] for h in shape.headers)
+    counts = count_slices(spark, CsvSlices(str(path), ranges, columns))
+    if counts is None:
+        return None
+    slices = CsvSlices(str(path), ranges, columns, task_for(offsets_of(counts), len(ranges)))
+    return run_pass(spark_ranges(spark, len(ranges)), slices, counts, tolerate=True)
 
-    return frame.where(F.size("_errors") == 0).select(
-        *(F.col(f"`__v_{i.name}`").alias(i.name) for i in plan.items),
-        "_batch_id",
-        "_row_number",
-        F.col("_received_at").alias("_ingested_at"),
-    )
+
+def _table_files(files: Sequence[str | Path], table: TableRef, folder: str) -> list[Path]:
+    """``files`` inside the table's folder (a staged batch's files are moved in first)."""
+    paths = [Path(f) for f in files]
+    if all(table.path in p.parents for p in paths):
+        return paths
+    target = table.path / folder
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    return [Path(shutil.move(str(p), target / p.name)) for p in paths]
 
 
 def _publish_validated(
-    spark: SparkSession, accepted: DataFrame, plan: IngestPlan, table: TableRef, batch_id: str
+    spark: SparkSession,
+    files: Sequence[str | Path],
+    plan: IngestPlan,
+    table: TableRef,
+    batch_id: str,
 ) -> int | None:
-    """Merge (upsert on key), append without duplicates, or replace: copy-on-write."""
+    """Replace, append without duplicates, or merge (upsert on key): copy-on-write.
+
+    The batch's passing rows arrive as the Parquet files the tasks wrote. A first load or a
+    full refresh commits them as they are; appends and merges read them back with the current
+    table and write the result beside it.
+    """
     existing = delta.live_files(table)
     folder = f"b-{batch_id[:16]}"
     if plan.load == "full" or not existing:
-        files = _write_files(accepted, table, folder)
+        moved = _table_files(files, table, folder)
         return _commit(
-            table, files, mode="replace", batch_id=batch_id, remove=delta.live_paths(table)
+            table, moved, mode="replace", batch_id=batch_id, remove=delta.live_paths(table)
         )
+    accepted = spark.read.parquet(*(str(f) for f in files))
     current = spark.read.parquet(*existing)
     keys = list(plan.keys)
     if plan.load == "append":
         fresh = accepted.join(current.select(*keys).distinct(), on=keys, how="left_anti")
-        files = _write_files(fresh, table, folder)
-        return _commit(table, files, mode="append", batch_id=batch_id)
-    kept = current.join(accepted.select(*keys), on=keys, how="left_anti")
-    merged = kept.unionByName(accepted)
-    files = _write_files(merged, table, folder)
-    return _commit(table, files, mode="replace", batch_id=batch_id, remove=delta.live_paths(table))
+        written = _write_files(fresh, table, f"a-{batch_id[:16]}")
+        version = _commit(table, written, mode="append", batch_id=batch_id)
+    else:
+        kept = current.join(accepted.select(*keys), on=keys, how="left_anti")
+        written = _write_files(kept.unionByName(accepted), table, f"m-{batch_id[:16]}")
+        version = _commit(
+            table, written, mode="replace", batch_id=batch_id, remove=delta.live_paths(table)
+        )
+    for folder_of_batch in {Path(f).parent for f in files}:
+        shutil.rmtree(folder_of_batch, ignore_errors=True)  # read into the new files
+    return version
+
+
+def _without_rows(
+    spark: SparkSession,
+    files: list[str],
+    failures: dict[int, list[str]],
+    table: TableRef,
+    folder: str,
+) -> list[str]:
+    """The passing-row files rewritten without rows that failed once the batch was seen whole."""
+    from pyspark.sql import functions as F
+
+    failed = spark.createDataFrame([(rn,) for rn in failures], "_row_number long")
+    kept = spark.read.parquet(*files).join(F.broadcast(failed), "_row_number", "left_anti")
+    written = _write_files(kept, table, folder)
+    for old in {Path(f).parent for f in files}:
+        shutil.rmtree(old, ignore_errors=True)
+    return [str(p) for p in written]
+
+
+def _quarantine_later(
+    spark: SparkSession,
+    raw_files: list[str],
+    failures: dict[int, list[str]],
+    plan: IngestPlan,
+    table: TableRef,
+    folder: str,
+) -> list[Path]:
+    """Rows failed by the whole-batch rules, as received (from the raw files) with reasons."""
+    from pyspark.sql import functions as F
+
+    failed = spark.createDataFrame(
+        list(failures.items()), "_row_number long, _errors array<string>"
+    )
+    rows = spark.read.parquet(*raw_files).join(F.broadcast(failed), "_row_number")
+    columns = [*plan.item_names, *META_COLUMNS, "_errors"]
+    return _write_files(rows.select(*(f"`{c}`" for c in columns)), table, folder)
+
+
+def _commit_layer(
+    table: TableRef, files: list[Path], schema: pa.Schema, *, batch_id: str, folder: str
+) -> int:
+    """Append a batch's files; a batch without rows still commits (an empty file)."""
+    if not files:
+        target = table.path / folder
+        target.mkdir(parents=True, exist_ok=True)
+        empty = target / "part-empty.parquet"
+        pq.write_table(schema.empty_table(), empty)
+        files = [empty]
+    return _commit(table, files, mode="append", batch_id=batch_id)
 
 
 def ingest_file(
@@ -362,14 +313,13 @@ def ingest_file(
 ) -> BatchSummary:
     """Run one batch; safe to repeat (a committed batch is found and not written again).
 
-    With a rule set the quality gate decides: at or above the resource's pass-rate threshold
-    the passing rows are published; below it nothing is, the passing rows wait in staging
-    for a steward (``apply_gate_order`` in ``pipelines.jobs``), and the summary says why.
-    Failing rows go to quarantine either way.
+    Spark reads the file; each task classifies its rows and writes its slice of the raw,
+    quarantine and validated files (``pipelines.classify``); duplicate keys follow as one
+    aggregate; the driver commits. With a rule set the quality gate decides: at or above the
+    resource's pass-rate threshold the passing rows are published; below it nothing is, the
+    passing rows wait in staging for a steward (``apply_gate_order`` in ``pipelines.jobs``),
+    and the summary says why. Failing rows go to quarantine either way.
     """
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
     started = time.perf_counter()
     shape = inspect_source(path, plan)
     sha, size = file_digest(path)
@@ -385,75 +335,102 @@ def ingest_file(
     )
     done = {layer: delta.committed_batch(ref, batch_id) for layer, ref in refs.items()}
     spark = spark_session(settings)
-    tagged = _tagged(_read(spark, path, shape)).select(
-        *plan.item_names,
-        F.lit(batch_id).alias("_batch_id"),
-        F.lit(str(path)).alias("_source_file"),
-        "_mid",
-        F.lit(received_at).cast("timestamp").alias("_received_at"),
+    folder = f"b-{batch_id[:16]}"
+    targets = {layer: ref.path / folder for layer, ref in refs.items()}
+    scratch = staging_path(settings, plan.table, batch_id + "-keys")
+
+    def discard() -> None:
+        """Leftovers of a crashed attempt at this very batch, or of the path not taken."""
+        for layer, target in targets.items():
+            if done[layer] is None and target.exists():
+                shutil.rmtree(target)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    discard()
+    classifier = Classifier.of(plan.items, ruleset, settings)
+    outputs = Outputs(
+        raw=None if done["raw"] is not None else str(targets["raw"]),
+        quarantine=None if done["quarantine"] is not None else str(targets["quarantine"]),
+        validated=None if done["validated"] is not None else str(targets["validated"]),
+        keys=str(scratch),
     )
-    classified, reasons = classify_rows(
-        tagged, plan.items, ruleset=ruleset, spark=spark, settings=settings
-    )
-    # One pass over the file fills the cache; the counts, the duplicate keys and the three
-    # writes then read the cache instead of the file.
-    checked = classified.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        clean = F.size("_errors") == 0
-        stats = (
-            checked.groupBy(_partition_of(F.col("_mid")).alias("_pid"))
-            .agg(
-                F.count(F.lit(1)).alias("rows"),
-                F.sum(clean.cast("long")).alias("clean"),
-                *(
-                    F.sum(F.array_contains("_errors", reason).cast("long")).alias(f"r{n}")
-                    for n, reason in enumerate(reasons)
-                ),
-            )
-            .collect()
+
+    def task_for(offsets: dict[int, int], slices: int) -> BatchTask:
+        return BatchTask(
+            classifier=classifier,
+            keys=plan.keys,
+            outputs=outputs,
+            offsets=offsets,
+            batch_id=batch_id,
+            source_file=str(path),
+            received_at=received_at,
+            buckets=max(2, slices),
         )
-        partition_counts = {int(row["_pid"]): int(row["rows"]) for row in stats}
-        repeated = _repeated_keys(checked, plan)
-        duplicates = sum(int(row[-1]) - 1 for row in repeated)
-        summary.rows_read = sum(partition_counts.values())
-        summary.rows_accepted = sum(int(row["clean"] or 0) for row in stats) - duplicates
-        summary.rows_quarantined = summary.rows_read - summary.rows_accepted
-        counted = {
-            reason: sum(int(row[f"r{n}"] or 0) for row in stats) for n, reason in enumerate(reasons)
-        }
-        if duplicates:
-            counted["主键重复 (duplicate key)"] = duplicates
-        summary.reasons = {reason: count for reason, count in counted.items() if count}
-        frame = _with_duplicates(spark, checked, repeated, partition_counts, plan)
-        folder = f"b-{batch_id[:16]}"
-        if done["raw"] is None:
-            raw = checked.withColumn("_row_number", _row_number(F.col("_mid"), partition_counts))
-            files = _write_files(raw_columns(raw, plan), refs["raw"], folder)
-            done["raw"] = _commit(refs["raw"], files, mode="append", batch_id=batch_id)
-        if done["quarantine"] is None and summary.rows_quarantined:
-            rejected = frame.where(F.size("_errors") > 0)
-            files = _write_files(
-                raw_columns(rejected, plan, with_errors=True), refs["quarantine"], folder
-            )
-            done["quarantine"] = _commit(
-                refs["quarantine"], files, mode="append", batch_id=batch_id
-            )
-        summary.pass_rate = summary.rows_accepted / summary.rows_read if summary.rows_read else 1.0
-        publish = True
-        if ruleset is not None:
-            summary.gate = _gate(ruleset, summary, frame)
-            publish = summary.gate.decision.publish
-            summary.held = not publish
-            summary.hold_reason = "" if publish else summary.gate.decision.message
-        if done["validated"] is None and summary.rows_accepted:
-            if publish:
-                done["validated"] = _publish_validated(
-                    spark, _validated_frame(frame, plan), plan, refs["validated"], batch_id
-                )
-            else:
-                _stage(settings, _validated_frame(frame, plan), plan, batch_id)
+
+    try:
+        result = _csv_pass(spark, path, shape, task_for)
+        if result is None:
+            discard()
+            frame = _read(spark, path, shape).select(*(f"`{n}`" for n in plan.item_names))
+            offsets, counts = partition_offsets(frame)
+            result = run_pass(frame, task_for(offsets, len(counts)), counts)
+        assert result is not None
+        later = later_failures(spark, scratch, plan.keys, classifier.batch_rules)
     finally:
-        checked.unpersist()
+        shutil.rmtree(scratch, ignore_errors=True)
+    failures = later.newly_failing
+    candidates = parquet_files(outputs.validated)
+    summary.rows_read = result.rows
+    summary.rows_accepted = result.clean - len(failures)
+    summary.rows_quarantined = summary.rows_read - summary.rows_accepted
+    reasons = dict(result.reasons)
+    for reason, count in reason_counts(later.reasons).items():
+        reasons[reason] = reasons.get(reason, 0) + count
+    summary.reasons = {reason: count for reason, count in reasons.items() if count}
+    quarantined = [Path(f) for f in parquet_files(outputs.quarantine)]
+    if failures and outputs.validated is not None:
+        candidates = _without_rows(
+            spark, candidates, failures, refs["validated"], f"k-{batch_id[:16]}"
+        )
+    if failures and outputs.quarantine is not None:
+        quarantined += _quarantine_later(
+            spark,
+            parquet_files(targets["raw"]),
+            failures,
+            plan,
+            refs["quarantine"],
+            f"k-{batch_id[:16]}",
+        )
+    schemas = task_for({}, 0).schemas()
+    if done["raw"] is None:
+        done["raw"] = _commit_layer(
+            refs["raw"],
+            [Path(f) for f in parquet_files(outputs.raw)],
+            schemas["raw"],
+            batch_id=batch_id,
+            folder=folder,
+        )
+    if done["quarantine"] is None and summary.rows_quarantined:
+        done["quarantine"] = _commit(
+            refs["quarantine"], quarantined, mode="append", batch_id=batch_id
+        )
+    summary.pass_rate = summary.rows_accepted / summary.rows_read if summary.rows_read else 1.0
+    publish = True
+    if ruleset is not None:
+        summary.gate = _gate(ruleset, summary, result.sample)
+        publish = summary.gate.decision.publish
+        summary.held = not publish
+        summary.hold_reason = "" if publish else summary.gate.decision.message
+    if done["validated"] is None:
+        if summary.rows_accepted and publish:
+            done["validated"] = _publish_validated(
+                spark, candidates, plan, refs["validated"], batch_id
+            )
+        elif summary.rows_accepted:
+            _stage(settings, candidates, plan, batch_id)
+        else:
+            for old in {Path(f).parent for f in candidates} | {targets["validated"]}:
+                shutil.rmtree(old, ignore_errors=True)
     summary.raw_version = done["raw"]
     summary.quarantine_version = done["quarantine"]
     summary.table_version = (
@@ -463,12 +440,10 @@ def ingest_file(
     return summary
 
 
-def _gate(ruleset: RuleSet, summary: BatchSummary, frame: DataFrame) -> GateOutcome:
+def _gate(ruleset: RuleSet, summary: BatchSummary, sample: list[dict[str, Any]]) -> GateOutcome:
     """The gate's decision from the counts the job already has, and a masked sample."""
-    from pyspark.sql import functions as F
-
     from quality import gate
-    from quality.evaluate import failure_sample
+    from quality.evaluate import sample_entry
 
     counts = ruleset.counts_from_reasons(summary.reasons)
     decision = gate.decide(
@@ -477,21 +452,23 @@ def _gate(ruleset: RuleSet, summary: BatchSummary, frame: DataFrame) -> GateOutc
         threshold=ruleset.threshold,
         reasons=gate.reasons(ruleset, counts, rows_read=summary.rows_read),
     )
-    sample = (
-        failure_sample(frame.where(F.size("_errors") > 0), ruleset)
-        if summary.rows_quarantined
-        else []
+    return GateOutcome(
+        decision=decision,
+        counts=counts,
+        sample=[sample_entry(row, ruleset) for row in sample],
     )
-    return GateOutcome(decision=decision, counts=counts, sample=sample)
 
 
-def _stage(settings: Settings, accepted: DataFrame, plan: IngestPlan, batch_id: str) -> Path:
-    """A held batch's passing rows as Parquet, invisible to every reader until released."""
+def _stage(settings: Settings, files: Sequence[str], plan: IngestPlan, batch_id: str) -> Path:
+    """A held batch's passing rows, moved where no reader looks until a steward releases them."""
     target = staging_path(settings, plan.table, batch_id)
     if target.exists():
         shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    accepted.write.parquet(str(target))
+    target.mkdir(parents=True)
+    for f in files:
+        shutil.move(f, target / Path(f).name)
+    for old in {Path(f).parent for f in files}:
+        shutil.rmtree(old, ignore_errors=True)
     return target
 
 
@@ -502,20 +479,13 @@ def publish_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> int |
     committed = delta.committed_batch(ref, batch_id)
     if committed is not None:
         return committed
-    if not target.exists():
+    files = parquet_files(target)
+    if not files:
         return None  # nothing passed, nothing to publish
-    spark = spark_session(settings)
-    version = _publish_validated(spark, spark.read.parquet(str(target)), plan, ref, batch_id)
+    version = _publish_validated(spark_session(settings), files, plan, ref, batch_id)
     shutil.rmtree(target, ignore_errors=True)
     return version
 
 
 def discard_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> None:
     shutil.rmtree(staging_path(settings, plan.table, batch_id), ignore_errors=True)
-
-
-def raw_columns(frame: DataFrame, plan: IngestPlan, *, with_errors: bool = False) -> DataFrame:
-    columns = [*plan.item_names, *META_COLUMNS]
-    if with_errors:
-        columns.append("_errors")
-    return frame.select(*(f"`{c}`" for c in columns))

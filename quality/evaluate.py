@@ -1,30 +1,48 @@
-"""Row-level evaluation of a resource's rules on Spark, in one pass over the batch.
+"""Row-level evaluation of a resource's rules, in one pass over the batch.
 
 GE's Spark engine computes one metric job per expectation and, to name failing rows, a second
 pass per expectation; at a million rows and twenty expectations that is far slower than the
-ingest scan itself. Here every rule is a column expression: one ``select`` builds the
-``_errors`` array (the reasons a row fails, which is what quarantine keeps) and one
-aggregation counts rows read, rows failed and failures per rule. Only the counts and a small,
-masked sample of failing rows come back to the driver.
+ingest scan itself. Here the ingest job's own task pass (``pipelines.classify``) judges every
+row on Arrow data and counts failures per rule; a check run writes only the passing rows'
+keys, for the duplicate-key aggregate, to a scratch folder it removes afterwards. Only the
+counts and a small, masked sample of failing rows come back to the driver.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from infra.settings import Settings
+from pipelines.classify import (
+    ERRORS,
+    ROW_NUMBER,
+    SAMPLE_ROWS,
+    BatchTask,
+    Classifier,
+    LaterFailures,
+    Outputs,
+    PassResult,
+    later_failures,
+    parquet_files,
+    partition_offsets,
+    reason_counts,
+    run_pass,
+)
 from privacy.masking import mask
 from quality.rules import RuleSet
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-SAMPLE_ROWS = 20
-ERRORS = "_errors"
-ROW_NUMBER = "_row_number"
+__all__ = ["ERRORS", "ROW_NUMBER", "Evaluation", "evaluate", "read_source", "row_reasons"]
 
 
 @dataclass
@@ -50,75 +68,112 @@ def value_column(name: str) -> str:
     return f"__v_{name}"
 
 
-def classify(
+def classified_table(table: pa.Table, ruleset: RuleSet, settings: Settings) -> pa.Table:
+    """``table``'s item columns with typed values (``__v_<item>``) and each row's reasons.
+
+    In-process, for small frames (GE's own validation, tests); duplicate keys and "unique"
+    rules need the whole batch and are left to :func:`evaluate` and the ingest job.
+    """
+    classifier = Classifier.of(ruleset.items, ruleset, settings)
+    values, errors = classifier.classify(table, classifier.load_bases())
+    out = table
+    for item, value in zip(ruleset.items, values, strict=True):
+        out = out.append_column(value_column(item.name), value)
+    return out.append_column(ERRORS, errors)
+
+
+def _check_pass(
+    frame: DataFrame,
+    ruleset: RuleSet,
+    scratch: Path,
+    *,
+    spark: SparkSession,
+    settings: Settings,
+    sample_rows: int,
+    keep_failing: bool = False,
+) -> tuple[PassResult, LaterFailures]:
+    """The ingest job's task pass, publishing nothing: counts and later failures; with
+    ``keep_failing`` the failing rows' files too (under ``scratch``, which the caller removes)."""
+    from pyspark.sql import functions as F
+
+    columns = [F.col(f"`{i.name}`").cast("string").alias(i.name) for i in ruleset.items]
+    if ROW_NUMBER in frame.columns:
+        frame = frame.select(*columns, F.col(ROW_NUMBER).cast("long"))
+        offsets: dict[int, int] = {}
+        expected = None
+    else:
+        frame = frame.select(*columns)
+        offsets, expected = partition_offsets(frame)
+    classifier = Classifier.of(ruleset.items, ruleset, settings)
+    task = BatchTask(
+        classifier=classifier,
+        keys=ruleset.keys,
+        outputs=Outputs(
+            keys=str(scratch / "keys"),
+            quarantine=str(scratch / "failing") if keep_failing else None,
+        ),
+        offsets=offsets,
+        sample_rows=sample_rows,
+        buckets=max(2, len(expected or {})),
+    )
+    result = run_pass(frame, task, expected)
+    failures = later_failures(spark, scratch / "keys", ruleset.keys, classifier.batch_rules)
+    return result, failures
+
+
+def _scratch(settings: Settings) -> Path:
+    return Path(settings.lake_path) / "_staging" / "_checks" / uuid.uuid4().hex
+
+
+def row_reasons(
+    frame: DataFrame, ruleset: RuleSet, *, spark: SparkSession, settings: Settings
+) -> dict[int, list[str]]:
+    """Every failing row's reasons by row number, duplicate keys included (small frames)."""
+    scratch = _scratch(settings)
+    try:
+        _, failures = _check_pass(
+            frame, ruleset, scratch, spark=spark, settings=settings, sample_rows=0,
+            keep_failing=True,
+        )  # fmt: skip
+        reasons: dict[int, list[str]] = {}
+        files = parquet_files(scratch / "failing")
+        if files:
+            failing = pq.read_table(files, columns=[ROW_NUMBER, ERRORS]).to_pylist()
+            reasons = {row[ROW_NUMBER]: list(row[ERRORS]) for row in failing}
+        for rn, extra in failures.reasons.items():
+            reasons.setdefault(rn, []).extend(extra)
+        return reasons
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def evaluate(
     frame: DataFrame,
     ruleset: RuleSet,
     *,
     spark: SparkSession,
     settings: Settings,
-) -> DataFrame:
-    """``frame`` (text columns named after the items) with typed values and ``_errors``.
-
-    The rules are applied by the ingest job's own ``classify_rows``, so a check run judges
-    rows exactly as a batch would. Among rows that pass, the first occurrence of a key wins;
-    this path keeps a window for that (caching for the ingest job's narrow aggregate was
-    slower here, where nothing else reads the frame).
-    """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    from pipelines.ingest import classify_rows
-
-    if ROW_NUMBER not in frame.columns:
-        frame = frame.withColumn(ROW_NUMBER, F.monotonically_increasing_id())
-    out, _reasons = classify_rows(
-        frame, ruleset.items, ruleset=ruleset, spark=spark, settings=settings
-    )
-    if ruleset.keys:
-        key_rule = next(r for r in ruleset.rules if r.kind == "unique_key")
-        window = Window.partitionBy(*(F.col(f"`{value_column(k)}`") for k in ruleset.keys))
-        clean = F.size(ERRORS) == 0
-        first = F.min(F.when(clean, F.col(ROW_NUMBER))).over(window.orderBy(ROW_NUMBER))
-        duplicate = clean & (first < F.col(ROW_NUMBER))
-        out = out.withColumn(
-            ERRORS,
-            F.when(duplicate, F.array_append(F.col(ERRORS), F.lit(key_rule.reason))).otherwise(
-                F.col(ERRORS)
-            ),
+    sample_rows: int = SAMPLE_ROWS,
+) -> Evaluation:
+    """Counts and a masked failure sample of ``frame`` under ``ruleset``; publishes nothing."""
+    started = time.perf_counter()
+    scratch = _scratch(settings)
+    try:
+        result, failures = _check_pass(
+            frame, ruleset, scratch, spark=spark, settings=settings, sample_rows=sample_rows
         )
-    return out
-
-
-def count(
-    classified: DataFrame, ruleset: RuleSet, *, sample_rows: int = SAMPLE_ROWS
-) -> tuple[int, int, dict[str, int], list[dict[str, Any]]]:
-    """Rows read, rows failed, failures per rule and a failure sample, in one aggregation.
-
-    The sample rides in the same aggregation (failing rows collected per partition, then cut
-    to ``sample_rows``): a separate ``limit`` would re-run the key-uniqueness window.
-    """
-    from pyspark.sql import functions as F
-
-    failed = F.size(ERRORS) > 0
-    row_struct = F.struct(
-        *(F.col(f"`{i.name}`").cast("string").alias(i.name) for i in ruleset.items),
-        F.col(ROW_NUMBER).alias(ROW_NUMBER),
-        F.col(ERRORS).alias(ERRORS),
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    reasons = dict(result.reasons)
+    for reason, count in reason_counts(failures.reasons).items():
+        reasons[reason] = reasons.get(reason, 0) + count
+    return Evaluation(
+        rows_read=result.rows,
+        rows_failed=result.rows - result.clean + len(failures.newly_failing),
+        counts=ruleset.counts_from_reasons(reasons),
+        sample=[sample_entry(row, ruleset) for row in result.sample],
+        seconds=round(time.perf_counter() - started, 3),
     )
-    aggregates = [
-        F.count(F.lit(1)).alias("read"),
-        F.sum(failed.cast("long")).alias("failed"),
-        F.slice(F.collect_list(F.when(failed, row_struct)), 1, sample_rows).alias("sample"),
-    ]
-    aggregates += [
-        F.sum(F.array_contains(ERRORS, rule.reason).cast("long")).alias(f"r{i}")
-        for i, rule in enumerate(ruleset.rules)
-    ]
-    row = classified.agg(*aggregates).first()
-    assert row is not None
-    counts = {rule.id: int(row[f"r{i}"] or 0) for i, rule in enumerate(ruleset.rules)}
-    sample = [sample_entry(r.asDict(), ruleset) for r in (row["sample"] or [])]
-    return int(row["read"]), int(row["failed"] or 0), counts, sample
 
 
 def sample_entry(data: dict[str, Any], ruleset: RuleSet) -> dict[str, Any]:
@@ -138,40 +193,6 @@ def masked_row(row: dict[str, Any], ruleset: RuleSet) -> dict[str, Any]:
         kind = ruleset.masks.get(item.name)
         shown[item.name] = mask(text, kind) if kind and text is not None else text
     return shown
-
-
-def failure_sample(
-    failing: DataFrame, ruleset: RuleSet, *, limit: int = SAMPLE_ROWS
-) -> list[dict[str, Any]]:
-    """Up to ``limit`` failing rows, masked, each with its row number and reasons.
-
-    ``failing`` is any frame with the item columns, ``_row_number`` and ``_errors`` (the
-    ingest job's quarantined rows qualify); only ``limit`` rows reach the driver.
-    """
-    columns = [f"`{i.name}`" for i in ruleset.items] + [ROW_NUMBER, ERRORS]
-    rows = failing.select(*columns).limit(limit).collect()
-    return [sample_entry(row.asDict(), ruleset) for row in rows]
-
-
-def evaluate(
-    frame: DataFrame,
-    ruleset: RuleSet,
-    *,
-    spark: SparkSession,
-    settings: Settings,
-    sample_rows: int = SAMPLE_ROWS,
-) -> Evaluation:
-    """Counts and a masked failure sample of ``frame`` under ``ruleset``; publishes nothing."""
-    started = time.perf_counter()
-    classified = classify(frame, ruleset, spark=spark, settings=settings)
-    read, failed, counts, sample = count(classified, ruleset, sample_rows=sample_rows)
-    return Evaluation(
-        rows_read=read,
-        rows_failed=failed,
-        counts=counts,
-        sample=sample,
-        seconds=round(time.perf_counter() - started, 3),
-    )
 
 
 def read_source(

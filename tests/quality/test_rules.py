@@ -1,4 +1,4 @@
-"""Rule conditions row by row on small Spark frames, steward rules and base-library references."""
+"""Rules row by row on small Spark frames (the ingest task pass), steward rules, references."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import pytest
 from deltalake import write_deltalake
 
 from catalog.store import Catalog
+from pipelines.classify import duplicate_reason
 from pipelines.lake.delta import TableRef
 from quality import service
 from quality.errors import BadRule
-from quality.evaluate import ERRORS, classify, evaluate
+from quality.evaluate import evaluate, row_reasons
 from quality.rules import KEY_DUPLICATE_REASON, check_steward_params
 from tests.factories import STEWARD
 from tests.pipelines.conftest import (
@@ -29,14 +30,12 @@ CONTRIBUTIONS = "000003001/000002"
 
 
 def _reasons(spark, settings, ruleset, rows, headers=REG_HEADERS) -> list[list[str]]:  # type: ignore[no-untyped-def]
-    from pyspark.sql import functions as F
-
     schema = ", ".join([*(f"`{h}` string" for h in headers), "_row_number long"])
     frame = spark.createDataFrame(
         [[None if v == "" else v for v in row] + [i + 1] for i, row in enumerate(rows)], schema
     )
-    out = classify(frame, ruleset, spark=spark, settings=settings).orderBy("_row_number")
-    return [sorted(r[ERRORS]) for r in out.select(F.col(ERRORS)).collect()]
+    found = row_reasons(frame, ruleset, spark=spark, settings=settings)
+    return [sorted(found.get(i + 1, [])) for i in range(len(rows))]
 
 
 @pytest.mark.parametrize(
@@ -76,7 +75,8 @@ def test_generated_rule_fails_exactly_the_bad_row(lake_settings, spark, override
 def test_later_duplicate_key_fails_and_first_occurrence_passes(lake_settings, spark) -> None:
     ruleset = registration_rules(lake_settings)
     rows = [registration_row(1), registration_row(2), registration_row(1, 企业名称="重复")]
-    assert _reasons(spark, lake_settings, ruleset, rows) == [[], [], [KEY_DUPLICATE_REASON]]
+    assert _reasons(spark, lake_settings, ruleset, rows) == [[], [], [duplicate_reason(1)]]
+    assert duplicate_reason(1).startswith(KEY_DUPLICATE_REASON.split(" ")[0])
 
 
 def test_steward_rules_join_the_generated_ones(lake_settings, spark) -> None:
