@@ -457,14 +457,15 @@ def _repeats(spec: tuple[str, tuple[str, ...], frozenset[int]]) -> list[list[int
     return [sorted(rns) for rns in groups.values() if len(rns) > 1]
 
 
-def reason_counts(failures: Mapping[int, list[str]]) -> dict[str, int]:
-    """Later failures counted as the summary and the gate name them (without row numbers)."""
-    counts: dict[str, int] = {}
-    for reasons in failures.values():
+def all_reasons(result: PassResult, later: LaterFailures) -> dict[str, int]:
+    """Failing rows per reason, the task pass's and the whole-batch rules' together, named as
+    the summary and the gate name them (duplicate keys without their row numbers)."""
+    counts = dict(result.reasons)
+    for reasons in later.reasons.values():
         for reason in reasons:
             name = KEY_DUPLICATE_REASON if reason.startswith("主键重复") else reason
             counts[name] = counts.get(name, 0) + 1
-    return counts
+    return {reason: count for reason, count in counts.items() if count}
 
 
 def parquet_files(folder: str | Path | None) -> list[str]:

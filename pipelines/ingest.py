@@ -31,10 +31,10 @@ from pipelines.classify import (
     Classifier,
     Outputs,
     PassResult,
+    all_reasons,
     later_failures,
     parquet_files,
     partition_offsets,
-    reason_counts,
     run_pass,
 )
 from pipelines.errors import PipelineError
@@ -383,10 +383,7 @@ def ingest_file(
     summary.rows_read = result.rows
     summary.rows_accepted = result.clean - len(failures)
     summary.rows_quarantined = summary.rows_read - summary.rows_accepted
-    reasons = dict(result.reasons)
-    for reason, count in reason_counts(later.reasons).items():
-        reasons[reason] = reasons.get(reason, 0) + count
-    summary.reasons = {reason: count for reason, count in reasons.items() if count}
+    summary.reasons = all_reasons(result, later)
     quarantined = [Path(f) for f in parquet_files(outputs.quarantine)]
     if failures and outputs.validated is not None:
         candidates = _without_rows(

@@ -30,10 +30,10 @@ from pipelines.classify import (
     LaterFailures,
     Outputs,
     PassResult,
+    all_reasons,
     later_failures,
     parquet_files,
     partition_offsets,
-    reason_counts,
     run_pass,
 )
 from privacy.masking import mask
@@ -164,13 +164,10 @@ def evaluate(
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    reasons = dict(result.reasons)
-    for reason, count in reason_counts(failures.reasons).items():
-        reasons[reason] = reasons.get(reason, 0) + count
     return Evaluation(
         rows_read=result.rows,
         rows_failed=result.rows - result.clean + len(failures.newly_failing),
-        counts=ruleset.counts_from_reasons(reasons),
+        counts=ruleset.counts_from_reasons(all_reasons(result, failures)),
         sample=[sample_entry(row, ruleset) for row in result.sample],
         seconds=round(time.perf_counter() - started, 3),
     )
