@@ -125,6 +125,9 @@ def _read(spark: SparkSession, path: Path, shape: SourceShape) -> DataFrame:
         frame = (
             spark.read.option("header", True)
             .option("encoding", shape.encoding)
+            # RFC 4180 (Excel, Python's csv): a quote inside a quoted field is doubled. Spark's
+            # default escape is a backslash, which split such fields and shifted the row.
+            .option("escape", '"')
             .option("mode", "PERMISSIVE")
             .option("multiLine", False)
             .option("enforceSchema", True)

@@ -130,10 +130,13 @@ class CsvSlices:
 
 
 def _error(pid: int, message: str, *, stats: bool = False) -> pa.RecordBatch:
-    row = {"pid": pid, "rows": 0, "error": message}
+    # Columns in the order of the declared schema (COUNT_SCHEMA or STATS_SCHEMA): Spark
+    # matches them by position.
     if stats:
-        row.update(clean=0, reasons="{}", sample="[]")
-    return pa.RecordBatch.from_pylist([row])
+        row = {"pid": pid, "rows": 0, "clean": 0, "reasons": "{}", "sample": "[]"}
+    else:
+        row = {"pid": pid, "rows": 0}
+    return pa.RecordBatch.from_pylist([{**row, "error": message}])
 
 
 def spark_ranges(spark, count: int):  # type: ignore[no-untyped-def]

@@ -213,5 +213,5 @@ def read_source(
         if kind == "jsonl":
             frame = reader.json(str(path))
         else:
-            frame = reader.option("header", True).csv(str(path))
+            frame = reader.option("header", True).option("escape", '"').csv(str(path))
     return frame.select(*(F.col(f"`{c}`").cast("string").alias(c.strip()) for c in frame.columns))
