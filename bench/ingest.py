@@ -27,6 +27,8 @@ from rich.console import Console
 from rich.table import Table
 from stdnum.cn import uscc
 
+from bench import scratch_run
+
 HEADERS = [
     "统一社会信用代码",
     "企业名称",
@@ -118,10 +120,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per path (median)")
+    parser.add_argument("--results-dir", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="govshare-bench-"))
-    try:
+    with scratch_run(work):
         from catalog.demo import seed_demo
         from catalog.store import Catalog
         from infra.settings import Settings
@@ -240,14 +243,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "peak_python_mb": peak_py,
             "peak_jvm_mb": peak_jvm,
         }
-        results_dir = Path(__file__).parent / "results"
-        results_dir.mkdir(exist_ok=True)
-        (results_dir / f"ingest-{args.rows}.json").write_text(
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        (args.results_dir / f"ingest-{args.rows}.json").write_text(
             json.dumps(out, ensure_ascii=False, indent=2)
         )
         return out
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

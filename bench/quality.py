@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import shutil
 import statistics
 import tempfile
 import time
@@ -24,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from stdnum.cn import uscc
 
+from bench import scratch_run
 from bench.ingest import HEADERS
 
 SPECS = {
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser.parse_args(argv)
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="govshare-bench-quality-"))
-    try:
+    with scratch_run(work):
         from pyspark.sql import functions as F
 
         from infra.settings import Settings
@@ -165,8 +165,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "seconds": {name: round(s, 3) for name, s in timings},
             "ratio": round(gate_s / scan_s, 2),
         }
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ import csv
 import functools
 import json
 import resource
-import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -49,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from bench import scratch_run
 from bench.ingest import _jvm_cpu_seconds
 
 if TYPE_CHECKING:
@@ -426,16 +426,8 @@ def main(argv: list[str] | None = None, *, console: Console | None = None) -> di
         console = Console()
         if not console.is_terminal:
             console = Console(width=170)
-    work = Path(tempfile.mkdtemp(prefix="govshare-bench-themes-"))
-    from pipelines import spark as spark_module
-
-    own_session = spark_module._session is None
-    try:
+    with scratch_run(Path(tempfile.mkdtemp(prefix="govshare-bench-themes-"))) as work:
         return _run(args, console, work)
-    finally:
-        if own_session:
-            spark_module.stop_spark()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(args: argparse.Namespace, console: Console, work: Path) -> dict[str, Any]:
