@@ -16,6 +16,7 @@ Spark aggregate over the key columns the tasks wrote (:func:`later_failures`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,7 +35,7 @@ from pipelines.errors import PipelineError
 from pipelines.plan import ItemSpec
 from pipelines.standardise import ARROW_TYPES, error_list, item_checks, standardised_text, typed
 from quality.references import BaseKeys, base_keys
-from quality.rules import KEY_DUPLICATE_REASON, Rule, RuleSet
+from quality.rules import KEY_DUPLICATE_REASON, Rule, RuleSet, check_patterns
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -68,7 +69,13 @@ class Classifier:
     ) -> Classifier:
         """Without a rule set only the type and format checks ingestion itself needs."""
         bases = base_keys(settings, ruleset) if ruleset and ruleset.reference_rules else ()
-        return cls(tuple(items), ruleset, bases, ruleset.today if ruleset else None)
+        # One "today" for the whole job, decided here: tasks running past midnight, or in
+        # another time zone, must not judge dates differently.
+        today = (ruleset.today if ruleset else None) or date.today()
+        if ruleset is not None:
+            check_patterns(ruleset)
+            ruleset = dataclasses.replace(ruleset, today=today)
+        return cls(tuple(items), ruleset, bases, today)
 
     @property
     def batch_rules(self) -> list[Rule]:
@@ -82,7 +89,7 @@ class Classifier:
         self, table: pa.Table, bases: Mapping[str, pa.Array | None]
     ) -> tuple[list[pa.Array], pa.ListArray]:
         """Typed values (one array per item) and each row's reasons (empty list: passes)."""
-        today = self.today or date.today()
+        today = self.today or date.today()  # set by Classifier.of; direct use falls back
         values: dict[str, pa.Array] = {}
         checks: list[tuple[pa.Array, str]] = []
         for item in self.items:
@@ -241,8 +248,11 @@ class BatchTask:
                 if self.outputs.keys is not None:
                     # "unique" rules judge every row; duplicate keys only passing ones.
                     key_columns = [typed_values[names.index(k)] for k in schemas["keys"].names[:-3]]
+                    # Bucket by the key alone: "unique" columns ride along but must not
+                    # split rows with the same key into different buckets.
+                    key_hash = _key_hash(key_columns[: len(self.keys)], n)
                     keyed = pa.Table.from_arrays(
-                        [*key_columns, numbers, passing, _key_hash(key_columns, n)],
+                        [*key_columns, numbers, passing, key_hash],
                         schema=schemas["keys"],
                     )
                     if not self.classifier.batch_rules:
@@ -256,18 +266,31 @@ class BatchTask:
                 writer.close()
         for entry in sample:
             entry.pop("_received_at", None)
-        yield pa.RecordBatch.from_pylist(
-            [
-                {
-                    "pid": pid,
-                    "rows": rows,
-                    "clean": clean,
-                    "reasons": json.dumps(reasons, ensure_ascii=False),
-                    "sample": json.dumps(sample, ensure_ascii=False, default=str),
-                    "error": "",
-                }
-            ]
-        )
+        yield stats_row(pid, rows=rows, clean=clean, reasons=reasons, sample=sample)
+
+
+def stats_row(
+    pid: int,
+    *,
+    rows: int = 0,
+    clean: int = 0,
+    reasons: Mapping[str, int] | None = None,
+    sample: Sequence[Mapping[str, Any]] = (),
+    error: str = "",
+) -> pa.RecordBatch:
+    """A task's one record of :data:`STATS_SCHEMA`, whose columns Spark matches by position."""
+    return pa.RecordBatch.from_pylist(
+        [
+            {
+                "pid": pid,
+                "rows": rows,
+                "clean": clean,
+                "reasons": json.dumps(dict(reasons or {}), ensure_ascii=False),
+                "sample": json.dumps(list(sample), ensure_ascii=False, default=str),
+                "error": error,
+            }
+        ]
+    )
 
 
 @dataclass
@@ -309,12 +332,17 @@ def partition_offsets(frame: DataFrame) -> tuple[dict[int, int], dict[int, int]]
     else:
         stats = frame.select(F.lit(1).alias("_one")).mapInArrow(_count_rows, "pid long, rows long")
     counts = {int(row["pid"]): int(row["rows"]) for row in stats.collect() if row["rows"]}
+    return offsets_of(counts), counts
+
+
+def offsets_of(counts: Mapping[int, int]) -> dict[int, int]:
+    """Rows before each partition, from the rows in each."""
     offsets: dict[int, int] = {}
     running = 0
     for pid in sorted(counts):
         offsets[pid] = running
         running += counts[pid]
-    return offsets, counts
+    return offsets
 
 
 def run_pass(
@@ -335,10 +363,10 @@ def run_pass(
     problems = [f"分区 {s['pid']}: {s['error']}" for s in stats if s["error"]]
     if expected is not None:
         problems += [
-            f"分区 {pid} 读到 {partition_rows.get(pid, 0)} 行，预计 {n} 行 "
+            f"分区 {pid} 读到 {partition_rows.get(pid, 0)} 行，预计 {expected.get(pid, 0)} 行 "
             "(partition row count changed between passes)"
-            for pid, n in expected.items()
-            if partition_rows.get(pid, 0) != n
+            for pid in sorted(set(expected) | set(partition_rows))
+            if partition_rows.get(pid, 0) != expected.get(pid, 0)
         ]
     if problems:
         if tolerate:

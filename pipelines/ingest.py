@@ -14,6 +14,8 @@ file finds its own earlier commits and changes nothing.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +35,7 @@ from pipelines.classify import (
     PassResult,
     all_reasons,
     later_failures,
+    offsets_of,
     parquet_files,
     partition_offsets,
     run_pass,
@@ -45,7 +48,6 @@ from pipelines.slices import (
     CsvSlices,
     byte_ranges,
     count_slices,
-    offsets_of,
     slice_count,
     spark_ranges,
 )
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
 
     from quality.gate import GateDecision
     from quality.rules import RuleSet
+
+log = logging.getLogger("govshare.ingest")
 
 META_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_received_at")
 
@@ -200,14 +204,18 @@ def _csv_pass(
         return None
     columns = tuple(shape.mapping[h] for h in shape.headers)
     counts = count_slices(spark, CsvSlices(str(path), ranges, columns))
-    if counts is None:
-        return None
-    slices = CsvSlices(str(path), ranges, columns, task_for(offsets_of(counts), len(ranges)))
-    return run_pass(spark_ranges(spark, len(ranges)), slices, counts, tolerate=True)
+    if counts is not None:
+        slices = CsvSlices(str(path), ranges, columns, task_for(offsets_of(counts), len(ranges)))
+        result = run_pass(spark_ranges(spark, len(ranges)), slices, counts, tolerate=True)
+        if result is not None:
+            return result
+    log.info("%s: quoting or rows the byte-range reader does not take; Spark reads it", path.name)
+    return None
 
 
 def _table_files(files: Sequence[str | Path], table: TableRef, folder: str) -> list[Path]:
-    """``files`` inside the table's folder (a staged batch's files are moved in first)."""
+    """``files`` inside the table's folder. A staged batch's files are linked (or copied)
+    in, never moved: staging stays whole until the commit, so a failed commit can be retried."""
     paths = [Path(f) for f in files]
     if all(table.path in p.parents for p in paths):
         return paths
@@ -215,7 +223,14 @@ def _table_files(files: Sequence[str | Path], table: TableRef, folder: str) -> l
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    return [Path(shutil.move(str(p), target / p.name)) for p in paths]
+    placed = []
+    for p in paths:
+        try:
+            os.link(p, target / p.name)
+        except OSError:  # another filesystem
+            shutil.copy2(p, target / p.name)
+        placed.append(target / p.name)
+    return placed
 
 
 def _publish_validated(
@@ -344,9 +359,12 @@ def ingest_file(
 
     def discard() -> None:
         """Leftovers of a crashed attempt at this very batch, or of the path not taken."""
-        for layer, target in targets.items():
-            if done[layer] is None and target.exists():
-                shutil.rmtree(target)
+        for layer, ref in refs.items():
+            if done[layer] is None:
+                # b-: the tasks' files; k-: rewritten after duplicate keys; a-/m-: appended
+                # or merged validated files. None is referenced before its layer's commit.
+                for prefix in ("b", "k", "a", "m"):
+                    shutil.rmtree(ref.path / f"{prefix}-{batch_id[:16]}", ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
 
     discard()
@@ -478,6 +496,7 @@ def publish_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> int |
     ref = tables(settings, plan.table)["validated"]
     committed = delta.committed_batch(ref, batch_id)
     if committed is not None:
+        shutil.rmtree(target, ignore_errors=True)  # a crash after the commit left it behind
         return committed
     files = parquet_files(target)
     if not files:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from pipelines.classify import BatchTask
+from pipelines.classify import BatchTask, stats_row
 
 SLICE_BYTES = 64 * 1024 * 1024
 COUNT_SCHEMA = "pid long, rows long, error string"
@@ -50,22 +50,42 @@ def slice_count(path: Path, parallelism: int) -> int:
     return max(parallelism, math.ceil(path.stat().st_size / SLICE_BYTES))
 
 
+QUOTE, COMMA, CR, LF, BACKSLASH = 0x22, 0x2C, 0x0D, 0x0A, 0x5C
+
+
+def _plain_quotes(raw: np.ndarray) -> bool:
+    """Every quote opens or closes a field, or is doubled inside one, and none follows a
+    backslash: quoting both parsers read alike. A quote elsewhere (``"杭州"科技``, ``"b"  ``,
+    ``"a\\"b"``) is read differently by Spark's reader and pyarrow's."""
+    quotes = np.flatnonzero(raw == QUOTE)
+    if quotes.size == 0:
+        return True
+    before = np.where(quotes > 0, raw[np.maximum(quotes - 1, 0)], LF)
+    after = np.where(quotes + 1 < raw.size, raw[np.minimum(quotes + 1, raw.size - 1)], LF)
+    opens = np.isin(before, (COMMA, LF, QUOTE))
+    closes = np.isin(after, (COMMA, CR, LF, QUOTE))
+    return bool((opens | closes).all() and not (before == BACKSLASH).any())
+
+
 def count_rows(data: bytes) -> int | None:
     """Lines that hold a row, as pyarrow's reader sees them (empty lines are skipped); None
-    if a carriage return ends a line on its own (old Mac files: Spark's reader decides)."""
+    if only Spark's reader should take the range: a carriage return ending a line on its own
+    (old Mac files) or a quote inside a field."""
     raw = np.frombuffer(data, dtype=np.uint8)
     if raw.size == 0:
         return 0
-    returns = np.flatnonzero(raw == 0x0D)
-    if returns.size and (raw[np.minimum(returns + 1, raw.size - 1)] != 0x0A).any():
+    returns = np.flatnonzero(raw == CR)
+    if returns.size and (raw[np.minimum(returns + 1, raw.size - 1)] != LF).any():
         return None
-    newlines = np.flatnonzero(raw == 0x0A)
+    if not _plain_quotes(raw):
+        return None
+    newlines = np.flatnonzero(raw == LF)
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [raw.size]))
     lengths = ends - starts
     if returns.size:
         filled = lengths > 0
-        lengths[filled] -= raw[ends[filled] - 1] == 0x0D
+        lengths[filled] -= raw[ends[filled] - 1] == CR
     return int((lengths > 0).sum())
 
 
@@ -98,12 +118,12 @@ class CsvSlices:
                 column_names=list(self.columns), use_threads=False, block_size=16 << 20
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
-            # As Spark reads: an empty unquoted field is null, a quoted "" is empty text.
+            # As Spark's reader reads them: an empty field, quoted or not, is null.
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in self.columns},
                 null_values=[""],
                 strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
+                quoted_strings_can_be_null=True,
             ),
         )
         yield from reader
@@ -119,38 +139,26 @@ class CsvSlices:
         if self.task is None:
             rows = count_rows(data)
             if rows is None:
-                yield _error(pid, "bare carriage return")
+                yield _error(pid, "quoting or line ends Spark's reader should take")
             else:
                 yield pa.RecordBatch.from_pylist([{"pid": pid, "rows": rows, "error": ""}])
             return
         try:
             yield from self.task(self._batches(data))
-        except pa.ArrowInvalid as error:
-            yield _error(pid, str(error)[:300], stats=True)
+        except pa.ArrowInvalid:
+            # pyarrow's message quotes the row; only the kind of problem leaves the task.
+            yield _error(pid, "a row pyarrow's parser refused", stats=True)
 
 
 def _error(pid: int, message: str, *, stats: bool = False) -> pa.RecordBatch:
-    # Columns in the order of the declared schema (COUNT_SCHEMA or STATS_SCHEMA): Spark
-    # matches them by position.
     if stats:
-        row = {"pid": pid, "rows": 0, "clean": 0, "reasons": "{}", "sample": "[]"}
-    else:
-        row = {"pid": pid, "rows": 0}
-    return pa.RecordBatch.from_pylist([{**row, "error": message}])
+        return stats_row(pid, error=message)
+    return pa.RecordBatch.from_pylist([{"pid": pid, "rows": 0, "error": message}])
 
 
 def spark_ranges(spark, count: int):  # type: ignore[no-untyped-def]
     """One row, the range id, per partition."""
     return spark.range(0, count, 1, count)
-
-
-def offsets_of(counts: dict[int, int]) -> dict[int, int]:
-    offsets: dict[int, int] = {}
-    running = 0
-    for pid in sorted(counts):
-        offsets[pid] = running
-        running += counts[pid]
-    return offsets
 
 
 def count_slices(spark, slices: CsvSlices) -> dict[int, int] | None:  # type: ignore[no-untyped-def]

@@ -37,6 +37,11 @@ from tests.pipelines.conftest import (
         (b"a\r\n", 1),
         (b"\r\n\n", 0),
         (b"a\rb\n", None),  # a bare carriage return: Spark's reader decides
+        (b'a,"",d\n', 1),
+        (b'a,"x,y",d\n"""q""",b\n', 2),
+        ('a,"杭州"科技,d\n'.encode(), None),  # a quote inside a field
+        (b'"b"  ,c\n', None),  # text after the closing quote
+        (b'"a\\"b"\n', None),  # a backslash-escaped quote
     ],
 )
 def test_count_rows_matches_what_the_parser_keeps(data: bytes, rows: int | None) -> None:
@@ -79,6 +84,8 @@ def test_byte_range_path_and_spark_reader_give_the_same_layers(
     rows[40] = registration_row(2)  # a duplicate key, 与第 2 行重复
     rows[50] = registration_row(51, 住所='含"引号",和逗号')
     path = write_csv(landing / REG_TABLE / "reg.csv", rows)
+    with path.open("a", encoding="utf-8") as handle:  # a quoted empty field reads as null
+        handle.write(",".join(f'"{v}"' for v in registration_row(3001, 法定代表人="")) + "\n")
     fast = ingest_one(lake_settings, resource_code=REGISTRATION, path=path)
     by_tasks = _layers(lake_settings)
     shutil.rmtree(lake_settings.lake_path)
@@ -91,7 +98,7 @@ def test_byte_range_path_and_spark_reader_give_the_same_layers(
     assert (
         (spark.rows_read, spark.rows_accepted)
         == (fast.rows_read, fast.rows_accepted)
-        == (3000, 2998)
+        == (3001, 2999)
     )
     by_spark = _layers(lake_settings)
     assert by_tasks["raw"] == by_spark["raw"]
@@ -100,6 +107,7 @@ def test_byte_range_path_and_spark_reader_give_the_same_layers(
         r["_errors"] for r in by_spark["quarantine"]
     ]
     assert by_tasks["raw"][30]["法定代表人"] is None  # an empty field reads as null either way
+    assert by_tasks["raw"][3000]["法定代表人"] is None
 
 
 @pytest.mark.slow
