@@ -185,3 +185,24 @@ def test_counts_add_up_and_sample_is_masked(lake_settings, spark) -> None:
     assert result.counts["type:注册资本"] == 1 and result.counts["required:统一社会信用代码"] == 1
     assert sum(result.counts.values()) == 2
     assert {s["values"]["法定代表人"] for s in result.sample} == {"张**"}
+
+
+def test_duplicate_key_is_found_when_a_unique_rule_rides_in_the_key_files(
+    lake_settings, spark
+) -> None:
+    # The unique rule's column travels with the keys; it must not split equal keys apart.
+    catalog = Catalog(lake_settings)
+    with catalog.unit() as ctx:
+        service.add_rule(
+            ctx, resource_code=REGISTRATION, item="法定代表人", kind="unique",
+            params={}, actor=STEWARD,
+        )  # fmt: skip
+    catalog.dispose()
+    ruleset = registration_rules(lake_settings)
+    rows = [registration_row(n, 法定代表人=f"代表{n}") for n in range(1, 41)]
+    # Ten repeated keys: hashed with the other column, each pair split across the two
+    # buckets half the time, and the check missed them.
+    rows += [registration_row(n, 法定代表人=f"另一人{n}") for n in range(1, 11)]
+    reasons = _reasons(spark, lake_settings, ruleset, rows)
+    assert reasons[40:] == [[duplicate_reason(n)] for n in range(1, 11)]
+    assert all(r == [] for r in reasons[:40])
