@@ -31,6 +31,7 @@ from infra.settings import Settings
 from pipelines.classify import (
     BatchTask,
     Classifier,
+    LaterFailures,
     Outputs,
     PassResult,
     all_reasons,
@@ -292,20 +293,43 @@ def _without_rows(
 def _quarantine_later(
     spark: SparkSession,
     raw_files: list[str],
-    failures: dict[int, list[str]],
+    failing_files: list[Path],
+    later: LaterFailures,
     plan: IngestPlan,
     table: TableRef,
     folder: str,
 ) -> list[Path]:
-    """Rows failed by the whole-batch rules, as received (from the raw files) with reasons."""
+    """The batch's quarantine files once the whole-batch rules have spoken.
+
+    Rows they failed that had passed come from the raw files, as received, with their
+    reasons. Rows already quarantined by the task pass that a "unique" rule also failed get
+    that reason added, so a quarantined row lists every rule it broke (their files are
+    rewritten; otherwise the task pass's files stay as written).
+    """
     from pyspark.sql import functions as F
 
-    failed = spark.createDataFrame(
-        list(failures.items()), "_row_number long, _errors array<string>"
+    columns = [f"`{c}`" for c in (*plan.item_names, *META_COLUMNS, "_errors")]
+    written: list[Path] = []
+    newly = later.newly_failing
+    if newly:
+        failed = spark.createDataFrame(
+            list(newly.items()), "_row_number long, _errors array<string>"
+        )
+        rows = spark.read.parquet(*raw_files).join(F.broadcast(failed), "_row_number")
+        written += _write_files(rows.select(*columns), table, folder)
+    more = {rn: r for rn, r in later.reasons.items() if rn in later.already_failing}
+    if not more or not failing_files:
+        return [*failing_files, *written]
+    extra = spark.createDataFrame(list(more.items()), "_row_number long, __more array<string>")
+    failing = (
+        spark.read.parquet(*(str(f) for f in failing_files))
+        .join(F.broadcast(extra), "_row_number", "left")
+        .withColumn("_errors", F.concat("_errors", F.coalesce("__more", F.array())))
     )
-    rows = spark.read.parquet(*raw_files).join(F.broadcast(failed), "_row_number")
-    columns = [*plan.item_names, *META_COLUMNS, "_errors"]
-    return _write_files(rows.select(*(f"`{c}`" for c in columns)), table, folder)
+    rewritten = _write_files(failing.select(*columns), table, f"{folder}-all")
+    for old in {f.parent for f in failing_files}:
+        shutil.rmtree(old, ignore_errors=True)
+    return [*rewritten, *written]
 
 
 def _commit_layer(
@@ -364,7 +388,9 @@ def ingest_file(
                 # b-: the tasks' files; k-: rewritten after duplicate keys; a-/m-: appended
                 # or merged validated files. None is referenced before its layer's commit.
                 for prefix in ("b", "k", "a", "m"):
-                    shutil.rmtree(ref.path / f"{prefix}-{batch_id[:16]}", ignore_errors=True)
+                    for suffix in ("", "-all"):
+                        folder_name = f"{prefix}-{batch_id[:16]}{suffix}"
+                        shutil.rmtree(ref.path / folder_name, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
 
     discard()
@@ -410,11 +436,12 @@ def ingest_file(
         candidates = _without_rows(
             spark, candidates, failures, refs["validated"], f"k-{batch_id[:16]}"
         )
-    if failures and outputs.quarantine is not None:
-        quarantined += _quarantine_later(
+    if later.reasons and outputs.quarantine is not None:
+        quarantined = _quarantine_later(
             spark,
             parquet_files(targets["raw"]),
-            failures,
+            quarantined,
+            later,
             plan,
             refs["quarantine"],
             f"k-{batch_id[:16]}",

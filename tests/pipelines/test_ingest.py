@@ -324,3 +324,33 @@ def test_job_killed_mid_write_leaves_previous_version_readable(
     summary = ingest_one(lake_settings, resource_code=REGISTRATION, path=big)
     assert summary.rows_accepted == 200_000
     assert len(_validated(lake_settings)) == 200_002
+
+
+def test_quarantined_row_lists_every_rule_it_broke_including_whole_batch_ones(
+    lake_settings, landing
+) -> None:
+    from quality import service
+    from tests.factories import STEWARD
+
+    catalog = Catalog(lake_settings)
+    with catalog.unit() as ctx:
+        service.add_rule(
+            ctx, resource_code=REGISTRATION, item="法定代表人", kind="unique",
+            params={}, actor=STEWARD,
+        )  # fmt: skip
+    catalog.dispose()
+    rows = [
+        registration_row(1, 法定代表人="丁", 注册资本="abc"),  # a row rule and "unique"
+        registration_row(2, 法定代表人="丁"),  # "unique" only
+        registration_row(3, 法定代表人="甲"),
+    ]
+    path = write_csv(landing / REG_TABLE / "unique.csv", rows)
+    summary = ingest_one(lake_settings, resource_code=REGISTRATION, path=path)
+    assert (summary.rows_read, summary.rows_accepted, summary.rows_quarantined) == (3, 1, 2)
+    quarantine = pa.table(delta.read(tables(lake_settings, REG_TABLE)["quarantine"])).to_pylist()
+    errors = {r["_row_number"]: sorted(r["_errors"]) for r in quarantine}
+    assert set(errors) == {1, 2}
+    assert len(errors[1]) == 2 and any(e.startswith("注册资本") for e in errors[1])
+    assert all(any(e.startswith("法定代表人：取值唯一") for e in errors[n]) for n in (1, 2))
+    counted = sum(v for k, v in summary.reasons.items() if k.startswith("法定代表人"))
+    assert counted == 2 == sum(len(e) for e in errors.values()) - 1
