@@ -45,6 +45,7 @@ ERRORS = "_errors"
 PASSING = "_passing"
 KEY_HASH = "__h"
 META = ("_batch_id", "_source_file", ROW_NUMBER, "_received_at")
+"""The raw layer's columns beside the data items (quarantine adds ``_errors``)."""
 STATS_SCHEMA = "pid long, rows long, clean long, reasons string, sample string, error string"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 SAMPLE_ROWS = 20
@@ -302,6 +303,10 @@ class PassResult:
     reasons: dict[str, int]
     sample: list[dict[str, Any]]
     partition_rows: dict[int, int]
+
+    def accepted(self, later: LaterFailures) -> int:
+        """Rows that pass every rule, the whole-batch ones included."""
+        return self.clean - len(later.newly_failing)
 
 
 def _count_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from infra.settings import Settings
 from pipelines.classify import (
+    META,
     BatchTask,
     Classifier,
     LaterFailures,
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("govshare.ingest")
 
-META_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_received_at")
 
 
 @dataclass
@@ -267,9 +267,14 @@ def _publish_validated(
         version = _commit(
             table, written, mode="replace", batch_id=batch_id, remove=delta.live_paths(table)
         )
-    for folder_of_batch in {Path(f).parent for f in files}:
-        shutil.rmtree(folder_of_batch, ignore_errors=True)  # read into the new files
+    _remove_folders_of(files)  # read into the new files
     return version
+
+
+def _remove_folders_of(files: Sequence[str | Path]) -> None:
+    """Remove the folders uncommitted files were written to, once they are read or moved."""
+    for folder in {Path(f).parent for f in files}:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _without_rows(
@@ -285,8 +290,7 @@ def _without_rows(
     failed = spark.createDataFrame([(rn,) for rn in failures], "_row_number long")
     kept = spark.read.parquet(*files).join(F.broadcast(failed), "_row_number", "left_anti")
     written = _write_files(kept, table, folder)
-    for old in {Path(f).parent for f in files}:
-        shutil.rmtree(old, ignore_errors=True)
+    _remove_folders_of(files)
     return [str(p) for p in written]
 
 
@@ -308,7 +312,7 @@ def _quarantine_later(
     """
     from pyspark.sql import functions as F
 
-    columns = [f"`{c}`" for c in (*plan.item_names, *META_COLUMNS, "_errors")]
+    columns = [f"`{c}`" for c in (*plan.item_names, *META, "_errors")]
     written: list[Path] = []
     newly = later.newly_failing
     if newly:
@@ -327,8 +331,7 @@ def _quarantine_later(
         .withColumn("_errors", F.concat("_errors", F.coalesce("__more", F.array())))
     )
     rewritten = _write_files(failing.select(*columns), table, f"{folder}-all")
-    for old in {f.parent for f in failing_files}:
-        shutil.rmtree(old, ignore_errors=True)
+    _remove_folders_of(failing_files)
     return [*rewritten, *written]
 
 
@@ -428,7 +431,7 @@ def ingest_file(
     failures = later.newly_failing
     candidates = parquet_files(outputs.validated)
     summary.rows_read = result.rows
-    summary.rows_accepted = result.clean - len(failures)
+    summary.rows_accepted = result.accepted(later)
     summary.rows_quarantined = summary.rows_read - summary.rows_accepted
     summary.reasons = all_reasons(result, later)
     quarantined = [Path(f) for f in parquet_files(outputs.quarantine)]
@@ -474,8 +477,8 @@ def ingest_file(
         elif summary.rows_accepted:
             _stage(settings, candidates, plan, batch_id)
         else:
-            for old in {Path(f).parent for f in candidates} | {targets["validated"]}:
-                shutil.rmtree(old, ignore_errors=True)
+            _remove_folders_of(candidates)  # every row failed a whole-batch rule
+            shutil.rmtree(targets["validated"], ignore_errors=True)
     summary.raw_version = done["raw"]
     summary.quarantine_version = done["quarantine"]
     summary.table_version = (
@@ -512,8 +515,7 @@ def _stage(settings: Settings, files: Sequence[str], plan: IngestPlan, batch_id:
     target.mkdir(parents=True)
     for f in files:
         shutil.move(f, target / Path(f).name)
-    for old in {Path(f).parent for f in files}:
-        shutil.rmtree(old, ignore_errors=True)
+    _remove_folders_of(files)
     return target
 
 

@@ -166,7 +166,7 @@ def evaluate(
         shutil.rmtree(scratch, ignore_errors=True)
     return Evaluation(
         rows_read=result.rows,
-        rows_failed=result.rows - result.clean + len(failures.newly_failing),
+        rows_failed=result.rows - result.accepted(failures),
         counts=ruleset.counts_from_reasons(all_reasons(result, failures)),
         sample=[sample_entry(row, ruleset) for row in result.sample],
         seconds=round(time.perf_counter() - started, 3),
