@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import statistics
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,3 +27,24 @@ def scratch_run(work: Path) -> Iterator[Path]:
         if own_session:
             spark_module.stop_spark()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def warm_median(
+    run: Callable[[Path], object],
+    *,
+    warmup: Path,
+    source: Path,
+    repeat: int,
+    clock: Callable[[], float] = time.process_time,
+) -> tuple[float, float, list[float]]:
+    """Median wall seconds and median ``clock`` seconds of ``repeat`` runs on ``source``,
+    after one run on the small ``warmup`` file (JVM code paths, Spark's Python workers, as
+    in a running service); also every run's wall time."""
+    run(warmup)
+    walls, used = [], []
+    for _ in range(repeat):
+        started, before = time.perf_counter(), clock()
+        run(source)
+        walls.append(time.perf_counter() - started)
+        used.append(clock() - before)
+    return statistics.median(walls), statistics.median(used), walls

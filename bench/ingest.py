@@ -17,9 +17,7 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from stdnum.cn import uscc
 
-from bench import scratch_run
+from bench import scratch_run, warm_median
 
 HEADERS = [
     "统一社会信用代码",
@@ -196,15 +194,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         # Every path runs once on a small extract first (JVM code paths, Spark's Python
         # workers), then ``--repeat`` times on the real one; the median is reported.
         for name, run, clock in paths:
-            run(warmup)
-            for _ in range(args.repeat):
-                wall, used = time.perf_counter(), clock()
-                run(source)
-                runs.setdefault(name, []).append(time.perf_counter() - wall)
-                cpu_runs = runs.setdefault(f"cpu:{name}", [])
-                cpu_runs.append(clock() - used)
-            results[name] = statistics.median(runs[name])
-            cpu[name] = statistics.median(runs[f"cpu:{name}"])
+            results[name], cpu[name], runs[name] = warm_median(
+                run, warmup=warmup, source=source, repeat=args.repeat, clock=clock
+            )
         summary = summaries[-1]
         assert summary.rows_read == summary.rows_accepted + summary.rows_quarantined == args.rows
         ours = results[ours_name]

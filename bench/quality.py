@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import statistics
 import tempfile
 import time
 from datetime import date
@@ -23,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from stdnum.cn import uscc
 
-from bench import scratch_run
+from bench import scratch_run, warm_median
 from bench.ingest import HEADERS
 
 SPECS = {
@@ -120,17 +119,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 evaluate(read_source(spark, source), rules, spark=spark, settings=settings)
             )
 
-        def median_seconds(run) -> float:  # type: ignore[no-untyped-def]
-            run(warmup)  # JVM code paths and Spark's Python workers, as in a running service
-            seconds = []
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                run(path)
-                seconds.append(time.perf_counter() - started)
-            return statistics.median(seconds)
-
-        scan_s = median_seconds(scan)
-        gate_s = median_seconds(gate)
+        scan_s = warm_median(scan, warmup=warmup, source=path, repeat=args.repeat)[0]
+        gate_s = warm_median(gate, warmup=warmup, source=path, repeat=args.repeat)[0]
         result = results[-1]
         assert result.rows_read == args.rows and result.rows_failed == bad, (result, bad)
         timings = [("一次普通扫描 plain Spark scan", scan_s), ("质检一遍 gate (one pass)", gate_s)]
