@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stdnum.cn import ric, uscc
@@ -87,6 +88,20 @@ def lake_settings(tmp_path: Path) -> Iterator[Settings]:
 @pytest.fixture
 def landing(lake_settings: Settings) -> Path:
     return lake_settings.landing_dir
+
+
+def add_steward_rules(
+    settings: Settings, *rules: tuple[str, str, dict[str, Any]], code: str = REGISTRATION
+) -> None:
+    """Stewards' rules ``(item, kind, params)`` on a resource, as the quality CLI adds them."""
+    from quality.service import add_rule
+    from tests.factories import STEWARD
+
+    catalog = Catalog(settings)
+    with catalog.unit() as ctx:
+        for item, kind, params in rules:
+            add_rule(ctx, resource_code=code, item=item, kind=kind, params=params, actor=STEWARD)
+    catalog.dispose()
 
 
 def set_threshold(settings: Settings, threshold: float, *codes: str) -> None:

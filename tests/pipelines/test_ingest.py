@@ -23,6 +23,7 @@ from tests.pipelines.conftest import (
     REG_HEADERS,
     REG_TABLE,
     REGISTRATION,
+    add_steward_rules,
     company_code,
     registration_row,
     set_threshold,
@@ -329,16 +330,7 @@ def test_job_killed_mid_write_leaves_previous_version_readable(
 def test_quarantined_row_lists_every_rule_it_broke_including_whole_batch_ones(
     lake_settings, landing
 ) -> None:
-    from quality import service
-    from tests.factories import STEWARD
-
-    catalog = Catalog(lake_settings)
-    with catalog.unit() as ctx:
-        service.add_rule(
-            ctx, resource_code=REGISTRATION, item="法定代表人", kind="unique",
-            params={}, actor=STEWARD,
-        )  # fmt: skip
-    catalog.dispose()
+    add_steward_rules(lake_settings, ("法定代表人", "unique", {}))
     rows = [
         registration_row(1, 法定代表人="丁", 注册资本="abc"),  # a row rule and "unique"
         registration_row(2, 法定代表人="丁"),  # "unique" only

@@ -13,11 +13,10 @@ from quality import service
 from quality.errors import BadRule
 from quality.evaluate import evaluate, row_reasons
 from quality.rules import KEY_DUPLICATE_REASON, check_steward_params
-from tests.factories import STEWARD
 from tests.pipelines.conftest import (
     REG_HEADERS,
     REG_TABLE,
-    REGISTRATION,
+    add_steward_rules,
     company_code,
     person_id,
     registration_row,
@@ -80,25 +79,13 @@ def test_later_duplicate_key_fails_and_first_occurrence_passes(lake_settings, sp
 
 
 def test_steward_rules_join_the_generated_ones(lake_settings, spark) -> None:
-    catalog = Catalog(lake_settings)
-    with catalog.unit() as ctx:
-        service.add_rule(
-            ctx, resource_code=REGISTRATION, item="企业状态", kind="in_set",
-            params={"values": ["存续", "注销"]}, actor=STEWARD,
-        )  # fmt: skip
-        service.add_rule(
-            ctx, resource_code=REGISTRATION, item="注册资本", kind="between",
-            params={"max": 1_000_000}, actor=STEWARD,
-        )  # fmt: skip
-        service.add_rule(
-            ctx, resource_code=REGISTRATION, item="企业名称", kind="regex",
-            params={"pattern": "公司$"}, actor=STEWARD,
-        )  # fmt: skip
-        service.add_rule(
-            ctx, resource_code=REGISTRATION, item="法定代表人", kind="unique",
-            params={}, actor=STEWARD,
-        )  # fmt: skip
-    catalog.dispose()
+    add_steward_rules(
+        lake_settings,
+        ("企业状态", "in_set", {"values": ["存续", "注销"]}),
+        ("注册资本", "between", {"max": 1_000_000}),
+        ("企业名称", "regex", {"pattern": "公司$"}),
+        ("法定代表人", "unique", {}),
+    )
     ruleset = registration_rules(lake_settings)
     origins = {r.id.split(":")[0] for r in ruleset.rules if r.origin == "steward"}
     assert len(origins) == 4
@@ -191,13 +178,7 @@ def test_duplicate_key_is_found_when_a_unique_rule_rides_in_the_key_files(
     lake_settings, spark
 ) -> None:
     # The unique rule's column travels with the keys; it must not split equal keys apart.
-    catalog = Catalog(lake_settings)
-    with catalog.unit() as ctx:
-        service.add_rule(
-            ctx, resource_code=REGISTRATION, item="法定代表人", kind="unique",
-            params={}, actor=STEWARD,
-        )  # fmt: skip
-    catalog.dispose()
+    add_steward_rules(lake_settings, ("法定代表人", "unique", {}))
     ruleset = registration_rules(lake_settings)
     rows = [registration_row(n, 法定代表人=f"代表{n}") for n in range(1, 41)]
     # Ten repeated keys: hashed with the other column, each pair split across the two
