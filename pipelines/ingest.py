@@ -65,7 +65,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("govshare.ingest")
 
 
-
 @dataclass
 class BatchSummary:
     """What a batch did; ``rows_read == rows_accepted + rows_quarantined`` always."""
