@@ -84,6 +84,20 @@ def _published_with_items(
     )
 
 
+def _next_code(ctx: CatalogContext) -> str:
+    """XQ + Beijing date + a number of that day, taken from a counter row.
+
+    Counting rows and adding one let parallel submissions take the same code; the counter
+    hands each transaction its own number. A day's counter starts after any code of that
+    day already stored (databases from before the counter existed).
+    """
+    prefix = f"XQ{ctx.today():%Y%m%d}"
+    last = repository.last_demand_code(ctx.session, prefix=prefix)
+    first = int(last[len(prefix) :]) + 1 if last and last[len(prefix) :].isdigit() else 1
+    number = repository.next_number(ctx.session, name=f"demand:{prefix}", first=first)
+    return f"{prefix}{number:06d}"
+
+
 def submit_demand(
     ctx: CatalogContext, *, requester_code: str, spec: DemandIn, actor: Actor
 ) -> Demand:
@@ -105,9 +119,8 @@ def submit_demand(
         if resource.provider_id == requester.id:
             raise ValidationError("不能向本部门申请本部门的资源 (a department owns this resource)")
     now = ctx.now()
-    sequence = repository.count_demands(ctx.session) + 1
     demand = Demand(
-        code=f"XQ{ctx.today():%Y%m%d}{sequence:06d}",
+        code=_next_code(ctx),
         requester=requester,
         resource=resource,
         provider=resource.provider if resource else None,

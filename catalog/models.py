@@ -275,6 +275,7 @@ class Grant(Base):
     expires_at: Mapped[datetime]
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=600)
     revoked_at: Mapped[datetime | None]
+    revoke_reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]
 
     demand: Mapped[Demand] = relationship(back_populates="grant")
@@ -296,6 +297,20 @@ class HistoryEntry(Base):
     at: Mapped[datetime]
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Counter(Base):
+    """A named number handed out once per value (demand codes of a day, audit sequence).
+
+    Taking the next value is one upsert that locks the row until the transaction ends, so
+    parallel writers on SQLite and PostgreSQL queue on it instead of colliding on a UNIQUE
+    column.
+    """
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
 
 
 class ApiKey(Base):

@@ -6,12 +6,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Exists, Select, delete, exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.domain import DemandState, MountState, ResourceClass, ResourceState, ShareType
 from catalog.errors import NotFound
 from catalog.models import (
     ApiKey,
+    Counter,
     DataItem,
     Demand,
     Department,
@@ -193,8 +195,26 @@ def demands(
     return session.scalars(query.order_by(Demand.code)).all()
 
 
-def count_demands(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Demand)) or 0
+def last_demand_code(session: Session, *, prefix: str) -> str | None:
+    return session.scalar(select(func.max(Demand.code)).where(Demand.code.startswith(prefix)))
+
+
+def next_number(session: Session, *, name: str, first: int) -> int:
+    """Take the next value of a counter (``first`` when it does not exist yet).
+
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the row stays locked until the
+    transaction ends (a row lock on PostgreSQL, the write lock on SQLite), so concurrent
+    callers queue and each gets its own value; two first calls cannot both insert.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Counter)
+        .values(name=name, value=first)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
+    )
+    return int(session.execute(statement).scalar_one())
 
 
 def grants(
