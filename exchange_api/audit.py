@@ -4,8 +4,10 @@ X-Road keeps a signed message log so that afterwards nobody, operators included,
 rewrite what was exchanged. Here each entry's ``entry_hash`` is the SHA-256 of its canonical
 JSON (every column plus the previous entry's hash) and carries the platform's Ed25519
 signature of that hash. :func:`verify_chain` recomputes everything and names the first entry
-that no longer fits. Appends are serialised (a process lock, and the unique ``seq`` column
-across processes: a lost race is retried on the new head).
+that no longer fits. Appends are serialised across processes by the ``audit_log.seq`` counter
+row: an append takes it first, holds its lock until commit, and only then reads the head, so
+two API workers never link two entries to the same predecessor (the chain cannot fork) and no
+call fails for a lost race.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from catalog.models import AuditEntry
+from catalog import repository
+from catalog.context import CatalogContext
+from catalog.models import AuditEntry, Counter
 from catalog.store import Catalog
 from exchange_api.signing import PlatformKey
 
@@ -34,7 +37,7 @@ HASHED = (
     "row_count", "table_version", "epsilon", "result_hash", "subject_hash", "prev_hash",
     "key_id",
 )  # fmt: skip
-_APPEND_RETRIES = 5
+SEQ_COUNTER = "audit_log.seq"
 
 
 @dataclass
@@ -106,23 +109,27 @@ class AuditLog:
         self._lock = threading.Lock()
 
     def append(self, record: AuditRecord) -> AuditRef:
-        with self._lock:
-            for attempt in range(_APPEND_RETRIES):
-                try:
-                    with self.catalog.unit() as ctx:
-                        return self._append(ctx.session, record, ctx.now())
-                except IntegrityError:
-                    # Another process took this seq: read the new head and try again.
-                    if attempt == _APPEND_RETRIES - 1:
-                        raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        # The process lock keeps this worker's threads from queueing on the database lock.
+        with self._lock, self.catalog.unit() as ctx:
+            return self._append(ctx, record)
 
-    def _append(self, session: Session, record: AuditRecord, now: datetime) -> AuditRef:
+    def _append(self, ctx: CatalogContext, record: AuditRecord) -> AuditRef:
+        session = ctx.session
+        last = session.scalar(select(func.max(AuditEntry.seq)))
+        # The transaction's first write: it takes the counter row's lock (PostgreSQL) or the
+        # database write lock (SQLite) until commit, so the head read below is the committed
+        # head and the time below is taken in chain order.
+        seq = repository.next_number(session, name=SEQ_COUNTER, first=(last or 0) + 1)
+        now = ctx.now()
         head = session.execute(
             select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
         ).first()
+        if head is not None and head.seq >= seq:
+            # A counter behind the log (rows restored from a dump): catch up, never reuse.
+            seq = head.seq + 1
+            session.execute(update(Counter).where(Counter.name == SEQ_COUNTER).values(value=seq))
         entry = AuditEntry(
-            seq=head.seq + 1 if head else 1,
+            seq=seq,
             at=now,
             prev_hash=head.entry_hash if head else GENESIS,
             key_id=self.key.key_id,

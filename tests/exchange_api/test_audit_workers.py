@@ -1,0 +1,117 @@
+"""Several API worker processes append to one audit chain: no call fails for it, no fork.
+
+A real ``uvicorn --workers`` (separate processes, one catalogue database) is called by
+concurrent HTTP clients; afterwards the chain verifies and holds exactly one entry per
+answered data call. Runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from catalog.models import AuditEntry
+from exchange_api.audit import verify_chain
+from tests.exchange_api.api_helpers import Api
+from tests.exchange_api.conftest import PERSON_PURPOSE
+from tests.exchange_api.lake_cases import LI, UNKNOWN, ZHANG
+
+WORKERS = 4  # two cores; four workers make append races frequent enough to see
+CALLS = 400
+CLIENTS = 16
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def workers(data_api: Api, settings, exchange_settings, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """``uvicorn --workers`` on the test's catalogue, lake and platform key."""
+    port = _free_port()
+    lake_root = data_api.client.app.state.settings.lake_root  # type: ignore[attr-defined]
+    env = {
+        **os.environ,
+        "GOVSHARE_HOME": str(settings.home),
+        "GOVSHARE_DATABASE_URL": settings.catalog_url,
+        "GOVSHARE_LAKE_ROOT": lake_root,
+        "GOVSHARE_EXCHANGE_SIGNING_KEY_PATH": str(exchange_settings.signing_key_path),
+        "GOVSHARE_EXCHANGE_SNAPSHOT_REFRESH_SECONDS": "0",
+    }
+    log = tmp_path / "uvicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "--factory", "exchange_api.app:create_app",
+                "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+                "--no-access-log", "--log-level", "info",
+            ],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text(errors="replace").count("Application startup complete") < WORKERS:
+            assert server.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "uvicorn workers did not start"
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def _token(http: httpx.Client, key: str) -> str:
+    response = http.post("/api/v1/token", headers={"X-API-Key": key})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def test_several_workers_append_one_unbroken_chain_under_load(workers: str, data_api: Api) -> None:
+    with httpx.Client(base_url=workers, timeout=30) as http:
+        tokens = {who: _token(http, data_api.keys[who]) for who in ("rs", "zj")}
+
+    def call(n: int) -> tuple[int, str | None]:
+        who = "zj" if n % 4 == 3 else "rs"  # zj holds no grant: a refusal, logged too
+        headers = {"Authorization": f"Bearer {tokens[who]}", "X-Purpose": quote(PERSON_PURPOSE)}
+        with httpx.Client(base_url=workers, timeout=30) as http:
+            if n % 2:
+                body = {"id_number": (ZHANG, LI, UNKNOWN)[n % 3], "name": "张三丰"}
+                response = http.post("/api/v1/verify/identity", json=body, headers=headers)
+            else:
+                response = http.get(f"/api/v1/themes/person/profiles/{LI}", headers=headers)
+        return response.status_code, response.headers.get("x-request-id")
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        answers = list(pool.map(call, range(CALLS)))
+
+    statuses = [status for status, _ in answers]
+    assert [s for s in statuses if s >= 500] == []
+    assert set(statuses) <= {200, 403}
+    exchange = data_api.client.app.state.exchange  # type: ignore[attr-defined]
+    with data_api.catalog.unit() as ctx:  # type: ignore[attr-defined]
+        report = verify_chain(ctx.session, exchange.key)
+        assert report.ok, report.problem
+        assert report.entries == CALLS
+        request_ids = set(ctx.session.scalars(select(AuditEntry.request_id)))
+        assert ctx.session.scalar(select(func.count(func.distinct(AuditEntry.seq)))) == CALLS
+    assert len(request_ids) == CALLS
+    assert {rid for _, rid in answers if rid} <= request_ids
