@@ -10,20 +10,24 @@ later short-lived signed tokens (exchanged for an API key) are one more branch i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Depends, Header, Query, Request, Response, Security
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog import keys
 from catalog.context import Actor, CatalogContext
 from catalog.store import Catalog
 from exchange_api.exceptions import TokenRequired
-from exchange_api.runtime import DataCall, Exchange
+from exchange_api.runtime import PURPOSE_MAX, DataCall, Exchange
 from exchange_api.tokens import looks_like_token
-from infra.errors import NotAuthenticated, ValidationError
+from infra.errors import GovshareError, NotAuthenticated, ValidationError
 
 
 def get_catalog(request: Request) -> Catalog:
@@ -137,13 +141,16 @@ access_token = HTTPBearer(
 
 
 def token_actor(
+    request: Request,
     exchange: ExchangeDep,
     authorization: Annotated[HTTPAuthorizationCredentials | None, Security(access_token)],
     api_key: Annotated[str | None, Security(api_key_header)],
 ) -> Actor:
     """Data calls take short-lived tokens only: the long-lived key stays at the token endpoint."""
     if authorization is not None and looks_like_token(authorization.credentials):
-        return exchange.tokens.verify(authorization.credentials)
+        actor = exchange.tokens.verify(authorization.credentials)
+        request.state.actor = actor  # for the log entry of a refusal after this point
+        return actor
     if api_key or authorization is not None:
         raise TokenRequired(TOKEN_REQUIRED)
     raise NotAuthenticated(MISSING_CREDENTIALS)
@@ -179,16 +186,77 @@ def data_call(
             MISSING_PURPOSE,
             details=[{"field": "X-Purpose", "reason": "required", "location": "header"}],
         )
+    if len(declared.strip()) > PURPOSE_MAX:
+        raise ValidationError(
+            f"用途过长：最多 {PURPOSE_MAX} 个字符 (purpose too long)",
+            details=[{"field": "X-Purpose", "reason": "too long", "location": "header"}],
+        )
     request_id = uuid.uuid4().hex
     response.headers["X-Request-Id"] = request_id
-    route = request.scope.get("route")
-    template = getattr(route, "path", request.url.path)
-    return DataCall(
+    call = DataCall(
         actor=actor,
         purpose=declared.strip(),
-        endpoint=f"{request.method} {template}",
+        endpoint=_endpoint(request),
         request_id=request_id,
     )
+    request.state.data_call = call
+    return call
+
+
+def _endpoint(request: Request) -> str:
+    """Method and route template: never the concrete path, which may hold an ID number."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None) or "(unrouted)"
+    return f"{request.method} {template}"
+
+
+def _refusal(error: Exception) -> tuple[int, str]:
+    if isinstance(error, GovshareError):
+        return error.status_code, error.error_code
+    if isinstance(error, RequestValidationError):
+        return 422, "VALIDATION_ERROR"
+    if isinstance(error, StarletteHTTPException):
+        return error.status_code, "HTTP_ERROR"
+    return 500, "INTERNAL_ERROR"
+
+
+def log_refusal(request: Request, error: Exception) -> None:
+    """Write the audit entry of a data call refused before its service took it over."""
+    call: DataCall | None = getattr(request.state, "data_call", None)
+    if call is not None and call.audited:
+        return
+    exchange: Exchange = request.app.state.exchange
+    status, code = _refusal(error)
+    purpose = call.purpose if call is not None else ""
+    exchange.log_refusal(
+        actor=call.actor if call is not None else getattr(request.state, "actor", None),
+        endpoint=_endpoint(request),
+        purpose=purpose,
+        status=status,
+        error_code=code,
+        request_id=call.request_id if call is not None else None,
+    )
+
+
+class AuditedRoute(APIRoute):
+    """A data route whose every refusal reaches the audit log.
+
+    :meth:`Exchange.audited` logs what happens inside a service. A bad token, a missing
+    purpose or a request FastAPI rejects (422) fails before that, and an unlogged refusal
+    would hide probing; this wrapper logs those.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def audited_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as error:
+                await run_in_threadpool(log_refusal, request, error)
+                raise
+
+        return audited_handler
 
 
 Call = Annotated[DataCall, Depends(data_call)]

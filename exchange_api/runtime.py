@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,15 +37,25 @@ from infra.settings import Settings
 from pipelines.lake.delta import TableRef
 from privacy.masking import MaskKind
 
+# Who a refused call is logged as when no credential could be read.
+ANONYMOUS = "anonymous"
+# The audit log's purpose column; a longer declared purpose is refused (deps.data_call).
+PURPOSE_MAX = 200
 
-@dataclass(frozen=True)
+
+@dataclass
 class DataCall:
-    """Who calls, for what declared purpose, through which endpoint."""
+    """Who calls, for what declared purpose, through which endpoint.
+
+    ``audited`` turns true once :meth:`Exchange.audited` owns the call's log entry, so the
+    route wrapper that logs early refusals (``deps.AuditedRoute``) does not log it twice.
+    """
 
     actor: Actor
     purpose: str
     endpoint: str
     request_id: str
+    audited: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -196,6 +207,7 @@ class Exchange:
     @contextmanager
     def audited(self, call: DataCall) -> Iterator[Recorder]:
         """Run an operation and log it once, whatever its outcome."""
+        call.audited = True
         recorder = Recorder(
             call=call,
             record=AuditRecord(
@@ -246,3 +258,30 @@ class Exchange:
         record.epsilon = f"{epsilon:g}" if epsilon else ""
         recorder.ref = self.audit.append(record)
         return recorder.ref
+
+    def log_refusal(
+        self,
+        *,
+        actor: Actor | None,
+        endpoint: str,
+        purpose: str,
+        status: int,
+        error_code: str,
+        request_id: str | None = None,
+    ) -> AuditRef:
+        """Log a call refused before any service ran (bad token, no purpose, malformed).
+
+        Only what the caller sent about itself is kept: who (when known), the route template,
+        the declared purpose and the refusal code; never a looked-up key or a body value.
+        """
+        record = AuditRecord(
+            request_id=request_id or uuid.uuid4().hex,
+            actor=actor.name if actor is not None else ANONYMOUS,
+            endpoint=endpoint,
+            department_code=actor.department_code if actor is not None else None,
+            purpose=purpose[:PURPOSE_MAX],
+            status=status,
+            outcome="denied" if status < 500 else "error",
+            reason=error_code[:40],
+        )
+        return self.audit.append(record)

@@ -10,10 +10,10 @@ from fastapi.responses import PlainTextResponse
 from catalog.errors import NotAuthorized
 from exchange_api.audit import usage, verify_chain
 from exchange_api.data_schemas import ChainOut, TokenOut, UsageOut
-from exchange_api.deps import Context, CurrentActor, ExchangeDep, KeyActor
+from exchange_api.deps import AuditedRoute, Context, CurrentActor, ExchangeDep, KeyActor
 from exchange_api.errors import responses
 
-token_router = APIRouter(tags=["访问令牌 tokens"])
+token_router = APIRouter(tags=["访问令牌 tokens"], route_class=AuditedRoute)
 audit_router = APIRouter(prefix="/audit", tags=["审计 audit"])
 
 

@@ -25,10 +25,10 @@ from exchange_api.data_schemas import (
     Theme,
     VerificationOut,
 )
-from exchange_api.deps import Call, ExchangeDep, token_actor
+from exchange_api.deps import AuditedRoute, Call, ExchangeDep, token_actor
 from exchange_api.errors import responses
 
-router = APIRouter(dependencies=[Depends(token_actor)])
+router = APIRouter(dependencies=[Depends(token_actor)], route_class=AuditedRoute)
 
 DATA_ERRORS = (401, 403, 404, 422, 429, 503)
 KeyPath = Annotated[
