@@ -8,16 +8,24 @@ that no longer fits. Appends are serialised across processes by the ``audit_log.
 row: an append takes it first, holds its lock until commit, and only then reads the head, so
 two API workers never link two entries to the same predecessor (the chain cannot fork) and no
 call fails for a lost race.
+
+A chain proves nothing about entries that were cut off its end: deleting the newest rows
+leaves a shorter chain that still verifies. So the head is anchored outside the database:
+every N appends, and on every verification, a signed checkpoint (sequence number and head
+hash) is appended to a file under GOVSHARE_HOME (:class:`CheckpointStore`). Verification then
+also requires every checkpointed entry to be present with the checkpointed hash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -103,15 +111,29 @@ def entry_hash(entry: AuditEntry) -> str:
 class AuditLog:
     """Appends signed entries; one instance per app (its lock orders this process's appends)."""
 
-    def __init__(self, catalog: Catalog, key: PlatformKey) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        key: PlatformKey,
+        *,
+        checkpoints: CheckpointStore | None = None,
+        checkpoint_every: int = 100,
+    ) -> None:
         self.catalog = catalog
         self.key = key
+        self.checkpoints = checkpoints
+        self.checkpoint_every = checkpoint_every
         self._lock = threading.Lock()
 
     def append(self, record: AuditRecord) -> AuditRef:
         # The process lock keeps this worker's threads from queueing on the database lock.
-        with self._lock, self.catalog.unit() as ctx:
-            return self._append(ctx, record)
+        with self._lock:
+            with self.catalog.unit() as ctx:
+                ref = self._append(ctx, record)
+            # After the commit: a checkpoint never names an entry that was rolled back.
+            if self.checkpoints is not None and ref.seq % self.checkpoint_every == 0:
+                self.checkpoints.write(self.key, seq=ref.seq, entry_hash=ref.entry_hash, at=ref.at)
+            return ref
 
     def _append(self, ctx: CatalogContext, record: AuditRecord) -> AuditRef:
         session = ctx.session
@@ -155,8 +177,85 @@ class ChainReport:
     head_hash: str = GENESIS
 
 
-def verify_chain(session: Session, key: PlatformKey) -> ChainReport:
-    """Recompute every hash, link and signature in order; stop at the first failure."""
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement that the chain once reached entry ``seq`` with hash ``entry_hash``."""
+
+    seq: int
+    entry_hash: str
+    at: str
+    key_id: str
+    signature: str
+
+    def document(self) -> bytes:
+        return _canonical_json(
+            {"seq": self.seq, "entry_hash": self.entry_hash, "at": self.at, "key_id": self.key_id}
+        )
+
+
+class CheckpointStore:
+    """Append-only JSON lines of signed checkpoints, kept outside the catalogue database.
+
+    Someone who can delete audit rows in the database cannot thereby delete the anchors; the
+    signature means nobody without the platform key can write a false one. Lines are appended
+    with ``O_APPEND`` (one ``write`` each), so API workers may write at once; readers skip a
+    line torn by a crash.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, key: PlatformKey, *, seq: int, entry_hash: str, at: datetime) -> Checkpoint:
+        unsigned = Checkpoint(seq, entry_hash, _timestamp(at), key.key_id, signature="")
+        signed = Checkpoint(
+            seq, entry_hash, unsigned.at, key.key_id, key.sign(unsigned.document()).hex()
+        )
+        line = json.dumps(signed.__dict__, sort_keys=True, separators=(",", ":")) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return signed
+
+    def read(self) -> list[Checkpoint]:
+        if not self.path.exists():
+            return []
+        found = []
+        for line in self.path.read_text(encoding="ascii", errors="replace").splitlines():
+            try:
+                raw = json.loads(line)
+                found.append(
+                    Checkpoint(
+                        seq=int(raw["seq"]), entry_hash=str(raw["entry_hash"]),
+                        at=str(raw["at"]), key_id=str(raw["key_id"]),
+                        signature=str(raw["signature"]),
+                    )
+                )  # fmt: skip
+            except (ValueError, KeyError, TypeError):
+                continue  # a line torn by a crash proves nothing either way
+        return found
+
+
+def verify_chain(
+    session: Session, key: PlatformKey, checkpoints: CheckpointStore | None = None
+) -> ChainReport:
+    """Recompute every hash, link and signature in order; stop at the first failure.
+
+    With ``checkpoints``, every checkpointed entry must also be present with its checkpointed
+    hash: a chain cut short (newest rows deleted, or all of them) no longer verifies.
+    """
+    anchors: dict[int, Checkpoint] = {}
+    for checkpoint in checkpoints.read() if checkpoints is not None else []:
+        if checkpoint.key_id != key.key_id or not _checkpoint_signature_ok(key, checkpoint):
+            return ChainReport(
+                entries=0, ok=False, first_broken_seq=checkpoint.seq,
+                problem=f"检查点签名无效，第 {checkpoint.seq} 条的检查点不可信 "
+                "(checkpoint signature invalid)",
+            )  # fmt: skip
+        anchors[checkpoint.seq] = checkpoint
     previous, expected, count = GENESIS, 1, 0
     rows: Iterable[AuditEntry] = session.scalars(
         select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)
@@ -173,13 +272,42 @@ def verify_chain(session: Session, key: PlatformKey) -> ChainReport:
             problem = "签名密钥未知 (signed by an unknown key)"
         elif not _signature_ok(key, entry):
             problem = "签名无效 (signature invalid)"
+        elif entry.seq in anchors and anchors[entry.seq].entry_hash != entry.entry_hash:
+            problem = "与签名检查点不符，条目被替换 (entry differs from its signed checkpoint)"
         if problem is not None:
             return ChainReport(
                 entries=count, ok=False, first_broken_seq=entry.seq, problem=problem,
                 head_hash=previous,
             )  # fmt: skip
         previous, expected, count = entry.entry_hash, expected + 1, count + 1
+    beyond = [seq for seq in anchors if seq >= expected]
+    if beyond:
+        return ChainReport(
+            entries=count, ok=False, first_broken_seq=expected,
+            problem=f"日志末尾的条目被删除：签名检查点记录已有第 {max(beyond)} 条，"
+            + (f"现只到第 {expected - 1} 条" if count else "现日志为空")
+            + " (entries at the end of the log were deleted)",
+            head_hash=previous,
+        )  # fmt: skip
     return ChainReport(entries=count, ok=True, head_hash=previous)
+
+
+def verify_and_anchor(
+    session: Session, key: PlatformKey, checkpoints: CheckpointStore, *, now: datetime
+) -> ChainReport:
+    """Verify, and when the chain is intact anchor its head, so later cuts are found."""
+    report = verify_chain(session, key, checkpoints)
+    if report.ok and report.entries:
+        checkpoints.write(key, seq=report.entries, entry_hash=report.head_hash, at=now)
+    return report
+
+
+def _checkpoint_signature_ok(key: PlatformKey, checkpoint: Checkpoint) -> bool:
+    try:
+        signature = bytes.fromhex(checkpoint.signature)
+    except ValueError:
+        return False
+    return key.verify(signature, checkpoint.document())
 
 
 def _signature_ok(key: PlatformKey, entry: AuditEntry) -> bool:

@@ -42,5 +42,17 @@ class ExchangeSettings(BaseSettings):
         default=5.0, ge=0, description="how long a resource's serving metadata is reused"
     )
 
+    audit_checkpoint_path: Path | None = Field(
+        default=None,
+        description="Signed checkpoints of the audit chain's head, outside the database. "
+        "Default: $GOVSHARE_HOME/audit/checkpoints.jsonl.",
+    )
+    audit_checkpoint_every: int = Field(
+        default=100, ge=1, description="write a checkpoint after every N audit entries"
+    )
+
+    def checkpoint_path(self, settings: Settings) -> Path:
+        return self.audit_checkpoint_path or (settings.home / "audit" / "checkpoints.jsonl")
+
     def key_path(self, settings: Settings) -> Path:
         return self.signing_key_path or (settings.home / "keys" / "platform_ed25519.pem")

@@ -26,7 +26,7 @@ from catalog.models import Grant, Resource
 from catalog.services import capability
 from catalog.store import Catalog
 from exchange_api.access import RateLimiter
-from exchange_api.audit import AuditLog, AuditRecord, AuditRef, result_hash
+from exchange_api.audit import AuditLog, AuditRecord, AuditRef, CheckpointStore, result_hash
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.exceptions import DataUnavailable
 from exchange_api.lake import LakeReader
@@ -176,7 +176,12 @@ class Exchange:
         self.key = PlatformKey.load_or_create(self.config.key_path(settings))
         self.tokens = TokenService(self.key, ttl_seconds=self.config.token_ttl_seconds, clock=clock)
         self.lake = LakeReader(refresh_seconds=self.config.snapshot_refresh_seconds)
-        self.audit = AuditLog(catalog, self.key)
+        self.audit = AuditLog(
+            catalog,
+            self.key,
+            checkpoints=CheckpointStore(self.config.checkpoint_path(settings)),
+            checkpoint_every=self.config.audit_checkpoint_every,
+        )
         self.limiter = RateLimiter(clock)
         self._subject_key = self.key.derive_secret("audit-subject")
         self._views: dict[str, tuple[ResourceView, float]] = {}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from catalog.errors import NotAuthorized
-from exchange_api.audit import usage, verify_chain
+from exchange_api.audit import usage, verify_and_anchor, verify_chain
 from exchange_api.data_schemas import ChainOut, TokenOut, UsageOut
 from exchange_api.deps import AuditedRoute, Context, CurrentActor, ExchangeDep, KeyActor
 from exchange_api.errors import responses
@@ -70,5 +70,9 @@ def usage_report(
 def verify_audit(ctx: Context, actor: CurrentActor, exchange: ExchangeDep) -> ChainOut:
     if not actor.is_steward:
         raise NotAuthorized("只有数据管理机构审核员可以校验审计日志 (steward role required)")
-    report = verify_chain(ctx.session, exchange.key)
+    checkpoints = exchange.audit.checkpoints
+    if checkpoints is None:
+        report = verify_chain(ctx.session, exchange.key)
+    else:
+        report = verify_and_anchor(ctx.session, exchange.key, checkpoints, now=ctx.now())
     return ChainOut(**report.__dict__)

@@ -1,7 +1,9 @@
 """``govshare audit``: check the signed audit log and report how resources are used.
 
 ``verify`` recomputes every entry's hash, link and Ed25519 signature and names the first
-entry that does not fit (exit code 1), so tampering in the database cannot go unnoticed.
+entry that does not fit (exit code 1), so tampering in the database cannot go unnoticed. It
+also checks the signed checkpoints kept under GOVSHARE_HOME (a chain cut short is found)
+and, when the chain is intact, anchors its current head with a new one.
 ``usage`` is the provider's view: who used its resources, through which call, how often.
 """
 
@@ -31,10 +33,12 @@ def _platform_key():  # type: ignore[no-untyped-def]
 @handle_errors
 def verify(json_output: JsonFlag = False) -> None:
     """校验整条审计日志，指出第一条被篡改或缺失的记录 (verify the whole chain)."""
-    from exchange_api.audit import verify_chain
+    from exchange_api.audit import CheckpointStore, verify_and_anchor
+    from exchange_api.configuration import ExchangeSettings
 
+    checkpoints = CheckpointStore(ExchangeSettings().checkpoint_path(settings()))
     with catalog_unit() as ctx:
-        report = verify_chain(ctx.session, _platform_key())
+        report = verify_and_anchor(ctx.session, _platform_key(), checkpoints, now=ctx.now())
     if json_output:
         print_json(report.__dict__)
     elif report.ok:
