@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from catalog.context import Actor
 from catalog.errors import NotAuthorized
-from catalog.models import Demand, Department, Resource
+from catalog.models import Demand, Department, Grant, Resource
 
 
 def _steward(actor: Actor, what: str) -> None:
@@ -97,6 +97,21 @@ def view_demand(actor: Actor, demand: Demand) -> None:
     parties = {demand.requester.code} | ({demand.provider.code} if demand.provider else set())
     if actor.department_code not in parties:
         raise NotAuthorized("只能查看本部门提出或需答复的需求 (not a party to this demand)")
+
+
+def revoke_grant(actor: Actor, grant: Grant) -> None:
+    """The provider of the granted resource, or the data authority, may take a grant back."""
+    if actor.is_steward:
+        return
+    if actor.department_code != grant.resource.provider.code:
+        raise NotAuthorized("只有资源提供部门或审核员可以撤销授权 (only the provider revokes)")
+
+
+def view_grant(actor: Actor, grant: Grant) -> None:
+    if actor.is_steward:
+        return
+    if actor.department_code not in (grant.department.code, grant.resource.provider.code):
+        raise NotAuthorized("只能查看本部门持有或提供的授权 (not a party to this grant)")
 
 
 def manage_keys(actor: Actor) -> None:

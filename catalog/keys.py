@@ -189,3 +189,18 @@ def authenticate(session: Session, presented: str) -> Actor:
             raise NotAuthenticated(INVALID_KEY_MESSAGE)
         return Actor.steward(name=f"steward:{key.key_id}", department_code=department.code)
     return Actor.department(department.code)
+
+
+def key_is_live(session: Session, *, key_id: str, actor: Actor) -> bool:
+    """Whether a token exchanged for ``key_id`` may still speak for ``actor``.
+
+    Asked on every call made with an access token, so revoking a key (or the department
+    losing the data-authority role) ends its tokens at once instead of at their expiry.
+    One primary-key-sized lookup; nothing is cached on purpose.
+    """
+    key = repository.api_key(session, key_id)
+    if key is None or key.revoked_at is not None:
+        return False
+    if key.department.code != actor.department_code or key.role is not actor.role:
+        return False
+    return key.role is not Role.STEWARD or key.department.is_data_authority

@@ -228,6 +228,26 @@ def grants(
     return session.scalars(query.order_by(Grant.id)).all()
 
 
+def grant(session: Session, grant_id: int) -> Grant:
+    found = session.get(Grant, grant_id)
+    if found is None:
+        raise NotFound(f"授权不存在 (no grant) {grant_id}")
+    return found
+
+
+def grants_of(session: Session, *, department_id: int | None = None) -> Sequence[Grant]:
+    """Grants a department holds or gives (as provider of the resource); all when None."""
+    query = select(Grant).options(
+        selectinload(Grant.department), selectinload(Grant.resource).selectinload(Resource.provider)
+    )
+    if department_id is not None:
+        provided = select(Resource.id).where(Resource.provider_id == department_id)
+        query = query.where(
+            (Grant.department_id == department_id) | Grant.resource_id.in_(provided)
+        )
+    return session.scalars(query.order_by(Grant.id)).all()
+
+
 def history(session: Session, *, entity: str, entity_id: int) -> Sequence[HistoryEntry]:
     return session.scalars(
         select(HistoryEntry)

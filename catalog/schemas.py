@@ -264,6 +264,7 @@ class GrantOut(_Out):
     expires_at: datetime
     rate_limit_per_minute: int
     revoked_at: datetime | None
+    revoke_reason: str = ""
 
 
 class DemandOut(_Out):
@@ -313,3 +314,11 @@ class Page(BaseModel, Generic[T]):
 
     data: list[T]
     count: int
+
+
+class GrantRevokeIn(BaseModel):
+    """Why a grant is taken back: required, and kept in the grant's history."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=500, description="撤销理由 (reason, required)")

@@ -97,6 +97,7 @@ def grant_out(grant: Grant) -> GrantOut:
         expires_at=grant.expires_at,
         rate_limit_per_minute=grant.rate_limit_per_minute,
         revoked_at=grant.revoked_at,
+        revoke_reason=grant.revoke_reason,
     )
 
 

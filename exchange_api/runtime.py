@@ -22,6 +22,7 @@ from catalog import repository
 from catalog.context import Actor, CatalogContext
 from catalog.domain import FieldAccess, ResourceClass, ResourceState, Sensitivity, ShareType
 from catalog.identifiers import identifier_kind, ric_problem, uscc_problem
+from catalog.keys import key_is_live
 from catalog.models import Grant, Resource
 from catalog.services import capability
 from catalog.store import Catalog
@@ -174,7 +175,12 @@ class Exchange:
         self.clock = clock
         self.config = config or ExchangeSettings()
         self.key = PlatformKey.load_or_create(self.config.key_path(settings))
-        self.tokens = TokenService(self.key, ttl_seconds=self.config.token_ttl_seconds, clock=clock)
+        self.tokens = TokenService(
+            self.key,
+            ttl_seconds=self.config.token_ttl_seconds,
+            clock=clock,
+            key_is_live=self._key_is_live,
+        )
         self.lake = LakeReader(refresh_seconds=self.config.snapshot_refresh_seconds)
         self.audit = AuditLog(
             catalog,
@@ -186,6 +192,10 @@ class Exchange:
         self._subject_key = self.key.derive_secret("audit-subject")
         self._views: dict[str, tuple[ResourceView, float]] = {}
         self._views_lock = threading.Lock()
+
+    def _key_is_live(self, key_id: str, actor: Actor) -> bool:
+        with self.catalog.unit() as ctx:
+            return key_is_live(ctx.session, key_id=key_id, actor=actor)
 
     def subject_hash(self, values: Sequence[str]) -> str:
         """A keyed hash of looked-up identifiers: matches a later inquiry, reveals nothing."""

@@ -1,9 +1,10 @@
 """Short-lived access tokens (访问令牌): a department key is exchanged for one, data calls use it.
 
 The token is a compact JWS (``header.payload.signature``, alg EdDSA) signed with the platform
-key, so checking it needs no database round trip. The long-lived API key travels only to the
-token endpoint; a leaked token expires in minutes (15 by default). Revoking a key stops new
-tokens at once; tokens already issued live out their short life, as in OAuth.
+key. The long-lived API key travels only to the token endpoint; a leaked token expires in
+minutes (15 by default). Revoking a key ends its tokens at once too: each verification asks
+whether the key the token was exchanged for is still live (one indexed lookup), since a
+government exchange cannot leave a revoked credential working for a quarter of an hour.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import typer
 from govshare.commands import audit as audit_commands
 from govshare.commands import catalog as catalog_commands
 from govshare.commands import dags as dags_commands
-from govshare.commands import keys, lake, synth, system, themes, transfer
+from govshare.commands import grants, keys, lake, synth, system, themes, transfer
 from govshare.commands import quality as quality_commands
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ system.register(app)
 transfer.register(catalog_commands.app)
 app.add_typer(catalog_commands.app, name="catalog")
 keys.register(app)
+grants.register(app)
 lake.register(app)
 synth.register(app)
 themes.register(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from exchange_api.deps import current_actor
-from exchange_api.routes import access, data, demands, directory, mounts, resources
+from exchange_api.routes import access, data, demands, directory, grants, mounts, resources
 from exchange_api.routes import quality as quality_routes
 
 API_PREFIX = "/api/v1"
@@ -14,6 +14,7 @@ api_router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(current_actor)])
 api_router.include_router(resources.router)
 api_router.include_router(mounts.router)
 api_router.include_router(demands.router)
+api_router.include_router(grants.router)
 api_router.include_router(directory.router)
 api_router.include_router(access.audit_router)
 api_router.include_router(quality_routes.router)
