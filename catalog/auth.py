@@ -7,7 +7,8 @@ default). Stewards are the data authority's reviewers; a department acts only fo
 from __future__ import annotations
 
 from catalog.context import Actor
-from catalog.errors import NotAuthorized
+from catalog.domain import ResourceState
+from catalog.errors import NotAuthorized, NotFound
 from catalog.models import Demand, Department, Grant, Resource
 
 
@@ -21,6 +22,22 @@ def _self_or_steward(actor: Actor, department_code: str, what: str) -> None:
         return
     if actor.department_code != department_code:
         raise NotAuthorized(f"部门只能为本部门{what} (a department acts only for itself)")
+
+
+# States every department may see: published, and the record of what was published.
+PUBLIC_STATES = (ResourceState.PUBLISHED, ResourceState.RETIRING, ResourceState.RETIRED)
+
+
+def view_resource(actor: Actor, resource: Resource) -> None:
+    """Before publication a resource is its provider's and the stewards' business only.
+
+    Anyone else is told it does not exist (404, the same answer as for an unknown code), so
+    a refusal does not reveal that a department is cataloguing something.
+    """
+    if resource.state in PUBLIC_STATES or actor.is_steward:
+        return
+    if actor.department_code != resource.provider.code:
+        raise NotFound(f"信息资源不存在 (no resource) {resource.code}")
 
 
 def register_department(actor: Actor) -> None:

@@ -106,6 +106,7 @@ def submit_demand(
     resource = None
     if spec.resource_code:
         resource = repository.resource(ctx.session, spec.resource_code)
+        auth.view_resource(actor, resource)  # another's draft: 404, as if it did not exist
         if resource.state is not ResourceState.PUBLISHED:
             raise ValidationError(
                 f"信息资源 {resource.code} 未发布，不能申请 (resource is {resource.state})"

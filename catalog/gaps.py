@@ -10,8 +10,8 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from catalog import repository
-from catalog.context import CatalogContext
+from catalog import auth, repository
+from catalog.context import Actor, CatalogContext
 from catalog.demands import is_overdue
 from catalog.domain import DemandState, MountState, ResourceState
 from catalog.services import capability
@@ -216,10 +216,11 @@ def _overdue(ctx: CatalogContext) -> list[OverdueReview]:
     return found
 
 
-def _conflicts(ctx: CatalogContext) -> list[SourceConflict]:
+def _conflicts(ctx: CatalogContext, hidden: set[str]) -> list[SourceConflict]:
     claims: dict[str, list[tuple[str, str]]] = {}
     for name, resource in repository.authoritative_items(ctx.session):
-        claims.setdefault(name, []).append((resource.code, resource.provider.name))
+        if resource.code not in hidden:
+            claims.setdefault(name, []).append((resource.code, resource.provider.name))
     return [
         SourceConflict(
             item_name=name,
@@ -231,7 +232,22 @@ def _conflicts(ctx: CatalogContext) -> list[SourceConflict]:
     ]
 
 
-def gap_report(ctx: CatalogContext) -> GapReport:
+def _hidden_codes(ctx: CatalogContext, actor: Actor | None) -> set[str]:
+    """Codes of unpublished resources ``actor`` may not see (``auth.view_resource``)."""
+    if actor is None or actor.is_steward:
+        return set()
+    unpublished = [s for s in ResourceState if s not in auth.PUBLIC_STATES]
+    return {
+        r.code
+        for r in repository.resources(ctx.session, states=unpublished)
+        if r.provider.code != actor.department_code
+    }
+
+
+def gap_report(ctx: CatalogContext, *, actor: Actor | None = None) -> GapReport:
+    """The gaps of the whole catalogue; for a department (``actor``), without naming other
+    departments' unpublished resources (None: the steward's full view, as in the CLI)."""
+    hidden = _hidden_codes(ctx, actor)
     coverage, uncatalogued = _coverage(ctx)
     return GapReport(
         coverage=coverage,
@@ -239,6 +255,8 @@ def gap_report(ctx: CatalogContext) -> GapReport:
         unmounted_resources=_unmounted(ctx),
         unowned_demands=_demand_gaps(ctx, DemandState.UNASSIGNED),
         no_capability_demands=_demand_gaps(ctx, DemandState.NO_CAPABILITY),
-        overdue_reviews=_overdue(ctx),
-        source_conflicts=_conflicts(ctx),
+        overdue_reviews=[
+            r for r in _overdue(ctx) if r.kind == "共享需求" or r.ref.split("#")[0] not in hidden
+        ],
+        source_conflicts=_conflicts(ctx, hidden),
     )

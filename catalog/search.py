@@ -57,6 +57,9 @@ class SearchFilters:
     classification: ResourceClass | None = None
     share_type: ShareType | None = None
     states: tuple[ResourceState, ...] | None = None
+    # Set for a department: resources in other states are shown only when it provides them.
+    visible_states: tuple[ResourceState, ...] | None = None
+    viewer_provider_id: int | None = None
 
 
 def _like(term: str) -> str:
@@ -98,6 +101,11 @@ def _filtered(query: Select, session: Session, filters: SearchFilters) -> Select
         query = query.where(Resource.share_type == filters.share_type)
     if filters.states:
         query = query.where(Resource.state.in_(filters.states))
+    if filters.visible_states is not None:
+        visible = Resource.state.in_(filters.visible_states)
+        if filters.viewer_provider_id is not None:
+            visible = or_(visible, Resource.provider_id == filters.viewer_provider_id)
+        query = query.where(visible)
     return query
 
 

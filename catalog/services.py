@@ -8,10 +8,9 @@ before and after, so any change can be traced to who made it and when.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 from catalog import auth, repository, search
 from catalog.context import Actor, CatalogContext
@@ -276,7 +275,7 @@ def create_resource(
 
 def update_resource(ctx: CatalogContext, *, code: str, spec: ResourceIn, actor: Actor) -> Resource:
     """Edit a draft or returned resource; published ones change through a new version cycle."""
-    resource = repository.resource(ctx.session, code)
+    resource = view_resource(ctx, code=code, actor=actor)
     auth.update_resource(actor, resource)
     if resource.state not in EDITABLE_STATES:
         raise Conflict(
@@ -326,7 +325,7 @@ def _move_resource(
 
 
 def submit_resource(ctx: CatalogContext, *, code: str, actor: Actor) -> Resource:
-    resource = repository.resource(ctx.session, code)
+    resource = view_resource(ctx, code=code, actor=actor)
     auth.submit_resource(actor, resource)
     return _move_resource(ctx, resource, ResourceAction.SUBMIT, actor)
 
@@ -339,7 +338,7 @@ def review_resource(ctx: CatalogContext, *, code: str, review: ReviewIn, actor: 
 
 
 def request_offline(ctx: CatalogContext, *, code: str, reason: str, actor: Actor) -> Resource:
-    resource = repository.resource(ctx.session, code)
+    resource = view_resource(ctx, code=code, actor=actor)
     auth.request_offline(actor, resource)
     if not reason.strip():
         raise ValidationError("申请下线必须说明理由 (a reason is required)")
@@ -353,15 +352,42 @@ def decide_offline(ctx: CatalogContext, *, code: str, confirm: bool, actor: Acto
     return _move_resource(ctx, resource, action, actor)
 
 
-def resource_versions(session: Session, *, code: str) -> list[ResourceVersion]:
-    resource = repository.resource(session, code)
-    return list(repository.versions(session, resource.id))
+def view_resource(ctx: CatalogContext, *, code: str, actor: Actor) -> Resource:
+    """A resource as ``actor`` may see it: unpublished ones only by their provider/stewards."""
+    resource = repository.resource(ctx.session, code)
+    auth.view_resource(actor, resource)
+    return resource
 
 
-def resource_history(session: Session, *, code: str) -> list[HistoryEntry]:
+def search_resources(
+    ctx: CatalogContext,
+    *,
+    query: str,
+    filters: search.SearchFilters,
+    actor: Actor,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[Resource], int]:
+    """Catalogue search; a department finds published resources and its own unpublished ones."""
+    if not actor.is_steward:
+        own = repository.department_or_none(ctx.session, actor.department_code or "")
+        filters = replace(
+            filters,
+            visible_states=auth.PUBLIC_STATES,
+            viewer_provider_id=own.id if own is not None else None,
+        )
+    return search.search(ctx.session, query, filters=filters, limit=limit, offset=offset)
+
+
+def resource_versions(ctx: CatalogContext, *, code: str, actor: Actor) -> list[ResourceVersion]:
+    resource = view_resource(ctx, code=code, actor=actor)
+    return list(repository.versions(ctx.session, resource.id))
+
+
+def resource_history(ctx: CatalogContext, *, code: str, actor: Actor) -> list[HistoryEntry]:
     """Who changed a resource and how, oldest first (the catalogue's change log is shared)."""
-    resource = repository.resource(session, code)
-    return list(repository.history(session, entity="resource", entity_id=resource.id))
+    resource = view_resource(ctx, code=code, actor=actor)
+    return list(repository.history(ctx.session, entity="resource", entity_id=resource.id))
 
 
 # ---- mounts (能力清单) ------------------------------------------------------------------
@@ -391,7 +417,7 @@ def add_mount(
     ctx: CatalogContext, *, resource_code: str, spec: MountIn, actor: Actor, submit: bool = True
 ) -> Mount:
     """Attach an asset to a resource; by default it goes straight to review (挂接待审核)."""
-    resource = repository.resource(ctx.session, resource_code)
+    resource = view_resource(ctx, code=resource_code, actor=actor)
     auth.add_mount(actor, resource)
     if resource.state in (ResourceState.RETIRING, ResourceState.RETIRED):
         raise Conflict(f"信息资源 {resource_code} 已申请下线，不能挂接 (resource is going offline)")

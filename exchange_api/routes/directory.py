@@ -50,8 +50,8 @@ def list_duties(ctx: Context) -> Page[DutyOut]:
     responses=responses(401),
     summary="缺口报告 (gap report: open to every department)",
 )
-def gaps(ctx: Context) -> GapReport:
-    return gap_report(ctx)
+def gaps(ctx: Context, actor: CurrentActor) -> GapReport:
+    return gap_report(ctx, actor=actor)
 
 
 @router.get(

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from catalog import repository, search, services
+from catalog import search, services
 from catalog.domain import ResourceClass, ResourceState, ShareType
 from catalog.schemas import HistoryOut, MountIn, MountOut, Page, ResourceIn, ResourceOut, ReviewIn
 from catalog.views import history_out, mount_out, resource_out
@@ -33,6 +33,7 @@ MAX_PAGE = 200
 )
 def list_resources(
     ctx: Context,
+    actor: CurrentActor,
     q: Annotated[
         str, Query(max_length=200, description="检索词，空格分隔，全部匹配；为空时按条件列出")
     ] = "",
@@ -45,10 +46,11 @@ def list_resources(
     limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[ResourceOut]:
-    """Every authenticated department may browse the catalogue: sharing starts by finding."""
-    found, total = search.search(
-        ctx.session,
-        q,
+    """Every department may browse the published catalogue: sharing starts by finding."""
+    found, total = services.search_resources(
+        ctx,
+        query=q,
+        actor=actor,
         filters=search.SearchFilters(
             provider_code=department,
             classification=classification,
@@ -78,8 +80,8 @@ def create_resource(ctx: Context, actor: CurrentActor, spec: ResourceIn) -> Reso
     responses=responses(401, 404, 422),
     summary="版本快照 (versions of a resource)",
 )
-def resource_versions(ctx: Context, code: str) -> Page[ResourceVersionOut]:
-    versions = services.resource_versions(ctx.session, code=code)
+def resource_versions(ctx: Context, actor: CurrentActor, code: str) -> Page[ResourceVersionOut]:
+    versions = services.resource_versions(ctx, code=code, actor=actor)
     return Page[ResourceVersionOut](
         data=[ResourceVersionOut.model_validate(v) for v in versions], count=len(versions)
     )
@@ -91,8 +93,8 @@ def resource_versions(ctx: Context, code: str) -> Page[ResourceVersionOut]:
     responses=responses(401, 404, 422),
     summary="变更历史 (change history of a resource)",
 )
-def resource_history(ctx: Context, code: str) -> Page[HistoryOut]:
-    entries = services.resource_history(ctx.session, code=code)
+def resource_history(ctx: Context, actor: CurrentActor, code: str) -> Page[HistoryOut]:
+    entries = services.resource_history(ctx, code=code, actor=actor)
     return Page[HistoryOut](data=[history_out(h) for h in entries], count=len(entries))
 
 
@@ -102,8 +104,8 @@ def resource_history(ctx: Context, code: str) -> Page[HistoryOut]:
     responses=responses(401, 404, 422),
     summary="查看信息资源 (one resource with its data items and mounts)",
 )
-def get_resource(ctx: Context, code: str) -> ResourceOut:
-    return resource_out(repository.resource(ctx.session, code))
+def get_resource(ctx: Context, actor: CurrentActor, code: str) -> ResourceOut:
+    return resource_out(services.view_resource(ctx, code=code, actor=actor))
 
 
 @router.put(

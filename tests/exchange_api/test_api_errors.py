@@ -42,6 +42,9 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/duties"),
     ("get", "/api/v1/gaps"),
     ("get", "/api/v1/me"),
+    ("get", "/api/v1/grants"),
+    ("post", "/api/v1/grants/{grant_id}/revoke"),
+    ("get", "/api/v1/grants/{grant_id}/history"),
     # Data serving (可用不可见) and its audit log.
     ("post", "/api/v1/token"),
     ("get", "/api/v1/token/public-key"),
