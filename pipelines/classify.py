@@ -45,6 +45,7 @@ ERRORS = "_errors"
 PASSING = "_passing"
 KEY_HASH = "__h"
 META = ("_batch_id", "_source_file", ROW_NUMBER, "_received_at")
+DATA_DATE = "_data_date"
 """The raw layer's columns beside the data items (quarantine adds ``_errors``)."""
 STATS_SCHEMA = "pid long, rows long, clean long, reasons string, sample string, error string"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -143,6 +144,9 @@ class BatchTask:
     batch_id: str = ""
     source_file: str = ""
     received_at: datetime | None = None
+    # The date the data describes (the extract's date or the run's logical date): on a merge,
+    # a key's row from the later data date wins whatever order the batches commit in.
+    data_date: date | None = None
     sample_rows: int = SAMPLE_ROWS
     buckets: int = 2  # key files are split by key hash, one duplicate check per bucket
 
@@ -159,7 +163,14 @@ class BatchTask:
             ]
         )
         typed_fields = {i.name: pa.field(i.name, ARROW_TYPES[i.data_type]) for i in items}
-        validated = pa.schema([*typed_fields.values(), *meta, pa.field("_ingested_at", TIMESTAMP)])
+        validated = pa.schema(
+            [
+                *typed_fields.values(),
+                *meta,
+                pa.field("_ingested_at", TIMESTAMP),
+                pa.field(DATA_DATE, pa.date32()),
+            ]
+        )
         key_names = dict.fromkeys([*self.keys, *(r.item for r in self.classifier.batch_rules)])
         return {
             "raw": raw,
@@ -242,8 +253,10 @@ class BatchTask:
                     pc.cast(value, schemas["validated"].field(name).type)
                     for name, value in zip(names, values, strict=True)
                 ]
+                data_dates = pa.repeat(pa.scalar(self.data_date, pa.date32()), n)
                 accepted = pa.Table.from_arrays(
-                    [*typed_values, batch_ids, numbers, received], schema=schemas["validated"]
+                    [*typed_values, batch_ids, numbers, received, data_dates],
+                    schema=schemas["validated"],
                 )
                 write("validated", accepted.filter(passing))
                 if self.outputs.keys is not None:

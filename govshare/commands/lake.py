@@ -64,6 +64,14 @@ def ingest(
     all_resources: Annotated[
         bool, typer.Option("--all", help="所有已挂接库表的资源 (every mounted resource)")
     ] = False,
+    data_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--data-date",
+            formats=["%Y-%m-%d"],
+            help="数据日期（缺省取文件名中的日期，否则为接收当日）(the date the data describes)",
+        ),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """运行入库批次：读取、标准化、质检、隔离、达标后入湖 (run ingest batches without Airflow).
@@ -104,7 +112,12 @@ def ingest(
         for code, path in work:
             progress.update(task, description=f"{code} {path.name}")
             try:
-                summary = ingest_one(cfg, resource_code=code, path=path)
+                summary = ingest_one(
+                    cfg,
+                    resource_code=code,
+                    path=path,
+                    data_date=data_date.date() if data_date else None,
+                )
                 summaries.append(summary.as_dict())
             except GovshareError as error:
                 failed += 1
