@@ -272,3 +272,42 @@ def test_quality_apply_cli_reports_nothing_pending_as_json(lake_settings: Settin
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert json.loads(done.stdout) == {"data": [], "count": 0}
+
+
+def test_two_theme_builds_at_once_leave_each_key_once_and_name_their_conflicts(
+    lake_settings: Settings, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from pipelines.themes.build import build_theme, conflicts_version_of, theme_tables
+    from pipelines.themes.spec import ENTERPRISE, resolve
+
+    set_threshold(lake_settings, 0.0, REGISTRATION)
+    rows = [registration_row(n) for n in range(1, 6)]
+    ingest_one(
+        lake_settings,
+        resource_code=REGISTRATION,
+        path=write_csv(landing / REG_TABLE / "reg_1.csv", rows),
+    )
+    catalog = Catalog(lake_settings)
+    with catalog.unit() as ctx:
+        spec = resolve(ctx.session, ENTERPRISE)
+    catalog.dispose()
+    real = delta.commit
+    fired: list[int] = []
+
+    def commit(table: delta.TableRef, **kwargs: Any) -> int:
+        if table.layer == "themes" and not fired:
+            fired.append(1)  # a second builder (another scheduler, a CLI run) gets there first
+            build_theme(lake_settings, spec, today=date(2026, 3, 3))
+        return real(table, **kwargs)
+
+    monkeypatch.setattr(delta, "commit", commit)
+
+    summary = build_theme(lake_settings, spec, today=date(2026, 3, 3))
+
+    theme_ref, _conflicts_ref = theme_tables(lake_settings, spec)
+    keys = pa.table(delta.read(theme_ref))[spec.key].to_pylist()
+    assert fired and sorted(keys) == sorted(company_code(n) for n in range(1, 6))
+    assert summary.version == delta.version(theme_ref)
+    assert conflicts_version_of(theme_ref) == summary.conflicts_version
