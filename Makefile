@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup lint bench-search
+.PHONY: demo test setup lint bench-search soak
 
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -25,3 +25,13 @@ lint: setup
 
 bench-search: setup
 	$(UV) run --frozen python -m bench.catalog_search
+
+# The concurrency and fault tests (two writers on one table, killed releases, parallel API
+# clients, budget and demand-code races) on a PostgreSQL catalogue, SOAK_ROUNDS times over.
+SOAK_ROUNDS ?= 3
+soak: setup
+	@for round in $$(seq 1 $(SOAK_ROUNDS)); do \
+		echo "soak round $$round/$(SOAK_ROUNDS)"; \
+		GOVSHARE_TEST_CATALOG=postgresql $(UV) run --frozen pytest -p no:cacheprovider \
+			-m concurrency -k "not sqlite" -q || exit 1; \
+	done

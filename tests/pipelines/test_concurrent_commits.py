@@ -39,7 +39,7 @@ from tests.pipelines.conftest import (
     write_csv,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.concurrency]
 ROOT = Path(__file__).resolve().parents[2]
 
 
