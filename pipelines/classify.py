@@ -377,6 +377,31 @@ def run_pass(
     caller discards the outputs and takes the other path).
     """
     stats = frame.mapInArrow(task, STATS_SCHEMA).collect()
+    return collect_stats(stats, expected, sample_rows=sample_rows, tolerate=tolerate)
+
+
+def run_local(
+    task: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+    batches: Sequence[pa.RecordBatch],
+    expected_rows: int,
+    *,
+    sample_rows: int = SAMPLE_ROWS,
+) -> PassResult:
+    """The same task over the whole file in this process, as partition 0 (small batches)."""
+    stats = pa.Table.from_batches(list(task(iter(batches)))).to_pylist()
+    result = collect_stats(stats, {0: expected_rows}, sample_rows=sample_rows)
+    assert result is not None
+    return result
+
+
+def collect_stats(
+    stats: Sequence[Mapping[str, Any]],
+    expected: Mapping[int, int] | None,
+    *,
+    sample_rows: int = SAMPLE_ROWS,
+    tolerate: bool = False,
+) -> PassResult | None:
+    """One result from the tasks' stats records; refuse if any partition's rows went missing."""
     partition_rows = {int(s["pid"]): int(s["rows"]) for s in stats}
     problems = [f"分区 {s['pid']}: {s['error']}" for s in stats if s["error"]]
     if expected is not None:
@@ -419,7 +444,10 @@ class LaterFailures:
 
 
 def later_failures(
-    spark: SparkSession, folder: str | Path, keys: Sequence[str], batch_rules: Sequence[Rule]
+    spark: SparkSession | None,
+    folder: str | Path,
+    keys: Sequence[str],
+    batch_rules: Sequence[Rule],
 ) -> LaterFailures:
     """Rows that fail once the whole batch is seen, by row number, with reasons.
 
@@ -429,14 +457,32 @@ def later_failures(
     among the rows still passing, every occurrence of a key after the first fails naming the
     first: one Python task per bucket finds repeated hashes with numpy and compares those
     rows' actual keys. No shuffle (a Spark group-by of a million keys cost 1.3 s here, the
-    bucket tasks 0.1 s), and only repeated keys' row numbers reach the driver.
+    bucket tasks 0.1 s), and only repeated keys' row numbers reach the driver. Without Spark
+    (a small batch, ``pipelines.local``) the same steps run here on pyarrow.
     """
-    from pyspark.sql import functions as F
-
     out = LaterFailures({}, set())
     buckets = sorted(str(p) for p in Path(folder).glob("*") if parquet_files(p))
     if not buckets or (not keys and not batch_rules):
         return out
+    if spark is None:
+        from pipelines import local
+
+        if batch_rules:
+            table = local.read([f for b in buckets for f in parquet_files(b)])
+            out = local.unique_failures(table, [(r.item, r.reason) for r in batch_rules], PASSING)
+        repeats = (
+            [rns for b in buckets for rns in _repeats((b, tuple(keys), frozenset(out.reasons)))]
+            if keys
+            else []
+        )
+        for rns in repeats:
+            first = min(rns)
+            for rn in rns:
+                if rn != first:
+                    out.reasons.setdefault(rn, []).append(duplicate_reason(first))
+        return out
+    from pyspark.sql import functions as F
+
     if batch_rules:
         frame = spark.read.parquet(*(f for b in buckets for f in parquet_files(b)))
         for rule in batch_rules:

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from infra.settings import Settings
+from pipelines import local
 from pipelines.classify import (
     DATA_DATE,
     META,
@@ -42,6 +43,7 @@ from pipelines.classify import (
     offsets_of,
     parquet_files,
     partition_offsets,
+    run_local,
     run_pass,
 )
 from pipelines.errors import ConcurrentCommit, PipelineError
@@ -92,6 +94,7 @@ class BatchSummary:
     # are not published (they stay in the raw layer) and are counted here for the provider.
     data_date: date | None = None
     rows_superseded: int = 0
+    engine: str = ""  # "local" (in-process, small files) or "spark"
     pass_rate: float | None = None
     # The gate's verdict, counts per rule and masked failure sample, for the catalogue.
     gate: GateOutcome | None = field(default=None, repr=False)
@@ -255,7 +258,7 @@ COMMIT_ATTEMPTS = 8
 
 
 def _publish_validated(
-    spark: SparkSession,
+    spark: SparkSession | None,
     files: Sequence[str | Path],
     plan: IngestPlan,
     table: TableRef,
@@ -286,7 +289,7 @@ def _publish_validated(
 
 
 def _publish_once(
-    spark: SparkSession,
+    spark: SparkSession | None,
     files: Sequence[str | Path],
     plan: IngestPlan,
     snap: delta.Snapshot,
@@ -305,6 +308,26 @@ def _publish_once(
         return Published(
             _commit_pinned(table, moved, snap, batch_id=batch_id, remove=list(snap.paths))
         )
+    if spark is None:
+        table_after, superseded = local.merged(
+            local.read(snap.files),
+            local.read(files),
+            plan.keys,
+            load=plan.load,
+            newest=newest,
+            data_date=data_date,
+        )
+        prefix = "a" if plan.load == "append" else "m"
+        written = local.write_table(table_after, table.path / f"{prefix}-{batch_id[:16]}")
+        version = _commit_pinned(
+            table,
+            written,
+            snap,
+            batch_id=batch_id,
+            remove=[] if plan.load == "append" else list(snap.paths),
+        )
+        _remove_folders_of(files)  # read into the new files
+        return Published(version, superseded)
     accepted = spark.read.parquet(*(str(f) for f in files))
     current = spark.read.parquet(*snap.files)
     keys = list(plan.keys)
@@ -409,13 +432,17 @@ def _remove_folders_of(files: Sequence[str | Path]) -> None:
 
 
 def _without_rows(
-    spark: SparkSession,
+    spark: SparkSession | None,
     files: list[str],
     failures: dict[int, list[str]],
     table: TableRef,
     folder: str,
 ) -> list[str]:
     """The passing-row files rewritten without rows that failed once the batch was seen whole."""
+    if spark is None:
+        written = local.without_rows(files, failures, table.path / folder)
+        _remove_folders_of(files)
+        return written
     from pyspark.sql import functions as F
 
     failed = spark.createDataFrame([(rn,) for rn in failures], "_row_number long")
@@ -426,7 +453,7 @@ def _without_rows(
 
 
 def _quarantine_later(
-    spark: SparkSession,
+    spark: SparkSession | None,
     raw_files: list[str],
     failing_files: list[Path],
     later: LaterFailures,
@@ -441,6 +468,18 @@ def _quarantine_later(
     that reason added, so a quarantined row lists every rule it broke (their files are
     rewritten; otherwise the task pass's files stay as written).
     """
+    if spark is None:
+        names = [*plan.item_names, *META, "_errors"]
+        more = any(rn in later.already_failing for rn in later.reasons)
+        if not later.newly_failing and not more:
+            return failing_files
+        written = local.quarantine_later(
+            raw_files, failing_files if more else [], later, names, table.path / folder
+        )
+        if more:
+            _remove_folders_of(failing_files)
+            return written
+        return [*failing_files, *written]
     from pyspark.sql import functions as F
 
     columns = [f"`{c}`" for c in (*plan.item_names, *META, "_errors")]
@@ -512,7 +551,12 @@ def ingest_file(
         data_date=data_date,
     )
     done = {layer: delta.committed_batch(ref, batch_id) for layer, ref in refs.items()}
-    spark = spark_session(settings)
+    # Small files are classified in this process (``pipelines.local``): no Spark job at all.
+    local_input = (
+        local.source_batches(path, shape) if size <= settings.ingest_local_max_bytes else None
+    )
+    spark = None if local_input is not None else spark_session(settings)
+    summary.engine = "local" if spark is None else "spark"
     folder = f"b-{batch_id[:16]}"
     targets = {layer: ref.path / folder for layer, ref in refs.items()}
     scratch = staging_path(settings, plan.table, batch_id + "-keys")
@@ -552,8 +596,13 @@ def ingest_file(
         )
 
     try:
-        result = _csv_pass(spark, path, shape, task_for)
+        if spark is None:
+            assert local_input is not None
+            result = run_local(task_for({0: 0}, 1), *local_input)
+        else:
+            result = _csv_pass(spark, path, shape, task_for)
         if result is None:
+            assert spark is not None
             discard()
             frame = _read(spark, path, shape).select(*(f"`{n}`" for n in plan.item_names))
             offsets, counts = partition_offsets(frame)
@@ -664,7 +713,11 @@ def publish_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> Publi
     files = parquet_files(target)
     if not files:
         return Published(None)  # nothing passed, nothing to publish
-    published = _publish_validated(spark_session(settings), files, plan, ref, batch_id)
+    staged = sum(Path(f).stat().st_size for f in files) + sum(
+        Path(f).stat().st_size for f in delta.live_files(ref)
+    )
+    spark = None if staged <= settings.ingest_local_max_bytes else spark_session(settings)
+    published = _publish_validated(spark, files, plan, ref, batch_id)
     shutil.rmtree(target, ignore_errors=True)
     return published
 
