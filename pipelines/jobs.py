@@ -51,12 +51,13 @@ def _plan(catalog: Catalog, resource_code: str) -> IngestPlan:
         return plan_for(resource, mount)
 
 
-def _ruleset(catalog: Catalog, resource_code: str) -> RuleSet:
-    """The resource's quality rules (generated and stewards'), read once per batch."""
+def _ruleset(catalog: Catalog, resource_code: str, *, today: date | None = None) -> RuleSet:
+    """The resource's quality rules (generated and stewards'), read once per batch; ``today``
+    is the run's date, so a re-run judges "not in the future" as the first run did."""
     from quality.service import ruleset_for
 
     with catalog.unit() as ctx:
-        return ruleset_for(ctx, resource_code)
+        return ruleset_for(ctx, resource_code, today=today)
 
 
 def _quarantine_file(settings: Settings, plan: IngestPlan, path: Path, batch_id: str) -> str:
@@ -110,8 +111,13 @@ def ingest_one(
     clock: Callable[[], datetime] = utcnow,
     data_date: date | None = None,
     logical_date: date | None = None,
+    as_of: date | None = None,
 ) -> BatchSummary:
     """Run one file through one resource's mount and record it in the catalogue.
+
+    ``as_of`` is the run's date for date rules ("not in the future"): the DAG's logical date,
+    the CLI's ``--as-of``; by default the day the job runs, in Beijing. Given the same
+    ``as_of``, a re-run on another day judges every row as the first run did.
 
     Stewards' decisions on this resource's held batches whose lake side never finished are
     carried out first, so the new batch merges on top of them.
@@ -154,7 +160,8 @@ def ingest_one(
             )
         received = clock()
         dated = data_date_of(path, given=data_date, logical=logical_date, received=received)
-        ruleset = _ruleset(catalog, resource_code)
+        run_date = as_of or logical_date or received.astimezone(CHINA_TZ).date()
+        ruleset = _ruleset(catalog, resource_code, today=run_date)
         try:
             summary = ingest_file(
                 settings, plan, path, received_at=received, data_date=dated, ruleset=ruleset
@@ -202,6 +209,7 @@ def ingest_one(
                     "reasons": summary.reasons,
                     "seconds": summary.seconds,
                     "data_date": dated.isoformat(),
+                    "as_of": run_date.isoformat(),
                     "rows_superseded": summary.rows_superseded,
                 },
             )

@@ -109,3 +109,32 @@ def test_local_and_spark_drivers_give_identical_layers(
     assert validated[company_code(4)]["企业状态"] == "存续"  # 03-02 beats the late 03-01
     assert validated[company_code(500)]["企业状态"] == "吊销"  # only the late batch has it
     assert validated[company_code(500)]["_data_date"] == date(2026, 3, 1)
+
+
+def test_a_rerun_on_another_day_with_the_same_as_of_judges_rows_alike(
+    lake_settings: Settings, landing: Path, tmp_path: Path
+) -> None:
+    set_threshold(lake_settings, 0.0, REGISTRATION)
+    rows = [registration_row(1), registration_row(2, 成立日期="2026-03-04")]  # "tomorrow"
+    path = write_csv(landing / REG_TABLE / "reg.csv", rows)
+    outcomes = []
+    for n, today in enumerate(
+        (datetime(2026, 3, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, 2, tzinfo=UTC))
+    ):
+        settings = lake_settings.model_copy(update={"lake_root": str(tmp_path / f"lake{n}")})
+        summary = ingest_one(
+            settings, resource_code=REGISTRATION, path=path, clock=lambda t=today: t,
+            as_of=date(2026, 3, 3),
+        )  # fmt: skip
+        outcomes.append((summary.rows_accepted, summary.rows_quarantined, summary.reasons))
+        from catalog import batches as catalog_batches
+        from catalog.store import Catalog
+
+        catalog = Catalog(settings)
+        with catalog.unit() as ctx:
+            for record in catalog_batches.batches(ctx):
+                assert record.details["as_of"] == "2026-03-03"
+                ctx.session.delete(record)
+        catalog.dispose()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][:2] == (1, 1)
