@@ -19,7 +19,7 @@ from catalog.context import CHINA_TZ, utcnow
 from catalog.domain import MountState, ResourceClass, ResourceState
 from catalog.store import Catalog
 from infra.settings import Settings
-from pipelines.errors import PipelineError
+from pipelines.errors import PipelineError, SourceUnreadable
 from pipelines.ingest import (
     BatchSummary,
     batch_id_for,
@@ -122,6 +122,8 @@ def ingest_one(
     Stewards' decisions on this resource's held batches whose lake side never finished are
     carried out first, so the new batch merges on top of them.
     """
+    if not path.is_file():
+        raise SourceUnreadable(f"源文件不存在 (no such file): {path}")
     apply_pending_orders(settings, resource_code=resource_code, clock=clock)
     catalog = Catalog(settings, clock=clock)
     try:
