@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup lint bench-search soak
+.PHONY: demo test check setup lint bench-search soak
 
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -18,6 +18,11 @@ demo: setup
 
 test: setup
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# The fast lane: everything that needs neither Spark, Airflow nor PostgreSQL (markers are set
+# from the fixtures a test uses; see tests/conftest.py). `make test` stays the whole suite.
+check: setup
+	$(UV) run --frozen pytest -p no:cacheprovider -q -m "not spark and not airflow and not postgres and not slow"
 
 lint: setup
 	$(UV) run --frozen ruff check .
