@@ -34,11 +34,11 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -279,8 +279,8 @@ def _require_columns(fields: list[str], snap: Any) -> None:
         )
 
 
-def _measure_values(body: AggregateIn, row: dict[str, Any]) -> dict[str, float | int | None]:
-    values: dict[str, float | int | None] = {}
+def _measure_values(body: AggregateIn, row: dict[str, Any]) -> dict[str, float | int | str | None]:
+    values: dict[str, float | int | str | None] = {}
     for n, m in enumerate(body.measures):
         label = _measure_label(m)
         if m.op is Op.COUNT:
@@ -542,16 +542,19 @@ def _record(
         session.flush()
         _open_account(session, ledger, ctx.now())
         budget = PrivacyBudgetAccount
-        charged = session.execute(
-            update(budget)
-            .where(
-                budget.department_id == ledger.department_id,
-                budget.privacy_unit == ledger.unit,
-                budget.period == ledger.period,
-                budget.spent_units + units <= budget.total_units,
-            )
-            .values(spent_units=budget.spent_units + units, updated_at=ctx.now())
-            .execution_options(synchronize_session=False)
+        charged = cast(
+            CursorResult[Any],
+            session.execute(
+                update(budget)
+                .where(
+                    budget.department_id == ledger.department_id,
+                    budget.privacy_unit == ledger.unit,
+                    budget.period == ledger.period,
+                    budget.spent_units + units <= budget.total_units,
+                )
+                .values(spent_units=budget.spent_units + units, updated_at=ctx.now())
+                .execution_options(synchronize_session=False)
+            ),
         )
         account = _account(session, ledger)
         assert account is not None  # opened above, in this transaction
