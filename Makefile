@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup lint bench-search
+.PHONY: demo test check setup lint bench-search soak
 
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -19,9 +19,24 @@ demo: setup
 test: setup
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
+# The fast lane: everything that needs neither Spark, Airflow nor PostgreSQL (markers are set
+# from the fixtures a test uses; see tests/conftest.py). `make test` stays the whole suite.
+check: setup
+	$(UV) run --frozen pytest -p no:cacheprovider -q -m "not spark and not airflow and not postgres and not slow"
+
 lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 
 bench-search: setup
 	$(UV) run --frozen python -m bench.catalog_search
+
+# The concurrency and fault tests (two writers on one table, killed releases, parallel API
+# clients, budget and demand-code races) on a PostgreSQL catalogue, SOAK_ROUNDS times over.
+SOAK_ROUNDS ?= 3
+soak: setup
+	@for round in $$(seq 1 $(SOAK_ROUNDS)); do \
+		echo "soak round $$round/$(SOAK_ROUNDS)"; \
+		GOVSHARE_TEST_CATALOG=postgresql $(UV) run --frozen pytest -p no:cacheprovider \
+			-m concurrency -k "not sqlite" -q || exit 1; \
+	done

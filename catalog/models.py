@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -522,16 +523,23 @@ class AuditEntry(Base):
 
 
 class PrivacyBudgetAccount(Base):
-    """隐私预算: the ε a department has spent on one resource's noisy aggregates."""
+    """隐私预算: the ε a department may spend, and has spent, on one privacy unit in one period.
+
+    The unit is a population (``person``: everyone identified by ID number), not a resource,
+    so every resource about the same people draws on one budget. ε is kept in integer steps of
+    1e-12 (``privacy.dp.EPSILON_DECIMALS``) so the database can check and spend it in one
+    conditional UPDATE without floating-point drift.
+    """
 
     __tablename__ = "privacy_budgets"
-    __table_args__ = (UniqueConstraint("department_id", "resource_id"),)
+    __table_args__ = (UniqueConstraint("department_id", "privacy_unit", "period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
-    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), index=True)
-    total_epsilon: Mapped[float] = mapped_column(Float)
-    spent_epsilon: Mapped[float] = mapped_column(Float, default=0.0)
+    privacy_unit: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(16))
+    total_units: Mapped[int] = mapped_column(BigInteger)
+    spent_units: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime]
 
 
@@ -539,7 +547,9 @@ class AggregateRelease(Base):
     """A released aggregate, kept so that asking the same question again gets the same answer.
 
     Fresh noise for a repeated query would let a department average the noise away; the
-    stored answer costs no further budget and reveals nothing new.
+    stored answer costs no further budget and reveals nothing new. A noised release is written
+    in the same transaction as its charge to ``privacy_budgets``, so the ε of the releases of a
+    department, unit and period always sums to what its budget says was spent.
     """
 
     __tablename__ = "aggregate_releases"
@@ -552,4 +562,6 @@ class AggregateRelease(Base):
     query_hash: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     epsilon: Mapped[float] = mapped_column(Float, default=0.0)
+    privacy_unit: Mapped[str] = mapped_column(String(80), default="")
+    period: Mapped[str] = mapped_column(String(16), default="")
     created_at: Mapped[datetime]

@@ -25,3 +25,13 @@ class PushOverdue(RunError):
     """The run finished after the end of the day it was due (same-day push rule)."""
 
     error_code = "PUSH_OVERDUE"
+
+
+class NothingToRun(RunError):
+    """An ingest DAG asked to run by hand with no new file in its landing folder.
+
+    Run through Airflow's test runner, its sensor would wait for hours holding the run; the
+    CLI refuses at once instead and says where the file is expected.
+    """
+
+    error_code = "NO_NEW_FILES"

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from catalog.snapshot import read_snapshot, snapshot_path, write_snapshot
-from dags.cycles import dag_specs
+from dags.cycles import DagSpec, dag_specs
+from dags.errors import NothingToRun
 from infra.errors import ConfigurationError, NotFound
 from infra.settings import Settings
 
@@ -129,6 +130,41 @@ def sync(settings: Settings, *, configure: bool = True) -> dict[str, Any]:
     }
 
 
+def _ingest_spec(settings: Settings, dag_id: str) -> DagSpec | None:
+    for spec in dag_specs(read_snapshot(snapshot_path(settings))):
+        if spec.dag_id == dag_id and spec.kind == "ingest":
+            return spec
+    return None
+
+
+def _landing_of(settings: Settings, dag_id: str) -> str:
+    spec = _ingest_spec(settings, dag_id)
+    return str(settings.landing_dir / spec.table) if spec is not None else ""
+
+
+def _has_work(settings: Settings, dag_id: str) -> bool:
+    """An ingest DAG has work when its landing folder holds a file not yet settled."""
+    from dags.tasks import new_files
+
+    spec = _ingest_spec(settings, dag_id)
+    if spec is None:
+        return True  # the theme DAG and others do not wait for files
+    return bool(new_files(settings, resource_code=spec.resource_code, table=spec.table))
+
+
+def _fail_running(dag_id: str) -> None:
+    """Mark the DAG's runs still "running" as failed after an interrupted test run."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+
+    with create_session() as session:
+        for run in session.query(DagRun).filter(
+            DagRun.dag_id == dag_id, DagRun.state == DagRunState.RUNNING
+        ):
+            run.set_state(DagRunState.FAILED)
+
+
 def run_dag(
     settings: Settings,
     dag_id: str,
@@ -161,6 +197,12 @@ def run_dags(
     missing = [d for d in dag_ids if d not in registered["dags"]]
     if missing:
         raise NotFound(f"没有这个 DAG (no such DAG): {', '.join(missing)}")
+    idle = [d for d in dag_ids if not _has_work(settings, d)]
+    if idle:
+        raise NothingToRun(
+            "落地目录中没有新文件，未运行 (no new file in the landing folder, nothing run): "
+            + "；".join(f"{d} ← {_landing_of(settings, d)}" for d in idle)
+        )
     bag = _load_bag()
     results = []
     for dag_id in dag_ids:
@@ -168,7 +210,11 @@ def run_dags(
         kwargs: dict[str, Any] = {"run_conf": conf}
         if logical_date is not None:
             kwargs["logical_date"] = logical_date
-        dag_run = bag.dags[dag_id].test(**kwargs)
+        try:
+            dag_run = bag.dags[dag_id].test(**kwargs)
+        except KeyboardInterrupt:
+            _fail_running(dag_id)  # never leave a run "running": it would block the DAG
+            raise
         states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
         result = RunResult(
             dag_id=dag_id,

@@ -169,7 +169,12 @@ def ingest(
     )
     summaries = []
     for path in paths:
-        summary = ingest_one(settings, resource_code=resource_code, path=Path(path))
+        summary = ingest_one(
+            settings,
+            resource_code=resource_code,
+            path=Path(path),
+            logical_date=run.due.astimezone(CHINA_TZ).date(),
+        )
         summaries.append(summary.as_dict())
     return summaries
 

@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.settings import Settings
+from privacy.units import BudgetPeriod
 
 
 class ExchangeSettings(BaseSettings):
@@ -29,7 +30,25 @@ class ExchangeSettings(BaseSettings):
     min_group_size: int = Field(default=10, ge=2, description="k of small-cell suppression")
     epsilon_per_query: float = Field(default=0.5, gt=0, le=10)
     budget_epsilon: float = Field(
-        default=5.0, gt=0, description="ε each department may spend per resource"
+        default=5.0,
+        gt=0,
+        le=1000,
+        description="ε each department may spend per privacy unit (population) and period",
+    )
+    budget_period: BudgetPeriod = Field(
+        default=BudgetPeriod.YEAR, description="how long one ε budget lasts: year/quarter/month"
+    )
+    max_rows_per_person: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="contribution bound: rows of one person a noised aggregate may use",
+    )
+    dp_delta: float = Field(
+        default=1e-6,
+        gt=0,
+        lt=0.5,
+        description="chance a group of one person is released by a noised group-by (δ)",
     )
     batch_max_keys: int = Field(default=1000, ge=1, le=10_000)
     snapshot_refresh_seconds: float = Field(

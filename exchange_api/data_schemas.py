@@ -155,9 +155,18 @@ class GroupOut(BaseModel):
 class AggregateOut(BaseModel):
     resource_code: str
     groups: list[GroupOut]
-    suppressed_groups: int = Field(description="因小于 k 而隐去的分组数 (cells suppressed)")
+    suppressed_groups: int | None = Field(
+        description="隐去的分组数（小于 k 及为防差分推算而补充隐去的）；加噪结果不报告，"
+        "以免泄露真实的非空分组数 (cells suppressed; null for noised answers)"
+    )
     k: int
     noise: str | None = Field(description="差分隐私机制 (e.g. laplace ε=0.5)，无则为 null")
+    privacy_unit: str | None = Field(
+        default=None, description="隐私预算所属的隐私单元 (e.g. person)；不加噪时为 null"
+    )
+    contribution_bound: int | None = Field(
+        default=None, description="加噪时每人最多计入的记录数，噪声按此校准 (rows per person)"
+    )
     epsilon_spent: float
     budget_remaining: float | None
     repeated: bool = Field(description="与此前相同的查询：返回同一结果，不再消耗预算")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from infra.errors import GovshareError, NotAuthenticated, NotAuthorized
+from infra.errors import Conflict, GovshareError, NotAuthenticated, NotAuthorized
 
 
 class AccessDenied(NotAuthorized):
@@ -77,3 +77,13 @@ class DataUnavailable(GovshareError):
     status_code = 503
     error_code = "DATA_UNAVAILABLE"
     transient = True
+
+
+class FieldNotInData(Conflict):
+    """The mounted table lacks a column the catalogue declares (mount and catalogue disagree).
+
+    A 409, not a 500: the call is valid, the data behind it is out of step with its catalogue
+    entry until the provider fixes the mount. Only asked after the grant check passed.
+    """
+
+    error_code = "FIELD_NOT_IN_DATA"

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # Set when the delta-spark jars are on the cluster's classpath: Spark then writes Delta
     # natively. Without them the embedded default commits Spark-written Parquet with delta-rs.
     spark_delta_jars: bool = False
+    # Files up to this size are ingested in-process on pyarrow (the same task pass and rules,
+    # no Spark job: a 100-row extract took 95 s through Spark); larger ones by Spark, which
+    # scales out. 0 sends every file to Spark.
+    ingest_local_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # 质检入库率: the pass rate a batch needs to be published, unless its resource sets one.
     quality_threshold: float = Field(default=0.99, ge=0.0, le=1.0)
 

@@ -45,6 +45,7 @@ ERRORS = "_errors"
 PASSING = "_passing"
 KEY_HASH = "__h"
 META = ("_batch_id", "_source_file", ROW_NUMBER, "_received_at")
+DATA_DATE = "_data_date"
 """The raw layer's columns beside the data items (quarantine adds ``_errors``)."""
 STATS_SCHEMA = "pid long, rows long, clean long, reasons string, sample string, error string"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -143,6 +144,9 @@ class BatchTask:
     batch_id: str = ""
     source_file: str = ""
     received_at: datetime | None = None
+    # The date the data describes (the extract's date or the run's logical date): on a merge,
+    # a key's row from the later data date wins whatever order the batches commit in.
+    data_date: date | None = None
     sample_rows: int = SAMPLE_ROWS
     buckets: int = 2  # key files are split by key hash, one duplicate check per bucket
 
@@ -159,7 +163,14 @@ class BatchTask:
             ]
         )
         typed_fields = {i.name: pa.field(i.name, ARROW_TYPES[i.data_type]) for i in items}
-        validated = pa.schema([*typed_fields.values(), *meta, pa.field("_ingested_at", TIMESTAMP)])
+        validated = pa.schema(
+            [
+                *typed_fields.values(),
+                *meta,
+                pa.field("_ingested_at", TIMESTAMP),
+                pa.field(DATA_DATE, pa.date32()),
+            ]
+        )
         key_names = dict.fromkeys([*self.keys, *(r.item for r in self.classifier.batch_rules)])
         return {
             "raw": raw,
@@ -242,8 +253,10 @@ class BatchTask:
                     pc.cast(value, schemas["validated"].field(name).type)
                     for name, value in zip(names, values, strict=True)
                 ]
+                data_dates = pa.repeat(pa.scalar(self.data_date, pa.date32()), n)
                 accepted = pa.Table.from_arrays(
-                    [*typed_values, batch_ids, numbers, received], schema=schemas["validated"]
+                    [*typed_values, batch_ids, numbers, received, data_dates],
+                    schema=schemas["validated"],
                 )
                 write("validated", accepted.filter(passing))
                 if self.outputs.keys is not None:
@@ -364,6 +377,31 @@ def run_pass(
     caller discards the outputs and takes the other path).
     """
     stats = frame.mapInArrow(task, STATS_SCHEMA).collect()
+    return collect_stats(stats, expected, sample_rows=sample_rows, tolerate=tolerate)
+
+
+def run_local(
+    task: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+    batches: Sequence[pa.RecordBatch],
+    expected_rows: int,
+    *,
+    sample_rows: int = SAMPLE_ROWS,
+) -> PassResult:
+    """The same task over the whole file in this process, as partition 0 (small batches)."""
+    stats = pa.Table.from_batches(list(task(iter(batches)))).to_pylist()
+    result = collect_stats(stats, {0: expected_rows}, sample_rows=sample_rows)
+    assert result is not None
+    return result
+
+
+def collect_stats(
+    stats: Sequence[Mapping[str, Any]],
+    expected: Mapping[int, int] | None,
+    *,
+    sample_rows: int = SAMPLE_ROWS,
+    tolerate: bool = False,
+) -> PassResult | None:
+    """One result from the tasks' stats records; refuse if any partition's rows went missing."""
     partition_rows = {int(s["pid"]): int(s["rows"]) for s in stats}
     problems = [f"分区 {s['pid']}: {s['error']}" for s in stats if s["error"]]
     if expected is not None:
@@ -406,7 +444,10 @@ class LaterFailures:
 
 
 def later_failures(
-    spark: SparkSession, folder: str | Path, keys: Sequence[str], batch_rules: Sequence[Rule]
+    spark: SparkSession | None,
+    folder: str | Path,
+    keys: Sequence[str],
+    batch_rules: Sequence[Rule],
 ) -> LaterFailures:
     """Rows that fail once the whole batch is seen, by row number, with reasons.
 
@@ -416,14 +457,32 @@ def later_failures(
     among the rows still passing, every occurrence of a key after the first fails naming the
     first: one Python task per bucket finds repeated hashes with numpy and compares those
     rows' actual keys. No shuffle (a Spark group-by of a million keys cost 1.3 s here, the
-    bucket tasks 0.1 s), and only repeated keys' row numbers reach the driver.
+    bucket tasks 0.1 s), and only repeated keys' row numbers reach the driver. Without Spark
+    (a small batch, ``pipelines.local``) the same steps run here on pyarrow.
     """
-    from pyspark.sql import functions as F
-
     out = LaterFailures({}, set())
     buckets = sorted(str(p) for p in Path(folder).glob("*") if parquet_files(p))
     if not buckets or (not keys and not batch_rules):
         return out
+    if spark is None:
+        from pipelines import local
+
+        if batch_rules:
+            table = local.read([f for b in buckets for f in parquet_files(b)])
+            out = local.unique_failures(table, [(r.item, r.reason) for r in batch_rules], PASSING)
+        repeats = (
+            [rns for b in buckets for rns in _repeats((b, tuple(keys), frozenset(out.reasons)))]
+            if keys
+            else []
+        )
+        for rns in repeats:
+            first = min(rns)
+            for rn in rns:
+                if rn != first:
+                    out.reasons.setdefault(rn, []).append(duplicate_reason(first))
+        return out
+    from pyspark.sql import functions as F
+
     if batch_rules:
         frame = spark.read.parquet(*(f for b in buckets for f in parquet_files(b)))
         for rule in batch_rules:

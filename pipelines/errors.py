@@ -48,3 +48,16 @@ class TransientLakeError(PipelineError):
     status_code = 503
     error_code = "LAKE_BUSY"
     transient = True
+
+
+class ConcurrentCommit(TransientLakeError):
+    """Another writer committed to the table after this one read it: redo on the new version."""
+
+    error_code = "LAKE_CONCURRENT_COMMIT"
+
+    def __init__(self, table: str) -> None:
+        super().__init__(
+            f"表 {table} 在读取后已被其他作业提交，需基于新版本重做 "
+            "(another job committed after this one read the table)"
+        )
+        self.table = table

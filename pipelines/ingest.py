@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import random
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from infra.settings import Settings
+from pipelines import local
 from pipelines.classify import (
+    DATA_DATE,
     META,
     BatchTask,
     Classifier,
@@ -40,9 +43,10 @@ from pipelines.classify import (
     offsets_of,
     parquet_files,
     partition_offsets,
+    run_local,
     run_pass,
 )
-from pipelines.errors import PipelineError
+from pipelines.errors import ConcurrentCommit, PipelineError
 from pipelines.lake import delta
 from pipelines.lake.delta import BATCH_KEY, TableRef
 from pipelines.plan import IngestPlan
@@ -86,12 +90,21 @@ class BatchSummary:
     file_bytes: int = 0
     held: bool = False
     hold_reason: str = ""
+    # The date the batch's data describes; rows of keys whose current row is of a later date
+    # are not published (they stay in the raw layer) and are counted here for the provider.
+    data_date: date | None = None
+    rows_superseded: int = 0
+    engine: str = ""  # "local" (in-process, small files) or "spark"
     pass_rate: float | None = None
     # The gate's verdict, counts per rule and masked failure sample, for the catalogue.
     gate: GateOutcome | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "gate"}
+        return {
+            k: v.isoformat() if isinstance(v, date) else v
+            for k, v in self.__dict__.items()
+            if k != "gate"
+        }
 
 
 @dataclass
@@ -233,41 +246,183 @@ def _table_files(files: Sequence[str | Path], table: TableRef, folder: str) -> l
     return placed
 
 
+@dataclass(frozen=True)
+class Published:
+    """A batch's validated commit: the version, and its rows an existing newer row kept out."""
+
+    version: int | None
+    superseded: int = 0
+
+
+COMMIT_ATTEMPTS = 8
+
+
 def _publish_validated(
-    spark: SparkSession,
+    spark: SparkSession | None,
     files: Sequence[str | Path],
     plan: IngestPlan,
     table: TableRef,
     batch_id: str,
-) -> int | None:
+) -> Published:
     """Replace, append without duplicates, or merge (upsert on key): copy-on-write.
 
-    The batch's passing rows arrive as the Parquet files the tasks wrote. A first load or a
-    full refresh commits them as they are; appends and merges read them back with the current
-    table and write the result beside it.
+    Optimistic: each attempt reads one snapshot of the table, writes the new files from it
+    and commits on top of exactly that version; if another batch committed meanwhile, the
+    attempt is thrown away and redone on the new version. A commit that removed files it had
+    not read would lose that batch's rows.
     """
-    existing = delta.live_files(table)
-    folder = f"b-{batch_id[:16]}"
-    if plan.load == "full" or not existing:
-        moved = _table_files(files, table, folder)
-        return _commit(
-            table, moved, mode="replace", batch_id=batch_id, remove=delta.live_paths(table)
+    attempt = 0
+    while True:
+        attempt += 1
+        already = delta.committed_batch(table, batch_id)
+        if already is not None:  # an earlier attempt's commit did land
+            return Published(already)
+        try:
+            published = _publish_once(spark, files, plan, delta.snapshot(table), batch_id)
+        except ConcurrentCommit:
+            if attempt >= COMMIT_ATTEMPTS:
+                raise
+            log.info("%s: concurrent commit, redoing the merge (attempt %d)", table, attempt)
+            time.sleep(random.uniform(0.05, 0.3) * attempt)
+            continue
+        return published
+
+
+def _publish_once(
+    spark: SparkSession | None,
+    files: Sequence[str | Path],
+    plan: IngestPlan,
+    snap: delta.Snapshot,
+    batch_id: str,
+) -> Published:
+    table = snap.table
+    data_date = _data_date_of(files)
+    newest = _newest_data_date(table) if snap.version is not None else None
+    if plan.load == "full" and newest is not None and data_date is not None and data_date < newest:
+        # A late full extract older than the table: publishing it would roll the data back.
+        superseded = _count_rows(files)
+        _remove_folders_of(files)
+        return Published(snap.version, superseded)
+    if plan.load == "full" or snap.version is None:
+        moved = _table_files(files, table, f"b-{batch_id[:16]}")
+        return Published(
+            _commit_pinned(table, moved, snap, batch_id=batch_id, remove=list(snap.paths))
         )
+    if spark is None:
+        table_after, superseded = local.merged(
+            local.read(snap.files),
+            local.read(files),
+            plan.keys,
+            load=plan.load,
+            newest=newest,
+            data_date=data_date,
+        )
+        prefix = "a" if plan.load == "append" else "m"
+        written = local.write_table(table_after, table.path / f"{prefix}-{batch_id[:16]}")
+        version = _commit_pinned(
+            table,
+            written,
+            snap,
+            batch_id=batch_id,
+            remove=[] if plan.load == "append" else list(snap.paths),
+        )
+        _remove_folders_of(files)  # read into the new files
+        return Published(version, superseded)
     accepted = spark.read.parquet(*(str(f) for f in files))
-    current = spark.read.parquet(*existing)
+    current = spark.read.parquet(*snap.files)
     keys = list(plan.keys)
     if plan.load == "append":
         fresh = accepted.join(current.select(*keys).distinct(), on=keys, how="left_anti")
         written = _write_files(fresh, table, f"a-{batch_id[:16]}")
-        version = _commit(table, written, mode="append", batch_id=batch_id)
-    else:
-        kept = current.join(accepted.select(*keys), on=keys, how="left_anti")
-        written = _write_files(kept.unionByName(accepted), table, f"m-{batch_id[:16]}")
-        version = _commit(
-            table, written, mode="replace", batch_id=batch_id, remove=delta.live_paths(table)
+        version = _commit_pinned(table, written, snap, batch_id=batch_id)
+        _remove_folders_of(files)  # read into the new files
+        return Published(version)
+    superseded = 0
+    if newest is not None and data_date is not None and newest > data_date:
+        # Keys whose current row describes a later date than this batch keep that row; the
+        # batch's row for them stays in the raw layer only (history), and the batch says so.
+        from pyspark.sql import functions as F
+
+        dated = accepted.select(*keys, F.col(DATA_DATE).alias("__batch_date"))
+        newer = (
+            current.join(dated, on=keys)
+            .where(F.col(DATA_DATE) > F.col("__batch_date"))
+            .select(*keys)
+            .distinct()
+            .cache()
         )
+        superseded = newer.count()
+        if superseded:
+            accepted = accepted.join(newer, on=keys, how="left_anti")
+    kept = current.join(accepted.select(*keys), on=keys, how="left_anti")
+    merged = kept.unionByName(accepted, allowMissingColumns=True)
+    written = _write_files(merged, table, f"m-{batch_id[:16]}")
+    version = _commit_pinned(table, written, snap, batch_id=batch_id, remove=list(snap.paths))
     _remove_folders_of(files)  # read into the new files
-    return version
+    return Published(version, superseded)
+
+
+def _commit_pinned(
+    table: TableRef,
+    files: list[Path],
+    snap: delta.Snapshot,
+    *,
+    batch_id: str,
+    remove: list[str] = (),  # type: ignore[assignment]
+) -> int:
+    """Commit on top of the snapshot the files were computed from; on a conflict the files
+    are removed (they were never visible) and ``ConcurrentCommit`` tells the caller to redo."""
+    schema = pq.read_schema(files[0])
+    try:
+        return delta.commit(
+            table,
+            schema=schema,
+            files=files,
+            mode="replace",
+            remove=remove,
+            metadata={BATCH_KEY: batch_id},
+            read_version=snap.version,
+        )
+    except ConcurrentCommit:
+        written = {f.parent for f in files}
+        for folder in written:
+            if folder.name.startswith(("a-", "m-")):
+                shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _data_date_of(files: Sequence[str | Path]) -> date | None:
+    """The batch's data date, from its files' footer statistics (every row carries it)."""
+    for f in files:
+        meta = pq.read_metadata(f)
+        schema = meta.schema.to_arrow_schema()
+        if DATA_DATE not in schema.names:
+            return None
+        index = schema.get_field_index(DATA_DATE)
+        for rg in range(meta.num_row_groups):
+            stats = meta.row_group(rg).column(index).statistics
+            if stats is not None and stats.has_min_max:
+                return stats.max  # type: ignore[no-any-return]
+    return None
+
+
+def _newest_data_date(table: TableRef) -> date | None:
+    """The latest data date in the table's current files, from the Delta file statistics."""
+    from deltalake import DeltaTable
+
+    actions = pa.table(DeltaTable(table.uri).get_add_actions(flatten=True))
+    column = f"max.{DATA_DATE}"
+    if column not in actions.column_names:
+        return None
+    values = [v for v in actions.column(column).to_pylist() if v is not None]
+    if not values:
+        return None
+    newest = max(values)
+    return newest if isinstance(newest, date) else date.fromisoformat(str(newest)[:10])
+
+
+def _count_rows(files: Sequence[str | Path]) -> int:
+    return sum(pq.read_metadata(f).num_rows for f in files)
 
 
 def _remove_folders_of(files: Sequence[str | Path]) -> None:
@@ -277,13 +432,17 @@ def _remove_folders_of(files: Sequence[str | Path]) -> None:
 
 
 def _without_rows(
-    spark: SparkSession,
+    spark: SparkSession | None,
     files: list[str],
     failures: dict[int, list[str]],
     table: TableRef,
     folder: str,
 ) -> list[str]:
     """The passing-row files rewritten without rows that failed once the batch was seen whole."""
+    if spark is None:
+        written = local.without_rows(files, failures, table.path / folder)
+        _remove_folders_of(files)
+        return written
     from pyspark.sql import functions as F
 
     failed = spark.createDataFrame([(rn,) for rn in failures], "_row_number long")
@@ -294,7 +453,7 @@ def _without_rows(
 
 
 def _quarantine_later(
-    spark: SparkSession,
+    spark: SparkSession | None,
     raw_files: list[str],
     failing_files: list[Path],
     later: LaterFailures,
@@ -309,6 +468,18 @@ def _quarantine_later(
     that reason added, so a quarantined row lists every rule it broke (their files are
     rewritten; otherwise the task pass's files stay as written).
     """
+    if spark is None:
+        names = [*plan.item_names, *META, "_errors"]
+        more = any(rn in later.already_failing for rn in later.reasons)
+        if not later.newly_failing and not more:
+            return failing_files
+        written = local.quarantine_later(
+            raw_files, failing_files if more else [], later, names, table.path / folder
+        )
+        if more:
+            _remove_folders_of(failing_files)
+            return written
+        return [*failing_files, *written]
     from pyspark.sql import functions as F
 
     columns = [f"`{c}`" for c in (*plan.item_names, *META, "_errors")]
@@ -353,6 +524,7 @@ def ingest_file(
     path: Path,
     *,
     received_at: datetime,
+    data_date: date | None = None,
     ruleset: RuleSet | None = None,
 ) -> BatchSummary:
     """Run one batch; safe to repeat (a committed batch is found and not written again).
@@ -376,9 +548,15 @@ def ingest_file(
         source_file=str(path),
         file_sha256=sha,
         file_bytes=size,
+        data_date=data_date,
     )
     done = {layer: delta.committed_batch(ref, batch_id) for layer, ref in refs.items()}
-    spark = spark_session(settings)
+    # Small files are classified in this process (``pipelines.local``): no Spark job at all.
+    local_input = (
+        local.source_batches(path, shape) if size <= settings.ingest_local_max_bytes else None
+    )
+    spark = None if local_input is not None else spark_session(settings)
+    summary.engine = "local" if spark is None else "spark"
     folder = f"b-{batch_id[:16]}"
     targets = {layer: ref.path / folder for layer, ref in refs.items()}
     scratch = staging_path(settings, plan.table, batch_id + "-keys")
@@ -413,12 +591,18 @@ def ingest_file(
             batch_id=batch_id,
             source_file=str(path),
             received_at=received_at,
+            data_date=data_date,
             buckets=max(2, slices),
         )
 
     try:
-        result = _csv_pass(spark, path, shape, task_for)
+        if spark is None:
+            assert local_input is not None
+            result = run_local(task_for({0: 0}, 1), *local_input)
+        else:
+            result = _csv_pass(spark, path, shape, task_for)
         if result is None:
+            assert spark is not None
             discard()
             frame = _read(spark, path, shape).select(*(f"`{n}`" for n in plan.item_names))
             offsets, counts = partition_offsets(frame)
@@ -470,9 +654,9 @@ def ingest_file(
         summary.hold_reason = "" if publish else summary.gate.decision.message
     if done["validated"] is None:
         if summary.rows_accepted and publish:
-            done["validated"] = _publish_validated(
-                spark, candidates, plan, refs["validated"], batch_id
-            )
+            published = _publish_validated(spark, candidates, plan, refs["validated"], batch_id)
+            done["validated"] = published.version
+            summary.rows_superseded = published.superseded
         elif summary.rows_accepted:
             _stage(settings, candidates, plan, batch_id)
         else:
@@ -518,20 +702,24 @@ def _stage(settings: Settings, files: Sequence[str], plan: IngestPlan, batch_id:
     return target
 
 
-def publish_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> int | None:
+def publish_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> Published:
     """Commit a released batch's staged rows to validated, as if it had passed the gate."""
     target = staging_path(settings, plan.table, batch_id)
     ref = tables(settings, plan.table)["validated"]
     committed = delta.committed_batch(ref, batch_id)
     if committed is not None:
         shutil.rmtree(target, ignore_errors=True)  # a crash after the commit left it behind
-        return committed
+        return Published(committed)
     files = parquet_files(target)
     if not files:
-        return None  # nothing passed, nothing to publish
-    version = _publish_validated(spark_session(settings), files, plan, ref, batch_id)
+        return Published(None)  # nothing passed, nothing to publish
+    staged = sum(Path(f).stat().st_size for f in files) + sum(
+        Path(f).stat().st_size for f in delta.live_files(ref)
+    )
+    spark = None if staged <= settings.ingest_local_max_bytes else spark_session(settings)
+    published = _publish_validated(spark, files, plan, ref, batch_id)
     shutil.rmtree(target, ignore_errors=True)
-    return version
+    return published
 
 
 def discard_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> None:

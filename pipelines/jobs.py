@@ -7,24 +7,26 @@ catalogue: counts, table version, status, and the mount's state and freshness.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog import batches, repository
-from catalog.context import utcnow
+from catalog.context import CHINA_TZ, utcnow
 from catalog.domain import MountState, ResourceClass, ResourceState
 from catalog.store import Catalog
 from infra.settings import Settings
-from pipelines.errors import PipelineError
+from pipelines.errors import PipelineError, SourceUnreadable
 from pipelines.ingest import (
     BatchSummary,
     batch_id_for,
     discard_staged,
     ingest_file,
     publish_staged,
+    staging_path,
 )
 from pipelines.plan import IngestPlan, plan_for
 from pipelines.sources import FORMATS, file_digest
@@ -49,12 +51,13 @@ def _plan(catalog: Catalog, resource_code: str) -> IngestPlan:
         return plan_for(resource, mount)
 
 
-def _ruleset(catalog: Catalog, resource_code: str) -> RuleSet:
-    """The resource's quality rules (generated and stewards'), read once per batch."""
+def _ruleset(catalog: Catalog, resource_code: str, *, today: date | None = None) -> RuleSet:
+    """The resource's quality rules (generated and stewards'), read once per batch; ``today``
+    is the run's date, so a re-run judges "not in the future" as the first run did."""
     from quality.service import ruleset_for
 
     with catalog.unit() as ctx:
-        return ruleset_for(ctx, resource_code)
+        return ruleset_for(ctx, resource_code, today=today)
 
 
 def _quarantine_file(settings: Settings, plan: IngestPlan, path: Path, batch_id: str) -> str:
@@ -78,14 +81,50 @@ def _count_rows(path: Path) -> int:
     return 0
 
 
+_DATE_IN_NAME = re.compile(
+    r"(?<!\d)(20\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)"
+)
+
+
+def data_date_of(
+    path: Path, *, given: date | None, logical: date | None, received: datetime
+) -> date:
+    """The date a batch's data describes: the CLI's ``--data-date`` when given, else a date
+    in the file's name (``..._20260303.csv``, as departments name their extracts), else the
+    scheduler's logical date, else the day it was received in Beijing."""
+    if given is not None:
+        return given
+    found = _DATE_IN_NAME.search(path.stem)
+    if found:
+        try:
+            return date(*(int(part) for part in found.groups()))
+        except ValueError:
+            pass
+    return logical if logical is not None else received.astimezone(CHINA_TZ).date()
+
+
 def ingest_one(
     settings: Settings,
     *,
     resource_code: str,
     path: Path,
     clock: Callable[[], datetime] = utcnow,
+    data_date: date | None = None,
+    logical_date: date | None = None,
+    as_of: date | None = None,
 ) -> BatchSummary:
-    """Run one file through one resource's mount and record it in the catalogue."""
+    """Run one file through one resource's mount and record it in the catalogue.
+
+    ``as_of`` is the run's date for date rules ("not in the future"): the DAG's logical date,
+    the CLI's ``--as-of``; by default the day the job runs, in Beijing. Given the same
+    ``as_of``, a re-run on another day judges every row as the first run did.
+
+    Stewards' decisions on this resource's held batches whose lake side never finished are
+    carried out first, so the new batch merges on top of them.
+    """
+    if not path.is_file():
+        raise SourceUnreadable(f"源文件不存在 (no such file): {path}")
+    apply_pending_orders(settings, resource_code=resource_code, clock=clock)
     catalog = Catalog(settings, clock=clock)
     try:
         plan = _plan(catalog, resource_code)
@@ -122,9 +161,13 @@ def ingest_one(
                 file_bytes=size,
             )
         received = clock()
-        ruleset = _ruleset(catalog, resource_code)
+        dated = data_date_of(path, given=data_date, logical=logical_date, received=received)
+        run_date = as_of or logical_date or received.astimezone(CHINA_TZ).date()
+        ruleset = _ruleset(catalog, resource_code, today=run_date)
         try:
-            summary = ingest_file(settings, plan, path, received_at=received, ruleset=ruleset)
+            summary = ingest_file(
+                settings, plan, path, received_at=received, data_date=dated, ruleset=ruleset
+            )
         except PipelineError as error:
             kept = _quarantine_file(settings, plan, path, batch_id)
             rows = _count_rows(path)
@@ -163,8 +206,14 @@ def ingest_one(
                 rows_accepted=summary.rows_accepted,
                 rows_quarantined=summary.rows_quarantined,
                 table_version=summary.table_version,
-                message=summary.hold_reason,
-                details={"reasons": summary.reasons, "seconds": summary.seconds},
+                message=summary.hold_reason or _superseded_message(summary),
+                details={
+                    "reasons": summary.reasons,
+                    "seconds": summary.seconds,
+                    "data_date": dated.isoformat(),
+                    "as_of": run_date.isoformat(),
+                    "rows_superseded": summary.rows_superseded,
+                },
             )
             if summary.gate is not None:
                 # After finish_batch: a hold sets the batch to 暂缓入库 and notifies the provider.
@@ -201,10 +250,14 @@ def apply_gate_order(
         if order.action != RELEASED:
             discard_staged(settings, plan, order.batch_id)
             return None
-        version = publish_staged(settings, plan, order.batch_id)
+        published = publish_staged(settings, plan, order.batch_id)
         with catalog.unit() as ctx:
             batch = batches.batch_or_none(ctx, order.batch_id)
             if batch is not None:
+                details = {**(batch.details or {}), "rows_superseded": published.superseded}
+                message = "审核员放行 (released by a steward)"
+                if published.superseded:
+                    message += f"；{_superseded_text(published.superseded)}"
                 batches.finish_batch(
                     ctx,
                     batch_id=order.batch_id,
@@ -212,15 +265,54 @@ def apply_gate_order(
                     rows_read=batch.rows_read,
                     rows_accepted=batch.rows_accepted,
                     rows_quarantined=batch.rows_quarantined,
-                    table_version=version,
-                    message="审核员放行 (released by a steward)",
-                    details=batch.details,
+                    table_version=published.version,
+                    message=message,
+                    details=details,
                 )
             mount = repository.mount(ctx.session, plan.mount_id)
             batches.land(ctx, mount=mount, at=clock())
-        return version
+        return published.version
     finally:
         catalog.dispose()
+
+
+def apply_pending_orders(
+    settings: Settings,
+    *,
+    resource_code: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> list[tuple[GateOrder, int | None]]:
+    """Carry out the stewards' decisions whose lake side did not finish (``quality apply``).
+
+    A release recorded by the API or the CLI is committed to the lake afterwards; if that
+    process died in between, the batch stays 暂缓入库 under a 已放行 decision until this runs.
+    """
+    from quality.gate import REJECTED, pending_orders
+
+    catalog = Catalog(settings, clock=clock)
+    try:
+        with catalog.unit() as ctx:
+            orders = pending_orders(ctx, resource_code=resource_code)
+    finally:
+        catalog.dispose()
+    done: list[tuple[GateOrder, int | None]] = []
+    for order in orders:
+        staged = staging_path(settings, order.table, order.batch_id)
+        if order.action == REJECTED and not staged.exists():
+            continue  # its staged rows are already gone
+        done.append((order, apply_gate_order(settings, order, clock=clock)))
+    return done
+
+
+def _superseded_text(rows: int) -> str:
+    return (
+        f"{rows} 行的数据日期早于表中已有数据，未覆盖较新记录（已留存于原始层）"
+        "(older than the rows already published; kept in the raw layer)"
+    )
+
+
+def _superseded_message(summary: BatchSummary) -> str:
+    return _superseded_text(summary.rows_superseded) if summary.rows_superseded else ""
 
 
 def _details(error: PipelineError) -> dict[str, object]:

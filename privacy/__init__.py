@@ -4,7 +4,14 @@ Pure functions and value objects with no IO, so any stage of the platform may ca
 exchange API uses them to deliver data that is "usable but invisible" (可用不可见).
 """
 
-from privacy.dp import PrivacyBudget, check_epsilon, laplace_count, laplace_sum, noisy_mean
+from privacy.dp import (
+    PrivacyBudget,
+    check_epsilon,
+    laplace_count,
+    laplace_sum,
+    noisy_mean,
+    sum_sensitivity,
+)
 from privacy.errors import BudgetExhausted, InvalidPrivacyParameter, PrivacyError
 from privacy.generalise import (
     age_band,
@@ -36,9 +43,13 @@ from privacy.masking import (
     mask_uscc,
 )
 from privacy.pseudonym import department_key, make_pseudonymiser, pseudonymise
+from privacy.suppression import secondary_suppression
+from privacy.units import PERSON, BudgetPeriod, budget_period, privacy_unit
 
 __all__ = [
+    "PERSON",
     "BudgetExhausted",
+    "BudgetPeriod",
     "InvalidPrivacyParameter",
     "MaskKind",
     "PrivacyBudget",
@@ -48,6 +59,7 @@ __all__ = [
     "age_on",
     "birth_date_from_id",
     "birth_year",
+    "budget_period",
     "check_epsilon",
     "department_key",
     "equivalence_classes",
@@ -68,7 +80,10 @@ __all__ = [
     "mask_uscc",
     "noisy_mean",
     "numeric_band",
+    "privacy_unit",
     "pseudonymise",
+    "secondary_suppression",
+    "sum_sensitivity",
     "suppress_small_groups",
     "truncate_region",
     "violating_groups",

@@ -3,7 +3,9 @@
 Mechanisms are built from OpenDP measurements (clamp, sum, count, Laplace) whose privacy loss is
 checked with OpenDP's own ``map`` before anything is released, so the ε a caller charges to a
 ``PrivacyBudget`` is never less than what the release actually costs. One person is assumed to
-contribute one record (one row to a sum, 1 to a count) unless stated otherwise.
+contribute one record (one row to a sum, 1 to a count) unless the caller states a larger
+contribution bound (``contributions``): the caller must then have kept at most that many
+records per person, and the noise grows with the bound.
 """
 
 from __future__ import annotations
@@ -100,22 +102,40 @@ def _vector_space() -> tuple[Any, Any]:
     return dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.symmetric_distance()
 
 
-def _sum_measurement(lower: float, upper: float, epsilon: float) -> Callable[[float], Measurement]:
-    """Clamp, sum and add Laplace noise scaled to the sum's sensitivity over ``epsilon``."""
+def _sum_measurement(
+    lower: float, upper: float, epsilon: float, contributions: int = 1
+) -> Callable[[float], Measurement]:
+    """Clamp, sum and add Laplace noise scaled to the sum's sensitivity over ``epsilon``.
+
+    The sensitivity is OpenDP's for ``contributions`` records added or removed at once (one
+    person's bounded share of the table).
+    """
     dp = _opendp()
     try:
         bounded_sum = _vector_space() >> dp.t.then_clamp((lower, upper)) >> dp.t.then_sum()
     except dp.OpenDPException:
         raise InvalidPrivacyParameter("upper", "bounds are too wide to sum safely") from None
-    sensitivity = bounded_sum.map(1)
+    sensitivity = bounded_sum.map(contributions)
     return lambda factor: bounded_sum >> dp.m.then_laplace(scale=sensitivity / epsilon * factor)
 
 
-def _count_measurement(epsilon: float) -> Callable[[float], Measurement]:
-    """Count records and add Laplace noise; a count moves by 1 per record added or removed."""
+def _count_measurement(epsilon: float, contributions: int = 1) -> Callable[[float], Measurement]:
+    """Count records and add Laplace noise; a count moves by one per record added or removed."""
     dp = _opendp()
     count = _vector_space() >> dp.t.then_count(TO=dp.i64)
-    return lambda factor: count >> dp.m.then_laplace(scale=1.0 / epsilon * factor)
+    return lambda factor: count >> dp.m.then_laplace(scale=contributions / epsilon * factor)
+
+
+def sum_sensitivity(lower: float, upper: float, *, contributions: int = 1) -> float:
+    """How much one person with ``contributions`` records can move a clamped sum (OpenDP's map).
+
+    Exposed so that callers can state the sensitivity a release was calibrated to.
+    """
+    lower, upper = _check_bounds(lower, upper)
+    bound = _check_int("contributions", contributions, minimum=1)
+    dp = _opendp()
+    bounded_sum = _vector_space() >> dp.t.then_clamp((lower, upper)) >> dp.t.then_sum()
+    return float(bounded_sum.map(bound))
 
 
 def _check_int(field: str, value: int, *, minimum: int) -> int:
@@ -148,21 +168,35 @@ def laplace_count(true_count: int, epsilon: float, *, sensitivity: int = 1) -> i
 
 
 def laplace_sum(
-    values: Iterable[float | None], lower: float, upper: float, epsilon: float
+    values: Iterable[float | None],
+    lower: float,
+    upper: float,
+    epsilon: float,
+    *,
+    contributions: int = 1,
 ) -> float:
     """Release the sum of ``values`` clamped to ``[lower, upper]``, with Laplace noise.
 
     Clamping bounds what one record can add, which is what makes the sum private; bounds must be
-    chosen from domain knowledge, never from the data.
+    chosen from domain knowledge, never from the data. ``contributions`` is the most records
+    one person may have among ``values`` (the caller enforces it).
     """
     epsilon = check_epsilon(epsilon)
     lower, upper = _check_bounds(lower, upper)
+    bound = _check_int("contributions", contributions, minimum=1)
     data = _finite_values(values)
-    measurement = _calibrate(_sum_measurement(lower, upper, epsilon), epsilon)
+    measurement = _calibrate(_sum_measurement(lower, upper, epsilon, bound), epsilon, bound)
     return float(measurement(data))
 
 
-def noisy_mean(values: Iterable[float | None], lower: float, upper: float, epsilon: float) -> float:
+def noisy_mean(
+    values: Iterable[float | None],
+    lower: float,
+    upper: float,
+    epsilon: float,
+    *,
+    contributions: int = 1,
+) -> float:
     """Release the mean of ``values`` clamped to ``[lower, upper]``.
 
     The record count is private too, so ε is split evenly between a noisy sum and a noisy
@@ -171,17 +205,35 @@ def noisy_mean(values: Iterable[float | None], lower: float, upper: float, epsil
     """
     epsilon = check_epsilon(epsilon)
     lower, upper = _check_bounds(lower, upper)
+    bound = _check_int("contributions", contributions, minimum=1)
     data = _finite_values(values)
     dp = _opendp()
-    build_sum = _sum_measurement(lower, upper, epsilon / 2)
-    build_count = _count_measurement(epsilon / 2)
+    build_sum = _sum_measurement(lower, upper, epsilon / 2, bound)
+    build_count = _count_measurement(epsilon / 2, bound)
     measurement = _calibrate(
-        lambda factor: dp.c.make_composition([build_sum(factor), build_count(factor)]), epsilon
+        lambda factor: dp.c.make_composition([build_sum(factor), build_count(factor)]),
+        epsilon,
+        bound,
     )
     noisy_total, noisy_count = measurement(data)
     if noisy_count <= 0:
         return (lower + upper) / 2
     return float(min(max(noisy_total / noisy_count, lower), upper))
+
+
+def epsilon_units(epsilon: float) -> int:
+    """ε as the integer steps a ledger stores, rounded up (a charge never costs less)."""
+    return _to_units(check_epsilon(epsilon), ROUND_CEILING)
+
+
+def budget_units(epsilon: float) -> int:
+    """A budget total as integer steps, rounded down (a budget never grows by rounding)."""
+    return _to_units(check_epsilon(epsilon), ROUND_FLOOR)
+
+
+def units_epsilon(units: int) -> float:
+    """Integer steps back to ε, for display."""
+    return _from_units(units)
 
 
 def _to_units(epsilon: float, rounding: str) -> int:

@@ -215,8 +215,13 @@ def release(ctx: CatalogContext, *, batch_id: str, actor: Actor, reason: str = "
 
     Returns the order for the lake side: commit the batch's staged passing rows to the
     validated table, then mark the ingest batch published (``catalog.batches.finish_batch``).
+    Releasing a batch whose release was recorded but whose lake side never finished (the
+    process died) returns the same order again instead of refusing: the order is idempotent.
     """
     auth.release_batch(actor)
+    unfinished = repo.result_or_none(ctx.session, batch_id)
+    if unfinished is not None and _release_unfinished(ctx, unfinished):
+        return _order(ctx, unfinished, RELEASED)
     result = _held(ctx, batch_id)
     result.decision = RELEASED
     result.decided_at = ctx.now()
@@ -250,6 +255,34 @@ def reject(ctx: CatalogContext, *, batch_id: str, actor: Actor, reason: str) -> 
         batch.status = catalog_batches.REJECTED
         batch.message = why
     return _order(ctx, result, REJECTED)
+
+
+def _release_unfinished(ctx: CatalogContext, result: QualityResult) -> bool:
+    """Released by a steward, yet the ingest batch is still held: the lake side did not finish."""
+    if result.decision != RELEASED:
+        return False
+    batch = catalog_batches.batch_or_none(ctx, result.batch_id)
+    return batch is not None and batch.status == catalog_batches.HELD
+
+
+def pending_orders(ctx: CatalogContext, *, resource_code: str | None = None) -> list[GateOrder]:
+    """Stewards' decisions whose lake side has not (yet) been carried out.
+
+    A release is pending while its ingest batch is still 暂缓入库; a rejection's lake side
+    (discarding the staged rows) is idempotent, so every rejection is listed and the lake side
+    skips those with nothing staged. The next ingest of the resource and ``govshare quality
+    apply`` carry them out, so a decision recorded just before a crash is never stuck.
+    """
+    resource_id = None
+    if resource_code is not None:
+        resource_id = catalog_repository.resource(ctx.session, resource_code).id
+    orders = []
+    for result in repo.results(ctx.session, resource_id=resource_id, run_kind="ingest"):
+        if _release_unfinished(ctx, result):
+            orders.append(_order(ctx, result, RELEASED))
+        elif result.decision == REJECTED:
+            orders.append(_order(ctx, result, REJECTED))
+    return orders
 
 
 def _order(ctx: CatalogContext, result: QualityResult, action: str) -> GateOrder:

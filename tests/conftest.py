@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -56,7 +58,7 @@ def _isolate_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture
 def clock() -> Clock:
     # A Tuesday morning in Beijing, inside the 2026 calendar the holiday package knows.
-    return Clock(datetime(2026, 3, 3, 2, 0, tzinfo=UTC))
+    return Clock(START)
 
 
 def _postgres_url() -> Iterator[str]:
@@ -90,18 +92,88 @@ def settings(tmp_path, database_url: str) -> Settings:  # type: ignore[no-untype
     return Settings(home=tmp_path / "home", database_url=database_url)
 
 
+START = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+
+
+class _Templates:
+    """SQLite catalogues built once per session and copied per test: migrating costs ~2 s and
+    seeding the demo ~2.4 s, a copy a few milliseconds (the full-stack FastAPI template's
+    session-scoped database, adapted to per-test files). PostgreSQL tests still migrate their
+    own schema, so the migrations themselves stay tested on both backends every run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.built: dict[str, Path] = {}
+
+    def path(self, kind: str) -> Path:
+        if kind not in self.built:
+            target = self.folder / f"{kind}.db"
+            settings = Settings(home=self.folder / kind, database_url=f"sqlite:///{target}")
+            store = Catalog(settings, clock=Clock(START))
+            store.migrate()
+            if kind == "demo":
+                from catalog.demo import seed_demo
+
+                with store.unit() as ctx:
+                    seed_demo(ctx)
+            store.dispose()
+            self.built[kind] = target
+        return self.built[kind]
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> _Templates:
+    return _Templates(tmp_path_factory.mktemp("catalogue-templates"))
+
+
+def _sqlite_file(settings: Settings) -> Path | None:
+    url = settings.catalog_url
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
 @pytest.fixture
-def catalog(settings: Settings, clock: Clock) -> Iterator[Catalog]:
-    store = Catalog(settings, clock=clock)
-    store.migrate()
+def catalog(settings: Settings, clock: Clock, _templates: _Templates) -> Iterator[Catalog]:
+    file = _sqlite_file(settings)
+    if file is not None and clock.current == START:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_templates.path("migrated"), file)
+        store = Catalog(settings, clock=clock)
+    else:
+        store = Catalog(settings, clock=clock)
+        store.migrate()
     yield store
     store.dispose()
 
 
 @pytest.fixture
-def demo_catalog(catalog: Catalog) -> Catalog:
+def demo_catalog(catalog: Catalog, _templates: _Templates) -> Catalog:
+    file = _sqlite_file(catalog.settings)
+    if file is not None and catalog.clock() == START:
+        from catalog.snapshot import write_snapshot
+
+        catalog.dispose()  # no connection may hold the file being replaced
+        shutil.copyfile(_templates.path("demo"), file)
+        write_snapshot(catalog.settings, catalog=catalog)  # as seeding's commit hook does
+        return catalog
     from catalog.demo import seed_demo
 
     with catalog.unit() as ctx:
         seed_demo(ctx)
     return catalog
+
+
+# Markers from what a test uses, so lanes can be chosen without editing each test file.
+_SPARK_FIXTURES = {"lake_settings", "spark", "stop_spark_after", "dag_settings"}
+_AIRFLOW_FIXTURES = {"dag_settings", "airflow_home"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & _SPARK_FIXTURES:
+            item.add_marker(pytest.mark.spark)
+        if used & _AIRFLOW_FIXTURES:
+            item.add_marker(pytest.mark.airflow)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgresql" in callspec.params.values():
+            item.add_marker(pytest.mark.postgres)

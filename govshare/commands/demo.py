@@ -302,7 +302,8 @@ def _exchange() -> str:
             ).json()
             lines.append(
                 f"按区划统计企业数：{len(counts.get('groups') or [])} 组公开，"
-                f"{counts.get('suppressed_groups')} 组少于 k={counts.get('k')} 被抑制"
+                f"{counts.get('suppressed_groups')} 组被抑制（少于 k={counts.get('k')}，"
+                "或为防止由合计差分推算而补充隐去）"
             )
             refused = client.get(
                 f"/themes/person/profiles/{person_id}", headers=headers("随意查询")

@@ -64,6 +64,22 @@ def ingest(
     all_resources: Annotated[
         bool, typer.Option("--all", help="所有已挂接库表的资源 (every mounted resource)")
     ] = False,
+    data_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--data-date",
+            formats=["%Y-%m-%d"],
+            help="数据日期（缺省取文件名中的日期，否则为接收当日）(the date the data describes)",
+        ),
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="运行日期，用于“日期不得晚于当天”等规则（缺省为北京时间今天）(the run's date)",
+        ),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """运行入库批次：读取、标准化、质检、隔离、达标后入湖 (run ingest batches without Airflow).
@@ -95,6 +111,10 @@ def ingest(
         work.extend((resource_code or "", p) for p in landing_files(cfg, table))
         if not work:
             raise typer.BadParameter(f"落地目录中没有文件 (no files in) {cfg.landing_dir / table}")
+    from catalog.context import CHINA_TZ
+
+    run_date = as_of.date() if as_of else datetime.now(UTC).astimezone(CHINA_TZ).date()
+    err_console.print(f"运行日期 (as of): {run_date.isoformat()}")
     summaries: list[dict[str, object]] = []
     failed = 0
     with Progress(
@@ -104,7 +124,13 @@ def ingest(
         for code, path in work:
             progress.update(task, description=f"{code} {path.name}")
             try:
-                summary = ingest_one(cfg, resource_code=code, path=path)
+                summary = ingest_one(
+                    cfg,
+                    resource_code=code,
+                    path=path,
+                    data_date=data_date.date() if data_date else None,
+                    as_of=run_date,
+                )
                 summaries.append(summary.as_dict())
             except GovshareError as error:
                 failed += 1

@@ -240,6 +240,42 @@ def reject(
     console.print(f"已退回批次 {batch_id}，提供部门已收到通知")
 
 
+@app.command("apply")
+@handle_errors
+def apply(
+    resource_code: Annotated[
+        str | None, typer.Option("--resource", help="只处理该资源 (one resource only)")
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """完成已放行或已退回但未落湖的批次 (finish stewards' decisions whose lake side did not run).
+
+    A release is recorded in the catalogue first and committed to the lake afterwards; if that
+    process died in between, this (or the next ingest of the resource) completes it.
+    """
+    from pipelines.jobs import apply_pending_orders
+
+    done = apply_pending_orders(settings(), resource_code=resource_code)
+    rows = [
+        {
+            "batch_id": order.batch_id,
+            "resource_code": order.resource_code,
+            "action": order.action,
+            "rows_published": order.rows_to_publish if version is not None else 0,
+            "table_version": version,
+        }
+        for order, version in done
+    ]
+    if json_output:
+        print_json({"data": rows, "count": len(rows)})
+        return
+    if not rows:
+        console.print("没有待完成的放行或退回 (nothing pending)")
+    for row in rows:
+        verb = "已入库" if row["action"] == "released" else "已清理暂存"
+        console.print(f"批次 {row['batch_id']}（{row['resource_code']}）：{verb}")
+
+
 @app.command("chart")
 @handle_errors
 def chart(

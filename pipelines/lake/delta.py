@@ -25,9 +25,12 @@ from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import CommitFailedError
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
-from pipelines.errors import TransientLakeError
+from pipelines.errors import ConcurrentCommit, TransientLakeError
 
 BATCH_KEY = "govshare.batch_id"
+# Read version a commit was computed from; ``commit`` fails rather than rebase on top of a
+# newer version (delta-rs would otherwise let a blind append through).
+_NOT_PINNED = -2
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,34 @@ def _remove_actions(paths: Sequence[str]) -> list[RemoveAction]:
     return [RemoveAction(path=p, data_change=True, deletion_timestamp=now) for p in paths]
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of a table as a writer read it: the base of an optimistic commit.
+
+    A copy-on-write merge reads ``files``, writes their replacement, and commits with
+    ``read_version=version`` and ``remove=paths``: if anyone committed in between, the commit
+    fails with ``ConcurrentCommit`` and the merge is redone on the newer version, so no batch
+    committed meanwhile is removed unread.
+    """
+
+    table: TableRef
+    version: int | None  # None: the table does not exist yet
+    paths: tuple[str, ...] = ()  # relative to the table root, for ``remove``
+
+    @property
+    def files(self) -> list[str]:
+        """Absolute paths, for Spark to read."""
+        return [f"{self.table.uri}/{p}" for p in self.paths]
+
+
+def snapshot(table: TableRef) -> Snapshot:
+    if not exists(table):
+        return Snapshot(table, None)
+    delta = DeltaTable(table.uri)
+    actions = pa.table(delta.get_add_actions(flatten=True))
+    return Snapshot(table, delta.version(), tuple(map(str, actions.column("path").to_pylist())))
+
+
 def commit(
     table: TableRef,
     *,
@@ -155,27 +186,43 @@ def commit(
     remove: Sequence[str] = (),
     metadata: Mapping[str, str] | None = None,
     partition_by: Sequence[str] = (),
+    read_version: int | None = _NOT_PINNED,
 ) -> int:
     """Commit ``files`` as one Delta transaction and return the new table version.
 
     ``mode``: "append" adds files; "overwrite" replaces the whole table; "replace" removes the
     files named in ``remove`` and adds ``files`` (a copy-on-write merge of some files).
+    ``read_version``: the version the files were computed from (None: the table did not
+    exist). When given, the commit lands only on top of exactly that version; any commit in
+    between raises ``ConcurrentCommit``. Without it, delta-rs rebases blind appends.
     """
     adds = add_actions(table, files)
-    properties = CommitProperties(custom_metadata=dict(metadata or {}))
+    pinned = read_version != _NOT_PINNED
+    properties = CommitProperties(
+        custom_metadata=dict(metadata or {}), max_commit_retries=0 if pinned else None
+    )
     try:
         if not exists(table):
-            create_table_with_add_actions(
-                table.uri,
-                DeltaSchema.from_arrow(schema),
-                adds,
-                mode="error",
-                partition_by=list(partition_by) or None,
-                name=table.qualified,
-                commit_properties=properties,
-            )
+            if pinned and read_version is not None:
+                raise ConcurrentCommit(table.qualified)  # it vanished: never recreate it
+            try:
+                create_table_with_add_actions(
+                    table.uri,
+                    DeltaSchema.from_arrow(schema),
+                    adds,
+                    mode="error",
+                    partition_by=list(partition_by) or None,
+                    name=table.qualified,
+                    commit_properties=properties,
+                )
+            except Exception as error:  # another writer created it first
+                if exists(table):
+                    raise ConcurrentCommit(table.qualified) from error
+                raise
             return 0
-        delta = DeltaTable(table.uri)
+        if pinned and read_version is None:
+            raise ConcurrentCommit(table.qualified)  # created by someone else meanwhile
+        delta = DeltaTable(table.uri) if not pinned else DeltaTable(table.uri, version=read_version)
         if mode == "overwrite":
             delta.create_write_transaction(
                 adds,
@@ -192,9 +239,13 @@ def commit(
                 commit_properties=properties,  # type: ignore[arg-type]
             )
     except CommitFailedError as error:
+        if pinned:
+            raise ConcurrentCommit(table.qualified) from error
         raise TransientLakeError(
             f"Delta 提交冲突，可安全重试 (concurrent commit on {table.qualified})"
         ) from error
+    if pinned:
+        return (read_version if read_version is not None else -1) + 1
     return DeltaTable(table.uri).version()
 
 

@@ -13,6 +13,7 @@ files. Every build is a Delta version, so any earlier state can be read back.
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 
 from infra.settings import Settings
+from pipelines.errors import ConcurrentCommit
 from pipelines.lake import delta
 from pipelines.lake.delta import BATCH_KEY, TableRef
 from pipelines.spark import spark_session
@@ -33,6 +35,11 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 SOURCES_KEY = "govshare.sources"
+# The conflicts table version written by the same build: the two tables cannot be committed
+# in one Delta transaction, so conflicts commit first and the theme commit names them; a
+# reader pairs a theme version with exactly its build's conflicts.
+CONFLICTS_KEY = "govshare.conflicts_version"
+BUILD_ATTEMPTS = 5
 BUCKETS_KEY = "govshare.buckets"
 BUCKET = "_bucket"
 # Small row groups (256 KiB before compression, about a thousand theme rows): the exchange
@@ -300,7 +307,7 @@ def _bucket_of(path: str) -> int | None:
 
 def _replace_buckets(
     spark: SparkSession,
-    table: TableRef,
+    snap: delta.Snapshot,
     fresh: DataFrame,
     *,
     key: str,
@@ -310,10 +317,12 @@ def _replace_buckets(
     metadata: dict[str, str],
     folder: str,
 ) -> tuple[int | None, int]:
-    """Rewrite the buckets that hold changed keys (all buckets on a full build)."""
+    """Rewrite the buckets that hold changed keys (all buckets on a full build), on top of
+    exactly the snapshot the build read (``ConcurrentCommit`` if another build got there)."""
     from pyspark.sql import functions as F
 
-    current = delta.live_paths(table)
+    table = snap.table
+    current = list(snap.paths)
     content = fresh
     if buckets_touched is None:
         removed = current
@@ -328,17 +337,22 @@ def _replace_buckets(
             content = kept.unionByName(fresh)
     files = _write_partitioned(content, table, folder)
     if not files:
-        return delta.version(table), 0
+        return snap.version, 0
     schema = _schema_with_bucket(files[0])
-    version = delta.commit(
-        table,
-        schema=schema,
-        files=files,
-        mode="append",
-        remove=removed,
-        metadata=metadata,
-        partition_by=[BUCKET],
-    )
+    try:
+        version = delta.commit(
+            table,
+            schema=schema,
+            files=files,
+            mode="append",
+            remove=removed,
+            metadata=metadata,
+            partition_by=[BUCKET],
+            read_version=snap.version,
+        )
+    except ConcurrentCommit:
+        shutil.rmtree(table.path / folder, ignore_errors=True)  # never visible
+        raise
     return version, len({_bucket_of(str(f.relative_to(table.path))) for f in files})
 
 
@@ -372,12 +386,43 @@ def _new_rows(frame: DataFrame, ref: TableRef, seen: int | None) -> DataFrame | 
 def build_theme(
     settings: Settings, spec: ThemeSpec, *, today: date, full: bool = False, buckets: int = 16
 ) -> ThemeSummary:
-    """Build or refresh one theme; a refresh with no new source data writes nothing."""
+    """Build or refresh one theme; a refresh with no new source data writes nothing.
+
+    Two builds of one theme at once (two schedulers, a CLI run beside a DAG run): each commits
+    only on top of the theme version it read, and the one that loses is redone on the winner's
+    result, so neither rolls the other back.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return _build_once(settings, spec, today=today, full=full, buckets=buckets)
+        except ConcurrentCommit:
+            if attempt >= BUILD_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.05, 0.3) * attempt)
+
+
+def conflicts_version_of(theme: TableRef, version: int | None = None) -> int | None:
+    """The conflicts table version built together with a theme version (None: no conflicts)."""
+    for entry in delta.history(theme):
+        if version is not None and int(entry["version"]) > version:
+            continue
+        if entry.get(SOURCES_KEY) is not None:
+            found = entry.get(CONFLICTS_KEY)
+            return int(found) if found not in (None, "") else None
+    return None
+
+
+def _build_once(
+    settings: Settings, spec: ThemeSpec, *, today: date, full: bool, buckets: int
+) -> ThemeSummary:
     from pyspark.sql import functions as F
 
     started = time.perf_counter()
     summary = ThemeSummary(theme=spec.name, table=spec.table, warnings=list(spec.warnings))
     theme_ref, conflicts_ref = theme_tables(settings, spec)
+    theme_snap, conflicts_snap = delta.snapshot(theme_ref), delta.snapshot(conflicts_ref)
     links = source_links(spec)
     refs = {t: TableRef(settings.lake_path, "validated", t) for t in links}
     versions = {t: v for t, ref in refs.items() if (v := delta.version(ref)) is not None}
@@ -402,7 +447,7 @@ def build_theme(
     touched: set[int] | None = None
     if incremental:
         # Keys that left the base source leave the theme too.
-        theme_keys = spark.read.parquet(*delta.live_files(theme_ref)).select(
+        theme_keys = spark.read.parquet(*theme_snap.files).select(
             F.col(f"`{spec.key}`").alias("__key")
         )
         base_keys = frames[spec.base.table].select(F.col(f"`{spec.base.link}`").alias("__key"))
@@ -428,19 +473,23 @@ def build_theme(
         BATCH_KEY: f"theme-{int(time.time() * 1000)}",
     }
     folder = f"build-{metadata[BATCH_KEY]}"
+    conflicts = conflict_rows(spec, frames, changed, buckets)
+    summary.conflicts_version = conflicts_snap.version
+    if conflicts is not None:
+        summary.conflicts_version, _ = _replace_buckets(
+            spark, conflicts_snap, conflicts, key=spec.key, changed=changed,
+            buckets_touched=touched, buckets=buckets, metadata=metadata, folder=folder,
+        )  # fmt: skip
+    metadata[CONFLICTS_KEY] = (
+        "" if summary.conflicts_version is None else str(summary.conflicts_version)
+    )
     rows = theme_rows(spec, frames, changed, today, buckets)
     if touched is not None and not touched:
         rows = rows.limit(0)
     summary.version, summary.buckets_rewritten = _replace_buckets(
-        spark, theme_ref, rows, key=spec.key, changed=changed, buckets_touched=touched,
+        spark, theme_snap, rows, key=spec.key, changed=changed, buckets_touched=touched,
         buckets=buckets, metadata=metadata, folder=folder,
     )  # fmt: skip
-    conflicts = conflict_rows(spec, frames, changed, buckets)
-    if conflicts is not None:
-        summary.conflicts_version, _ = _replace_buckets(
-            spark, conflicts_ref, conflicts, key=spec.key, changed=changed,
-            buckets_touched=touched, buckets=buckets, metadata=metadata, folder=folder,
-        )  # fmt: skip
     if changed is not None:
         changed.unpersist()
     summary.rows = spark.read.parquet(*delta.live_files(theme_ref)).count()

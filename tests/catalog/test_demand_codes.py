@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from catalog import demands, repository
 from catalog.context import Actor
 from catalog.domain import DemandState
@@ -16,6 +18,8 @@ from catalog.schemas import DemandIn
 from tests import factories
 
 SUBMISSIONS = 50
+
+pytestmark = pytest.mark.concurrency
 
 
 def _submit(catalog, requester_code: str, start: threading.Barrier) -> str:  # type: ignore[no-untyped-def]

@@ -120,3 +120,17 @@ def test_a_batch_below_the_pass_rate_threshold_holds_the_run(dag_settings: Setti
     assert not delta.exists(tables(dag_settings, REG_TABLE)["validated"]) or (
         pa.table(delta.read(tables(dag_settings, REG_TABLE)["validated"])).num_rows == 0
     )
+
+
+def test_running_an_ingest_dag_with_no_new_file_refuses_at_once(dag_settings: Settings) -> None:
+    from dags.errors import NothingToRun
+
+    done = write_csv(dag_settings.landing_dir / REG_TABLE / "day1.csv", [registration_row(1)])
+    assert run_dag(dag_settings, DAG_ID, configure=False).state == "success"
+    assert done.exists()  # the file is settled now: nothing new is left for the sensor
+
+    with pytest.raises(NothingToRun) as refused:
+        run_dag(dag_settings, DAG_ID, configure=False)
+
+    assert str(dag_settings.landing_dir / REG_TABLE) in refused.value.message
+    assert refused.value.error_code == "NO_NEW_FILES"

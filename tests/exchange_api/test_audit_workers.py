@@ -31,7 +31,7 @@ WORKERS = 4  # two cores; four workers make append races frequent enough to see
 CALLS = 400
 CLIENTS = 16
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.concurrency]
 
 
 def _free_port() -> int:

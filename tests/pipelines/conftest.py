@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,11 +69,23 @@ class FixedClock:
         return self.now
 
 
+def _catalogue_url(tmp_path: Path) -> Iterator[str]:
+    """SQLite by default; ``GOVSHARE_TEST_CATALOG=postgresql`` (``make soak``) runs the lake
+    tests against a PostgreSQL catalogue, as a province deploys it."""
+    if os.environ.get("GOVSHARE_TEST_CATALOG") == "postgresql":
+        from tests.conftest import _postgres_url
+
+        yield from _postgres_url()
+    else:
+        yield f"sqlite:///{tmp_path / 'catalog.db'}"
+
+
 @pytest.fixture
 def lake_settings(tmp_path: Path) -> Iterator[Settings]:
+    urls = _catalogue_url(tmp_path)
     settings = Settings(
         home=tmp_path / "home",
-        database_url=f"sqlite:///{tmp_path / 'catalog.db'}",
+        database_url=next(urls),
         landing_dir=tmp_path / "landing",
         spark_master="local[2]",
         spark_shuffle_partitions=2,
@@ -83,6 +96,7 @@ def lake_settings(tmp_path: Path) -> Iterator[Settings]:
         seed_demo(ctx)
     catalog.dispose()
     yield settings
+    next(urls, None)  # drops the PostgreSQL schema, if one was made
 
 
 @pytest.fixture

@@ -251,6 +251,7 @@ def test_row_numbers_follow_the_file_across_partitions(lake_settings, landing, m
     path = write_csv(landing / REG_TABLE / "big.csv", rows)
     from pipelines.spark import spark_session
 
+    lake_settings.ingest_local_max_bytes = 0  # Spark's partitions are what this pins
     spark = spark_session(lake_settings)
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(256 * 1024))
     try:

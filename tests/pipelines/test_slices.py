@@ -60,6 +60,12 @@ def test_byte_ranges_start_on_line_starts_and_cover_the_rows(tmp_path: Path) -> 
     assert sum(count_rows(data[s:e]) or 0 for s, e in ranges) == 5000
 
 
+@pytest.fixture(autouse=True)
+def _spark_only(lake_settings) -> None:  # type: ignore[no-untyped-def]
+    """These tests pin Spark's two readers; small files would otherwise skip Spark."""
+    lake_settings.ingest_local_max_bytes = 0
+
+
 def _layers(settings) -> dict[str, list[dict]]:  # type: ignore[no-untyped-def]
     refs = tables(settings, REG_TABLE)
     out = {}

@@ -74,7 +74,8 @@ def test_enterprise_theme_takes_authoritative_values_and_reports_planted_conflic
         landing / "scjg_enterprise_registration" / "update.csv",
         [registration_row(1, 统一社会信用代码=changed, 企业名称="新名称有限公司")],
     )
-    ingest_one(lake_settings, resource_code=REGISTRATION, path=update)
+    # Both extracts describe the same day: the later commit is the newer state of it.
+    ingest_one(lake_settings, resource_code=REGISTRATION, path=update, data_date=date(2026, 3, 3))
     before_files = set(delta.live_paths(theme_ref))
     third = build_theme(lake_settings, spec, today=date(2026, 3, 3))
     assert not third.full and third.keys_rewritten == 1 and third.buckets_rewritten == 1
@@ -93,6 +94,7 @@ def test_enterprise_theme_takes_authoritative_values_and_reports_planted_conflic
         resource_code=REGISTRATION,
         path=late,
         clock=lambda: datetime(2020, 1, 1, tzinfo=UTC),
+        data_date=date(2026, 3, 3),
     )
     fourth = build_theme(lake_settings, spec, today=date(2026, 3, 3))
     assert not fourth.skipped and fourth.keys_rewritten == 1

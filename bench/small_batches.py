@@ -1,0 +1,116 @@
+"""Small batches: a file of up to 100k rows ingested, gated and committed, next to pyarrow alone.
+
+``uv run python -m bench.small_batches --rows 100 10000 100000`` writes a registration extract
+of each size and times, in this one warm process: (1) pyarrow reading the CSV and writing it
+as Parquet, the least any ingest can do; (2) ``pipelines.ingest.ingest_file`` with every
+quality rule of the resource, which for files under ``GOVSHARE_INGEST_LOCAL_MAX_BYTES`` runs
+in-process (``pipelines.local``): standardise, check, duplicate keys, quarantine, the gate,
+and three Delta commits; with ``--spark`` also (3) the same job forced through Spark. Each
+path is warmed up once, then the median of ``--repeat`` runs is printed with the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import scratch_run, warm_median
+from bench.ingest import write_extract
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, nargs="+", default=[100, 10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--spark", action="store_true", help="also time the Spark driver")
+    parser.add_argument("--results-dir", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args(argv)
+    console = Console()
+    work = Path(tempfile.mkdtemp(prefix="govshare-small-"))
+    with scratch_run(work):
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        from catalog.demo import seed_demo
+        from catalog.store import Catalog
+        from infra.settings import Settings
+        from pipelines.ingest import ingest_file
+        from pipelines.jobs import _plan, _ruleset
+
+        settings = Settings(
+            home=work / "home", database_url=f"sqlite:///{work / 'c.db'}", landing_dir=work
+        )
+        catalog = Catalog(settings)
+        catalog.migrate()
+        with catalog.unit() as ctx:
+            seed_demo(ctx)
+        plan = _plan(catalog, "000001001/000001")
+        ruleset = _ruleset(catalog, "000001001/000001")
+        catalog.dispose()
+        warmup = work / "warmup.csv"
+        write_extract(warmup, 50)
+        engines: list[str] = []
+
+        def ours(path: Path, limit: int = settings.ingest_local_max_bytes) -> None:
+            shutil.rmtree(settings.lake_path, ignore_errors=True)  # a new batch every run
+            run_settings = settings.model_copy(update={"ingest_local_max_bytes": limit})
+            summary = ingest_file(
+                run_settings, plan, path, received_at=datetime.now(UTC), ruleset=ruleset
+            )
+            assert summary.rows_read == summary.rows_accepted + summary.rows_quarantined
+            engines.append(summary.engine)
+
+        def pyarrow_only(path: Path) -> None:
+            table = pacsv.read_csv(path)
+            pq.write_table(table, work / "plain.parquet")
+
+        results: list[dict[str, object]] = []
+        for rows in args.rows:
+            source = work / f"extract-{rows}.csv"
+            write_extract(source, rows)
+            paths = [("pyarrow CSV → Parquet", pyarrow_only), ("govshare ingest", ours)]
+            if args.spark:
+                paths.append(("govshare ingest on Spark", lambda p: ours(p, 0)))
+            for name, run in paths:
+                wall, _cpu, runs = warm_median(
+                    run, warmup=warmup, source=source, repeat=args.repeat
+                )
+                results.append({"rows": rows, "path": name, "seconds": wall, "runs": runs})
+        assert "local" in engines
+        table = Table(title="small batches: median wall seconds (warm process)")
+        for column in ("rows", "path", "seconds", "ours ÷ this"):
+            table.add_column(column)
+        for row in results:
+            ours_s = next(
+                r["seconds"]
+                for r in results
+                if r["rows"] == row["rows"] and r["path"] == "govshare ingest"
+            )
+            table.add_row(
+                f"{row['rows']:,}",
+                str(row["path"]),
+                f"{row['seconds']:.3f}",
+                f"{ours_s / row['seconds']:.2f}×",  # type: ignore[operator]
+            )
+        console.print(table)
+        console.print(
+            "govshare ingest: read, standardise, 23 quality rules, duplicate keys, gate, raw + "
+            "quarantine + validated Delta commits; target ≤ 2 s and ≤ 2× pyarrow alone."
+        )
+        out = {"results": results}
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        (args.results_dir / "small-batches.json").write_text(
+            json.dumps(out, ensure_ascii=False, indent=2)
+        )
+        return out
+
+
+if __name__ == "__main__":
+    main()
