@@ -18,6 +18,7 @@ from catalog.models import (
     Duty,
     Grant,
     HistoryEntry,
+    HolidayNotice,
     Mount,
     Resource,
     ResourceVersion,
@@ -244,3 +245,12 @@ def resource_ids_with_gram_query(gram: str) -> Select[tuple[int]]:
 def resource_has_gram(gram: str) -> Exists:
     """Whether the resource of the enclosing query holds ``gram`` (one primary-key probe)."""
     return exists().where(SearchGram.gram == gram, SearchGram.resource_id == Resource.id)
+
+
+def holiday_notices(session: Session) -> Sequence[HolidayNotice]:
+    """Every imported holiday notice, oldest year first."""
+    return session.scalars(select(HolidayNotice).order_by(HolidayNotice.year)).all()
+
+
+def holiday_notice_or_none(session: Session, year: int) -> HolidayNotice | None:
+    return session.scalar(select(HolidayNotice).where(HolidayNotice.year == year))
