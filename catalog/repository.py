@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Exists, Select, delete, exists, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -19,6 +20,7 @@ from catalog.models import (
     Grant,
     HistoryEntry,
     HolidayNotice,
+    IngestBatch,
     Mount,
     Resource,
     ResourceVersion,
@@ -254,3 +256,9 @@ def holiday_notices(session: Session) -> Sequence[HolidayNotice]:
 
 def holiday_notice_or_none(session: Session, year: int) -> HolidayNotice | None:
     return session.scalar(select(HolidayNotice).where(HolidayNotice.year == year))
+
+
+def batch_details(session: Session, *, status: str) -> Sequence[tuple[int, dict[str, Any]]]:
+    """(resource id, details) of every ingest batch in ``status``."""
+    query = select(IngestBatch.resource_id, IngestBatch.details).where(IngestBatch.status == status)
+    return [(resource_id, details) for resource_id, details in session.execute(query)]
