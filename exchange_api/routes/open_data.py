@@ -17,7 +17,9 @@ from exchange_api.deps import Context, CurrentActor
 from exchange_api.errors import responses
 
 JSON_LD = "application/ld+json"
-_FEED = {200: {"description": "DCAT-AP 3.0 JSON-LD", "content": {JSON_LD: {}}}}
+_FEED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "DCAT-AP 3.0 JSON-LD", "content": {JSON_LD: {}}}
+}
 
 # Outside the credential-checking router on purpose: the public feed is public.
 public_router = APIRouter(prefix="/open-data", tags=["开放数据 open data"])

@@ -17,7 +17,9 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
 from catalog import batches, repository
+from catalog.context import Actor
 from catalog.domain import ResourceState, ShareType
+from catalog.errors import NotAuthorized
 from catalog.store import Catalog
 from catalog.transfer import ExportFormat, export_catalog
 from catalog.transfer.dcat import dcat_feed
@@ -27,6 +29,7 @@ from tests.factories import STEWARD
 REPO = Path(__file__).resolve().parents[2]
 SHAPES = REPO.parent / "shared" / "dcat-ap" / "dcat-ap-3.0.0-SHACL.ttl"
 CSVW = Namespace("http://www.w3.org/ns/csvw#")
+SH = Namespace("http://www.w3.org/ns/shacl#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")  # open: pytest probes module attributes
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 EU = "http://publications.europa.eu/resource/authority/"
@@ -103,9 +106,6 @@ def test_public_feed_lists_only_open_resources_and_names_no_table(feed_catalog: 
 
 
 def test_full_feed_is_for_stewards_only(demo_catalog: Catalog) -> None:
-    from catalog.context import Actor
-    from catalog.errors import NotAuthorized
-
     with demo_catalog.unit() as ctx:
         department = repository.departments(ctx.session)[1]
         with pytest.raises(NotAuthorized):
@@ -155,30 +155,28 @@ def test_public_dataset_carries_the_recommended_properties(feed_catalog: Catalog
     assert str(g.value(schema, CSVW.primaryKey)) == "统一社会信用代码"
 
 
-@pytest.mark.skipif(not SHAPES.exists(), reason=f"DCAT-AP shapes not found at {SHAPES}")
+def _validate(feed: dict[str, Any]) -> tuple[bool, Graph, str]:
+    """pyshacl with the official shapes and no inference: the graph as harvesters get it."""
+    shapes = Graph().parse(SHAPES)  # missing shapes fail the test: CI puts shared/ beside us
+    conforms, report, text = pyshacl.validate(_graph(feed), shacl_graph=shapes, inference="none")
+    return bool(conforms), report, text
+
+
 def test_both_feeds_pass_the_dcat_ap_3_shacl_shapes(feed_catalog: Catalog) -> None:
-    shapes = Graph().parse(SHAPES)
     for feed in _feeds(feed_catalog):
-        # No inference: harvesters validate the graph as it is sent.
-        conforms, _report, text = pyshacl.validate(
-            _graph(feed), shacl_graph=shapes, inference="none"
-        )
+        conforms, _report, text = _validate(feed)
         assert conforms, text[:4000]
 
 
-def test_the_shapes_catch_what_the_old_feed_lacked(feed_catalog: Catalog) -> None:
-    """The validation is not vacuous: a catalogue without publisher or dataset without
-    description fails it."""
-    if not SHAPES.exists():
-        pytest.skip(f"DCAT-AP shapes not found at {SHAPES}")
-    shapes = Graph().parse(SHAPES)
+def test_the_shapes_catch_a_feed_without_publisher_or_description(feed_catalog: Catalog) -> None:
+    """The validation is not vacuous: what the old feed could lack is a violation."""
     public, _ = _feeds(feed_catalog)
     del public["dct:publisher"]
     del public["dcat:dataset"][0]["dct:description"]
-    conforms, _report, text = pyshacl.validate(_graph(public), shacl_graph=shapes)
+    conforms, report, _text = _validate(public)
     assert not conforms
-    assert "dcterms:publisher" in text or "dc1:publisher" in text or "publisher" in text
-    assert "description" in text
+    paths = set(report.objects(None, SH.resultPath))
+    assert {DCTERMS.publisher, DCTERMS.description} <= paths
 
 
 def test_ckanext_dcat_reads_title_licence_format_and_contact(feed_catalog: Catalog) -> None:
