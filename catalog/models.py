@@ -550,3 +550,22 @@ class AggregateRelease(Base):
     privacy_unit: Mapped[str] = mapped_column(String(80), default="")
     period: Mapped[str] = mapped_column(String(16), default="")
     created_at: Mapped[datetime]
+
+
+class HolidayNotice(Base):
+    """国务院办公厅关于部分节假日安排的通知: one year's holidays and swapped working days.
+
+    Imported by a steward when the State Council publishes it, so deadlines in years the
+    holiday package does not know become exact without an upgrade. ``holidays`` keeps the
+    notice's own shape: ``[{"name", "start", "end", "workdays": [...]}]`` with ISO dates.
+    """
+
+    __tablename__ = "holiday_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(500), default="")
+    holidays: Mapped[list[Any]] = mapped_column(JSON)
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(100))
