@@ -1,7 +1,7 @@
 """holiday notices: the State Council's yearly holiday arrangement, imported by stewards
 
 Revision ID: 0005_holiday_notices
-Revises: 0004
+Revises: 0005_privacy_ledger
 Create Date: 2026-12-04 22:30:00.000000
 """
 
@@ -14,7 +14,7 @@ import catalog.models
 
 
 revision: str = '0005_holiday_notices'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005_privacy_ledger'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
