@@ -77,3 +77,10 @@ class DataUnavailable(GovshareError):
     status_code = 503
     error_code = "DATA_UNAVAILABLE"
     transient = True
+
+
+class MountRefused(GovshareError):
+    """The resource's mount does not name the provider's own table: nothing is served."""
+
+    status_code = 409
+    error_code = "MOUNT_REFUSED"

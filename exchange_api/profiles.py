@@ -81,14 +81,14 @@ def evidence(ref: Any) -> Evidence:
 
 def _profile(
     theme: Theme, view: ResourceView, row: dict[str, Any] | None, access: dict[str, str],
-    version: int,
+    version: int, detected: dict[str, MaskKind],
 ) -> ProfileOut:  # fmt: skip
     if row is None:
         return ProfileOut(theme=theme, found=False, table_version=version)
     provenance = dict(row.get(PROVENANCE) or [])
     fields = {}
     for name, how in access.items():
-        kind = view.mask_kind(name, how)
+        kind = view.mask_kind(name, how, detected)
         stamp = provenance.get(name) or {}
         fields[name] = FieldValue(
             value=shown(row.get(name), kind),
@@ -129,7 +129,8 @@ def lookup(
         version, rows = ex.lake.lookup(
             view.table, key_column=view.key, keys=wanted, columns=[*access, PROVENANCE]
         )
-        data = [_profile(theme, view, rows.get(k), access, version) for k in wanted]
+        detected = ex.lake.snapshot(view.table).identifier_columns()
+        data = [_profile(theme, view, rows.get(k), access, version, detected) for k in wanted]
         found = sum(p.found for p in data)
         if single and not found:
             raise NotFound("未找到该主体的档案 (no profile for this key)")
