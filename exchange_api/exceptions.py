@@ -63,6 +63,19 @@ class RateLimited(GovshareError):
         self.retry_after = retry_after
 
 
+class FieldMasked(AccessDenied):
+    """A 核验 computed from a field the grant delivers masked would reveal the masked value."""
+
+    error_code = "FIELD_MASKED"
+
+
+class QuotaExceeded(GovshareError):
+    """A quota counted per case, subject or day is used up; retrying now does not help."""
+
+    status_code = 429
+    error_code = "QUOTA_EXCEEDED"
+
+
 class TokenRequired(NotAuthenticated):
     error_code = "TOKEN_REQUIRED"
 

@@ -283,7 +283,13 @@ def _exchange() -> str:
             for claimed in (name, "张三"):
                 check = client.post(
                     "/verify/identity",
-                    json={"id_number": person_id, "name": claimed},
+                    # A 核验 belongs to one business case: its 办件编号 and 业务事项 go with it.
+                    json={
+                        "id_number": person_id,
+                        "name": claimed,
+                        "case_ref": "DEMO-2026-000001",
+                        "business_matter": PERSON_PURPOSE,
+                    },
                     headers=headers(PERSON_PURPOSE),
                 ).json()
                 evidence = (check.get("evidence") or {}).get("audit_seq")

@@ -53,6 +53,7 @@ EXPECTED_ROUTES = {
     ("post", "/api/v1/aggregates"),
     ("get", "/api/v1/extracts/{code}"),
     ("get", "/api/v1/audit/usage"),
+    ("get", "/api/v1/audit/alerts"),
     ("get", "/api/v1/audit/verify"),
     ("get", "/api/v1/quality/resources/{resource_code}/rules"),
     ("post", "/api/v1/quality/resources/{resource_code}/rules"),
