@@ -65,6 +65,13 @@ class BatchIn(_In):
     fields: Annotated[list[FieldName], Field(max_length=100)] | None = None
 
 
+class LookupIn(_In):
+    """One key in the body, so that no identifier travels in a URL (and into access logs)."""
+
+    key: IdText = Field(description="统一社会信用代码（enterprise）或身份证号（person）")
+    fields: Annotated[list[FieldName], Field(max_length=100)] | None = None
+
+
 class BatchOut(BaseModel):
     theme: Theme
     data: list[ProfileOut] = Field(description="与请求 keys 顺序一一对应 (same order as keys)")

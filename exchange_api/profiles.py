@@ -107,6 +107,7 @@ def lookup(
     keys: Sequence[str],
     fields: Sequence[str] | None,
     single: bool,
+    key_location: str | None = None,
 ) -> BatchOut:
     """Look up one or many keys of a theme for the caller, audited whatever happens."""
     if len(keys) > ex.config.batch_max_keys:
@@ -121,7 +122,7 @@ def lookup(
             wanted = [normalise_key(view.key_kind, k) for k in keys]
             key_problems(
                 view.key_kind, wanted, field="key" if single else "keys",
-                location="path" if single else "body",
+                location=key_location or ("path" if single else "body"),
             )  # fmt: skip
             grant, chosen = authorised_fields(ctx, ex, call, recorder, view, fields, what="主题")
             access = {name: str(grant.fields[name]) for name in chosen}

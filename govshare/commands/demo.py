@@ -270,13 +270,18 @@ def _exchange() -> str:
             def headers(purpose: str) -> dict[str, str]:
                 return {"Authorization": f"Bearer {token}", "X-Purpose": quote(purpose)}
 
-            person = client.get(
-                f"/themes/person/profiles/{person_id}", headers=headers(PERSON_PURPOSE)
+            # Keys travel in the body, never in a URL that access logs would keep.
+            person = client.post(
+                "/themes/person/profiles/lookup",
+                json={"key": person_id},
+                headers=headers(PERSON_PURPOSE),
             ).json()
             shown = {k: v.get("value") for k, v in (person.get("fields") or {}).items()}
             lines.append(f"一人一档（脱敏）{json.dumps(shown, ensure_ascii=False)}")
-            firm = client.get(
-                f"/themes/enterprise/profiles/{company}", headers=headers(ENTERPRISE_PURPOSE)
+            firm = client.post(
+                "/themes/enterprise/profiles/lookup",
+                json={"key": company},
+                headers=headers(ENTERPRISE_PURPOSE),
             ).json()
             shown = {k: v.get("value") for k, v in (firm.get("fields") or {}).items()}
             lines.append(f"一企一档 {json.dumps(shown, ensure_ascii=False)}")
@@ -310,8 +315,10 @@ def _exchange() -> str:
                 f"按区划统计企业数：{len(counts.get('groups') or [])} 组公开，"
                 f"{counts.get('suppressed_groups')} 组少于 k={counts.get('k')} 被抑制"
             )
-            refused = client.get(
-                f"/themes/person/profiles/{person_id}", headers=headers("随意查询")
+            refused = client.post(
+                "/themes/person/profiles/lookup",
+                json={"key": person_id},
+                headers=headers("随意查询"),
             )
             lines.append(f"用途不符的查询：HTTP {refused.status_code}，不返回数据")
     finally:

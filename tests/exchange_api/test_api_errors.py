@@ -47,6 +47,7 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/token/public-key"),
     ("get", "/api/v1/themes/{theme}/profiles/{key}"),
     ("post", "/api/v1/themes/{theme}/profiles/batch"),
+    ("post", "/api/v1/themes/{theme}/profiles/lookup"),
     ("post", "/api/v1/verify/identity"),
     ("post", "/api/v1/verify/person"),
     ("post", "/api/v1/verify/licence"),
