@@ -9,6 +9,7 @@ from typing import Any
 
 from catalog.context import CatalogContext
 from catalog.models import Grant
+from exchange_api import quotas
 from exchange_api.access import authorise_data_call
 from exchange_api.data_schemas import BatchOut, Evidence, FieldValue, ProfileOut, Theme
 from exchange_api.runtime import (
@@ -36,12 +37,13 @@ def authorised_fields(
     fields: Sequence[str] | None,
     *,
     what: str,
+    cost: int = 1,
 ) -> tuple[Grant, list[str]]:
     """The grant for this call and the fields it will return (all granted ones by default).
 
     Unknown field names are a 422 before any grant is looked at, so a refusal never hints
     at which fields exist beyond the catalogue's own description; the rate limit counts only
-    calls that passed the grant check.
+    calls that passed the grant check, ``cost`` units each (the keys a lookup asks for).
     """
     unknown = [f for f in (fields or []) if f not in view.items]
     if unknown:
@@ -53,7 +55,7 @@ def authorised_fields(
         ctx, actor=call.actor, resource=view, purpose=call.purpose, fields=list(fields or [])
     )
     recorder.uses(view, grant)
-    ex.limiter.hit(grant)
+    ex.limiter.hit(grant, cost=cost)
     chosen = list(fields) if fields else [f for f in grant.fields if f in view.items]
     return grant, chosen
 
@@ -115,7 +117,7 @@ def lookup(
             f"批量查询最多 {ex.config.batch_max_keys} 个 (too many keys)",
             details=[{"field": "keys", "reason": f"at most {ex.config.batch_max_keys}"}],
         )
-    with ex.audited(call) as recorder:
+    with ex.audited(call) as recorder, quotas.alerting(ex.catalog):
         with ex.catalog.unit() as ctx:
             view = ex.view(ctx, THEME_RESOURCES[theme])
             recorder.uses(view)
@@ -124,7 +126,18 @@ def lookup(
                 view.key_kind, wanted, field="key" if single else "keys",
                 location=key_location or ("path" if single else "body"),
             )  # fmt: skip
-            grant, chosen = authorised_fields(ctx, ex, call, recorder, view, fields, what="主题")
+            # Every distinct key counts, against the minute and against the day: a batch of a
+            # thousand generated ID numbers is a thousand questions, not one.
+            distinct = len(dict.fromkeys(wanted))
+            grant, chosen = authorised_fields(
+                ctx, ex, call, recorder, view, fields, what="主题", cost=distinct
+            )
+            quotas.count_keys(
+                ctx, grant_id=grant.id, resource_id=view.resource_id,
+                department_code=call.actor.department_code or "", keys=distinct,
+                limit=ex.config.lookup_keys_per_grant_per_day,
+                subject=ex.key_quota_subject(call, view),
+            )  # fmt: skip
             access = {name: str(grant.fields[name]) for name in chosen}
         assert view.key is not None
         version, rows = ex.lake.lookup(

@@ -36,7 +36,7 @@ from catalog.identifiers import identifier_kind, ric_problem, uscc_problem
 from catalog.models import Grant, Resource
 from catalog.safeguards import effective_sensitivity, mount_target_problem
 from catalog.store import Catalog
-from exchange_api.access import RateLimiter
+from exchange_api.access import RateLimiter, normalise_purpose
 from exchange_api.audit import AuditLog, AuditRecord, AuditRef, result_hash
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.exceptions import DataUnavailable, MountRefused
@@ -237,6 +237,15 @@ class Exchange:
         return hmac.new(
             self._subject_key, "\n".join(values).encode("utf-8"), hashlib.sha256
         ).hexdigest()
+
+    def key_quota_subject(self, call: DataCall, view: ResourceView) -> str:
+        """Whose daily key quota a lookup uses: the department's, per resource and purpose.
+
+        Keyed on the purpose rather than the grant row, so a re-issued grant for the same
+        purpose does not start a fresh count.
+        """
+        department = call.actor.department_code or ""
+        return self.subject_hash(["keys", department, view.code, normalise_purpose(call.purpose)])
 
     def view(self, ctx: CatalogContext, code: str) -> ResourceView:
         """A resource's serving metadata, cached for a few seconds.

@@ -100,7 +100,7 @@ def _answer(
             quotas.count_keys(
                 ctx, grant_id=grant.id, resource_id=view.resource_id, department_code=department,
                 keys=1, limit=config.lookup_keys_per_grant_per_day,
-                subject=f"grant:{grant.id}",
+                subject=ex.key_quota_subject(call, view),
             )  # fmt: skip
             today = ctx.now().astimezone(CHINA_TZ).date()
         result, version = decide(view, wanted, today)
