@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup lint bench-search
+.PHONY: demo test setup lint bench-search fuzz
 
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -25,3 +25,8 @@ lint: setup
 
 bench-search: setup
 	$(UV) run --frozen python -m bench.catalog_search
+
+# schemathesis against a real server on a seeded demo home, bounded (FUZZ_MAX_EXAMPLES per
+# operation, FUZZ_MAX_SECONDS in all); fails on any 5xx. Not part of `make test`.
+fuzz: setup
+	$(UV) run --frozen python -m bench.fuzz
