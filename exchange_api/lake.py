@@ -26,14 +26,16 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
+from catalog.safeguards import table_name_problem
 from exchange_api.bucketing import bucket_of
-from exchange_api.exceptions import DataUnavailable
+from exchange_api.exceptions import DataUnavailable, MountRefused
 from pipelines.lake.delta import TableRef
 from privacy.detect import identifier_kind_of
 from privacy.masking import MaskKind
 
 BUCKET = "_bucket"
-BUCKETS_KEY = "govshare.buckets"  # written by pipelines.themes.build into each commit
+BUCKETS_KEY = "govshare.buckets"
+SERVED_LAYERS = ("validated", "themes")  # written by pipelines.themes.build into each commit
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,9 @@ class LakeReader:
         self._lock = threading.Lock()
 
     def snapshot(self, ref: TableRef) -> Snapshot:
+        if ref.layer not in SERVED_LAYERS or table_name_problem(ref.name):
+            # Resource views refuse such mounts already; the reader never opens a path either.
+            raise MountRefused("挂接目标不合规，拒绝读取 (not a table of a served layer)")
         current = self._snapshots.get(ref.uri)
         now = time.monotonic()
         if current is not None and now - current.checked_at < self.refresh_seconds:
