@@ -167,6 +167,17 @@ def mounts(session: Session, *, states: Iterable[MountState] | None = None) -> S
     return session.scalars(query).all()
 
 
+def table_claimants(session: Session, *, target: str) -> Sequence[int]:
+    """Departments whose resources mount (or asked to mount) the lake table ``target``."""
+    query = (
+        select(Resource.provider_id)
+        .join(Mount, Mount.resource_id == Resource.id)
+        .where((Mount.target == target) | (Mount.pending_target == target))
+        .distinct()
+    )
+    return session.scalars(query).all()
+
+
 def demand(session: Session, code: str) -> Demand:
     found = session.scalar(select(Demand).where(Demand.code == code))
     if found is None:

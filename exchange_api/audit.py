@@ -34,6 +34,7 @@ HASHED = (
     "row_count", "table_version", "epsilon", "result_hash", "subject_hash", "prev_hash",
     "key_id",
 )  # fmt: skip
+OPTIONAL_HASHED = ("case_ref", "business_matter")
 _APPEND_RETRIES = 5
 
 
@@ -58,6 +59,8 @@ class AuditRecord:
     epsilon: str = ""
     result_hash: str = ""
     subject_hash: str = ""
+    case_ref: str | None = None  # 核验: 办件编号
+    business_matter: str | None = None  # 核验: 业务事项
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ def entry_document(entry: AuditEntry) -> bytes:
     values: dict[str, Any] = {name: getattr(entry, name) for name in HASHED}
     values["at"] = _timestamp(entry.at)
     values["fields"] = list(entry.fields or [])
+    for name in OPTIONAL_HASHED:  # hashed only when set: older entries keep their hashes
+        if getattr(entry, name):
+            values[name] = getattr(entry, name)
     return _canonical_json(values)
 
 

@@ -61,5 +61,20 @@ class ExchangeSettings(BaseSettings):
         default=5.0, ge=0, description="how long a resource's serving metadata is reused"
     )
 
+    # 核验 and lookup quotas, counted in the catalogue database (exchange_api.quotas).
+    verify_max_per_case: int = Field(
+        default=10, ge=1, description="核验 calls a department may make under one 办件编号"
+    )
+    verify_max_per_subject_per_day: int = Field(
+        default=5, ge=1, description="核验 calls a department may make about one subject a day"
+    )
+    verify_alert_per_day: int = Field(
+        default=200, ge=1, description="a department's daily 核验 calls on one resource above "
+        "which the provider is alerted",
+    )  # fmt: skip
+    lookup_keys_per_grant_per_day: int = Field(
+        default=10_000, ge=1, description="keys (profiles and 核验) one grant may look up a day"
+    )
+
     def key_path(self, settings: Settings) -> Path:
         return self.signing_key_path or (settings.home / "keys" / "platform_ed25519.pem")
