@@ -100,6 +100,8 @@ class FieldNotInData(Conflict):
     """
 
     error_code = "FIELD_NOT_IN_DATA"
+
+
 class MountRefused(GovshareError):
     """The resource's mount does not name the provider's own table: nothing is served."""
 
