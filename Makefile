@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: demo test check setup lint bench-search soak
+.PHONY: demo test check setup lint bench-search soak fuzz
 
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -40,3 +40,8 @@ soak: setup
 		GOVSHARE_TEST_CATALOG=postgresql $(UV) run --frozen pytest -p no:cacheprovider \
 			-m concurrency -k "not sqlite" -q || exit 1; \
 	done
+
+# schemathesis against a real server on a seeded demo home, bounded (FUZZ_MAX_EXAMPLES per
+# operation, FUZZ_MAX_SECONDS in all); fails on any 5xx. Not part of `make test`.
+fuzz: setup
+	$(UV) run --frozen python -m bench.fuzz

@@ -141,3 +141,7 @@ def export_catalog(actor: Actor) -> None:
 
 def import_catalog(actor: Actor) -> None:
     _steward(actor, "导入目录")
+
+
+def import_holiday_notice(actor: Actor) -> None:
+    _steward(actor, "导入节假日安排")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -48,7 +49,8 @@ def ensure_table_mount(ctx: CatalogContext, resource: Resource) -> Mount:
     mount = Mount(
         resource=resource,
         kind=MountKind.TABLE,
-        target="r_" + resource.code.replace("/", "_").lower(),
+        # A plain table name (catalog.safeguards): codes may carry "." or "-", names may not.
+        target="r_" + re.sub(r"[^a-z0-9_]", "_", resource.code.lower()),
         config={},
         state=MountState.UNMOUNTED,
         state_changed_at=now,

@@ -49,13 +49,24 @@ class CatalogContext:
     session: Session
     settings: Settings
     clock: Callable[[], datetime] = utcnow
-    calendar: WorkCalendar = field(init=False)
+    _calendar: WorkCalendar | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.calendar = WorkCalendar(
-            extra_holidays=self.settings.extra_holidays,
-            extra_workdays=self.settings.extra_workdays,
-        )
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar: settings, imported holiday notices, then the package.
+
+        Loaded on first use, once per unit of work, so a unit that never counts a deadline
+        never reads the notices.
+        """
+        if self._calendar is None:
+            from catalog.workdays_notices import load_calendar
+
+            self._calendar = load_calendar(self)
+        return self._calendar
+
+    @calendar.setter
+    def calendar(self, calendar: WorkCalendar) -> None:
+        self._calendar = calendar
 
     def now(self) -> datetime:
         return self.clock()

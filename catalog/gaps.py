@@ -15,6 +15,7 @@ from catalog.context import Actor, CatalogContext
 from catalog.demands import is_overdue
 from catalog.domain import DemandState, MountState, ResourceState
 from catalog.services import capability
+from catalog.workdays_notices import demand_deadline
 
 LIVE_STATES = (
     ResourceState.DRAFT,
@@ -68,6 +69,7 @@ class OverdueReview(BaseModel):
     reviewer: str
     since: date
     due: date
+    due_provisional: bool = False  # counted across days no holiday notice covers yet (暂定)
     working_days_late: int
 
 
@@ -172,7 +174,8 @@ def _overdue(ctx: CatalogContext) -> list[OverdueReview]:
     today, cal, limit = ctx.today(), ctx.calendar, ctx.settings.review_working_days
     found: list[OverdueReview] = []
     for d in repository.demands(ctx.session, states=[DemandState.PENDING]):
-        if is_overdue(ctx, d) and d.due_date is not None:
+        deadline = demand_deadline(ctx, d)
+        if is_overdue(ctx, d) and deadline is not None:
             found.append(
                 OverdueReview(
                     kind="共享需求",
@@ -180,13 +183,15 @@ def _overdue(ctx: CatalogContext) -> list[OverdueReview]:
                     name=d.purpose,
                     reviewer=d.provider.name if d.provider else "",
                     since=d.submitted_at.date(),
-                    due=d.due_date,
-                    working_days_late=cal.workdays_between(d.due_date, today),
+                    due=deadline.due,
+                    due_provisional=deadline.provisional,
+                    working_days_late=cal.workdays_between(deadline.due, today),
                 )
             )
     # Stewards are held to the same working-day limit for catalogue and mount reviews.
     for r in repository.resources(ctx.session, states=[ResourceState.PENDING]):
-        due = cal.add_workdays(r.state_changed_at.date(), limit)
+        deadline = cal.deadline(r.state_changed_at.date(), limit)
+        due = deadline.due
         if today > due:
             found.append(
                 OverdueReview(
@@ -196,11 +201,13 @@ def _overdue(ctx: CatalogContext) -> list[OverdueReview]:
                     reviewer="数据管理机构",
                     since=r.state_changed_at.date(),
                     due=due,
+                    due_provisional=deadline.provisional,
                     working_days_late=cal.workdays_between(due, today),
                 )
             )
     for m in repository.mounts(ctx.session, states=[MountState.PENDING, MountState.CHANGE_PENDING]):
-        due = cal.add_workdays(m.state_changed_at.date(), limit)
+        deadline = cal.deadline(m.state_changed_at.date(), limit)
+        due = deadline.due
         if today > due:
             found.append(
                 OverdueReview(
@@ -210,6 +217,7 @@ def _overdue(ctx: CatalogContext) -> list[OverdueReview]:
                     reviewer="数据管理机构",
                     since=m.state_changed_at.date(),
                     due=due,
+                    due_provisional=deadline.provisional,
                     working_days_late=cal.workdays_between(due, today),
                 )
             )

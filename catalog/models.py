@@ -520,6 +520,10 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(128))
     key_id: Mapped[str] = mapped_column(String(16))
+    # 核验 only: the business case (办件编号) and matter (业务事项) the call was made for.
+    # Outside the hash when empty, so entries written before these columns still verify.
+    case_ref: Mapped[str | None] = mapped_column(String(64))
+    business_matter: Mapped[str | None] = mapped_column(String(200))
 
 
 class PrivacyBudgetAccount(Base):
@@ -564,4 +568,58 @@ class AggregateRelease(Base):
     epsilon: Mapped[float] = mapped_column(Float, default=0.0)
     privacy_unit: Mapped[str] = mapped_column(String(80), default="")
     period: Mapped[str] = mapped_column(String(16), default="")
+    created_at: Mapped[datetime]
+
+
+class HolidayNotice(Base):
+    """国务院办公厅关于部分节假日安排的通知: one year's holidays and swapped working days.
+
+    Imported by a steward when the State Council publishes it, so deadlines in years the
+    holiday package does not know become exact without an upgrade. ``holidays`` keeps the
+    notice's own shape: ``[{"name", "start", "end", "workdays": [...]}]`` with ISO dates.
+    """
+
+    __tablename__ = "holiday_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(500), default="")
+    holidays: Mapped[list[Any]] = mapped_column(JSON)
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(100))
+
+
+class UsageCounter(Base):
+    """A quota counted in the database so that every API worker sees the same number.
+
+    ``scope`` names the quota (核验 per case, 核验 per subject per day, keys per grant per day),
+    ``subject`` is a keyed hash of what is counted (never an ID number in clear), ``period``
+    the day or ``all``.
+    """
+
+    __tablename__ = "usage_counters"
+    __table_args__ = (UniqueConstraint("scope", "subject", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(10))
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
+class UsageAlert(Base):
+    """A notice to a provider: a consumer's use of its resource crossed an anomaly threshold."""
+
+    __tablename__ = "usage_alerts"
+    __table_args__ = (UniqueConstraint("resource_id", "department_code", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    department_code: Mapped[str] = mapped_column(String(18))
+    kind: Mapped[str] = mapped_column(String(30))
+    period: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]

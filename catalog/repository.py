@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Exists, Select, delete, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +21,8 @@ from catalog.models import (
     Duty,
     Grant,
     HistoryEntry,
+    HolidayNotice,
+    IngestBatch,
     Mount,
     Resource,
     ResourceVersion,
@@ -166,6 +169,17 @@ def mounts(session: Session, *, states: Iterable[MountState] | None = None) -> S
     return session.scalars(query).all()
 
 
+def table_claimants(session: Session, *, target: str) -> Sequence[int]:
+    """Departments whose resources mount (or asked to mount) the lake table ``target``."""
+    query = (
+        select(Resource.provider_id)
+        .join(Mount, Mount.resource_id == Resource.id)
+        .where((Mount.target == target) | (Mount.pending_target == target))
+        .distinct()
+    )
+    return session.scalars(query).all()
+
+
 def demand(session: Session, code: str) -> Demand:
     found = session.scalar(select(Demand).where(Demand.code == code))
     if found is None:
@@ -284,3 +298,18 @@ def resource_ids_with_gram_query(gram: str) -> Select[tuple[int]]:
 def resource_has_gram(gram: str) -> Exists:
     """Whether the resource of the enclosing query holds ``gram`` (one primary-key probe)."""
     return exists().where(SearchGram.gram == gram, SearchGram.resource_id == Resource.id)
+
+
+def holiday_notices(session: Session) -> Sequence[HolidayNotice]:
+    """Every imported holiday notice, oldest year first."""
+    return session.scalars(select(HolidayNotice).order_by(HolidayNotice.year)).all()
+
+
+def holiday_notice_or_none(session: Session, year: int) -> HolidayNotice | None:
+    return session.scalar(select(HolidayNotice).where(HolidayNotice.year == year))
+
+
+def batch_details(session: Session, *, status: str) -> Sequence[tuple[int, dict[str, Any]]]:
+    """(resource id, details) of every ingest batch in ``status``."""
+    query = select(IngestBatch.resource_id, IngestBatch.details).where(IngestBatch.status == status)
+    return [(resource_id, details) for resource_id, details in session.execute(query)]

@@ -281,6 +281,9 @@ class DemandOut(_Out):
     state: DemandState
     submitted_at: datetime
     due_date: date | None
+    # The due date was counted across days no published holiday arrangement covers yet
+    # (暂定): it may move when the State Council's notice is imported.
+    due_provisional: bool = False
     overdue: bool
     decided_at: datetime | None
     decision_reason: str

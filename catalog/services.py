@@ -14,8 +14,8 @@ from typing import Any
 
 from catalog import auth, repository, search
 from catalog.context import Actor, CatalogContext
-from catalog.domain import MountState, ResourceState
-from catalog.errors import Conflict, ValidationError
+from catalog.domain import MountKind, MountState, ResourceClass, ResourceState
+from catalog.errors import Conflict, NotAuthorized, ValidationError
 from catalog.models import (
     DataItem,
     Department,
@@ -25,6 +25,7 @@ from catalog.models import (
     Resource,
     ResourceVersion,
 )
+from catalog.safeguards import LAKE_KINDS, effective_sensitivity, mount_target_problem
 from catalog.schemas import DataItemIn, DepartmentIn, DutyIn, MountIn, ResourceIn, ReviewIn
 from catalog.workflow import MOUNT_FLOW, RESOURCE_FLOW, MountAction, ResourceAction
 
@@ -204,7 +205,15 @@ def next_code(ctx: CatalogContext, prefix: str) -> str:
 
 
 def _items(specs: list[DataItemIn]) -> list[DataItem]:
-    return [DataItem(position=position, **spec.model_dump()) for position, spec in enumerate(specs)]
+    """Data items as declared, except that a name showing personal data makes them personal."""
+    items = []
+    for position, spec in enumerate(specs):
+        values = spec.model_dump()
+        values["sensitivity"], values["mask_kind"] = effective_sensitivity(
+            spec.name, spec.sensitivity, spec.mask_kind
+        )
+        items.append(DataItem(position=position, **values))
+    return items
 
 
 def _apply(ctx: CatalogContext, resource: Resource, spec: ResourceIn) -> None:
@@ -413,12 +422,41 @@ def _move_mount(
     return mount
 
 
+def check_mount_target(
+    ctx: CatalogContext, *, resource: Resource, kind: MountKind, target: str
+) -> None:
+    """A lake mount names a table of the provider's own layer, never a path or another's table.
+
+    A 主题 resource reads the themes layer, which only the data authority builds; any other
+    resource reads ``validated/<target>``, and a table another department already mounts is
+    that department's data, whatever this provider calls it.
+    """
+    theme = resource.classification is ResourceClass.THEME
+    problem = mount_target_problem(kind=kind, target=target, theme=theme)
+    if problem:
+        raise ValidationError(
+            problem, details=[{"field": "target", "reason": problem, "location": "body"}]
+        )
+    if kind not in LAKE_KINDS:
+        return
+    if theme and not resource.provider.is_data_authority:
+        raise NotAuthorized(
+            "只有数据管理机构可以挂接主题库表 (only the data authority mounts theme tables)"
+        )
+    others = set(repository.table_claimants(ctx.session, target=target)) - {resource.provider_id}
+    if others:
+        raise Conflict(
+            "挂接目标是其他部门的数据表，不能挂接 (the table belongs to another department)"
+        )
+
+
 def add_mount(
     ctx: CatalogContext, *, resource_code: str, spec: MountIn, actor: Actor, submit: bool = True
 ) -> Mount:
     """Attach an asset to a resource; by default it goes straight to review (挂接待审核)."""
     resource = view_resource(ctx, code=resource_code, actor=actor)
     auth.add_mount(actor, resource)
+    check_mount_target(ctx, resource=resource, kind=spec.kind, target=spec.target)
     if resource.state in (ResourceState.RETIRING, ResourceState.RETIRED):
         raise Conflict(f"信息资源 {resource_code} 已申请下线，不能挂接 (resource is going offline)")
     now = ctx.now()
@@ -457,6 +495,10 @@ def review_mount(ctx: CatalogContext, *, mount_id: int, review: ReviewIn, actor:
     """Approve or return a mount, or a pending change of a mounted one."""
     auth.review_mount(actor)
     mount = repository.mount(ctx.session, mount_id)
+    if review.approve:
+        # Re-checked at approval: a row written before the rules (or around them) is not waved on.
+        target = mount.pending_target or mount.target
+        check_mount_target(ctx, resource=mount.resource, kind=mount.kind, target=target)
     if mount.state is MountState.CHANGE_PENDING:
         if review.approve:
             mount.target = mount.pending_target or mount.target
@@ -481,6 +523,7 @@ def request_mount_change(
     auth.request_mount_change(actor, mount.resource)
     if spec.kind != mount.kind:
         raise ValidationError("变更不能改变挂接类型 (a change keeps the mount kind)")
+    check_mount_target(ctx, resource=mount.resource, kind=spec.kind, target=spec.target)
     mount.pending_target, mount.pending_config = spec.target, spec.config
     return _move_mount(ctx, mount, MountAction.REQUEST_CHANGE, actor)
 

@@ -19,6 +19,7 @@ from catalog.schemas import (
     MountOut,
     ResourceOut,
 )
+from catalog.workdays_notices import demand_deadline
 
 
 def department_out(department: Department) -> DepartmentOut:
@@ -102,6 +103,7 @@ def grant_out(grant: Grant) -> GrantOut:
 
 
 def demand_out(ctx: CatalogContext, demand: Demand) -> DemandOut:
+    deadline = demand_deadline(ctx, demand)
     return DemandOut(
         code=demand.code,
         requester_code=demand.requester.code,
@@ -116,6 +118,7 @@ def demand_out(ctx: CatalogContext, demand: Demand) -> DemandOut:
         state=demand.state,
         submitted_at=demand.submitted_at,
         due_date=demand.due_date,
+        due_provisional=deadline is not None and deadline.provisional,
         overdue=is_overdue(ctx, demand),
         decided_at=demand.decided_at,
         decision_reason=demand.decision_reason,

@@ -28,6 +28,7 @@ from exchange_api.exceptions import (
     RateLimited,
     ShareTypeRefused,
 )
+from infra.errors import ValidationError
 
 if TYPE_CHECKING:
     from exchange_api.runtime import ResourceView
@@ -96,18 +97,25 @@ class RateLimiter:
         self._windows: dict[int, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, grant: Grant) -> None:
+    def hit(self, grant: Grant, *, cost: int = 1) -> None:
+        """Count ``cost`` units (the keys a call looks up: a batch is as many as it holds)."""
+        if cost > grant.rate_limit_per_minute:
+            raise ValidationError(
+                f"一次查询的主体数超过该授权每分钟限额 {grant.rate_limit_per_minute} 个 "
+                "(more keys than the grant allows a minute)",
+                details=[{"field": "keys", "reason": "more than the per-minute limit"}],
+            )
         seconds = self.clock().timestamp()
         window = int(seconds // 60)
         with self._lock:
             started, used = self._windows.get(grant.id, (window, 0))
             if started != window:
                 used = 0
-            if used >= grant.rate_limit_per_minute:
+            if used + cost > grant.rate_limit_per_minute:
                 retry = max(1, 60 - int(seconds % 60))
                 raise RateLimited(
                     f"调用过于频繁：该授权每分钟最多 {grant.rate_limit_per_minute} 次，"
                     f"请 {retry} 秒后重试 (rate limit exceeded)",
                     retry_after=retry,
                 )
-            self._windows[grant.id] = (window, used + 1)
+            self._windows[grant.id] = (window, used + cost)

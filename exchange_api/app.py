@@ -21,6 +21,7 @@ from exchange_api import errors
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.routes import API_PREFIX, api_router, data_router
 from exchange_api.runtime import Exchange
+from infra import redaction
 from infra.settings import Settings, get_settings
 
 log = logging.getLogger("govshare.exchange_api")
@@ -56,8 +57,13 @@ def create_app(
     clock = clock or utcnow
     catalog = Catalog(settings, clock=clock)
 
+    # Identifiers never reach a log line, whoever configured logging (uvicorn does it before
+    # calling this factory; lifespan runs after, when a server set up its handlers in-process).
+    redaction.install()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        redaction.install()
         # Refuse to start on a catalogue that `govshare init` has not created.
         catalog.check_ready()
         log.info("exchange API ready on %s", catalog.engine.url.render_as_string(True))

@@ -46,6 +46,7 @@ HASHED = (
     "key_id",
 )  # fmt: skip
 SEQ_COUNTER = "audit_log.seq"
+OPTIONAL_HASHED = ("case_ref", "business_matter")
 
 
 @dataclass
@@ -69,6 +70,8 @@ class AuditRecord:
     epsilon: str = ""
     result_hash: str = ""
     subject_hash: str = ""
+    case_ref: str | None = None  # 核验: 办件编号
+    business_matter: str | None = None  # 核验: 业务事项
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,9 @@ def entry_document(entry: AuditEntry) -> bytes:
     values: dict[str, Any] = {name: getattr(entry, name) for name in HASHED}
     values["at"] = _timestamp(entry.at)
     values["fields"] = list(entry.fields or [])
+    for name in OPTIONAL_HASHED:  # hashed only when set: older entries keep their hashes
+        if getattr(entry, name):
+            values[name] = getattr(entry, name)
     return _canonical_json(values)
 
 

@@ -61,6 +61,21 @@ class ExchangeSettings(BaseSettings):
         default=5.0, ge=0, description="how long a resource's serving metadata is reused"
     )
 
+    # 核验 and lookup quotas, counted in the catalogue database (exchange_api.quotas).
+    verify_max_per_case: int = Field(
+        default=10, ge=1, description="核验 calls a department may make under one 办件编号"
+    )
+    verify_max_per_subject_per_day: int = Field(
+        default=5, ge=1, description="核验 calls a department may make about one subject a day"
+    )
+    verify_alert_per_day: int = Field(
+        default=200, ge=1, description="a department's daily 核验 calls on one resource above "
+        "which the provider is alerted",
+    )  # fmt: skip
+    lookup_keys_per_grant_per_day: int = Field(
+        default=10_000, ge=1, description="keys (profiles and 核验) one grant may look up a day"
+    )
+
     audit_checkpoint_path: Path | None = Field(
         default=None,
         description="Signed checkpoints of the audit chain's head, outside the database. "

@@ -65,6 +65,13 @@ class BatchIn(_In):
     fields: Annotated[list[FieldName], Field(max_length=100)] | None = None
 
 
+class LookupIn(_In):
+    """One key in the body, so that no identifier travels in a URL (and into access logs)."""
+
+    key: IdText = Field(description="统一社会信用代码（enterprise）或身份证号（person）")
+    fields: Annotated[list[FieldName], Field(max_length=100)] | None = None
+
+
 class BatchOut(BaseModel):
     theme: Theme
     data: list[ProfileOut] = Field(description="与请求 keys 顺序一一对应 (same order as keys)")
@@ -73,7 +80,18 @@ class BatchOut(BaseModel):
     evidence: Evidence | None = None
 
 
-class IdentityCheckIn(_In):
+class CheckCase(_In):
+    """A 核验 answers a question about one subject in one business case: both are named."""
+
+    case_ref: Annotated[StrictStr, Field(min_length=1, max_length=64)] = Field(
+        description="办件编号：本次核验所属的办件 (case reference)"
+    )
+    business_matter: Annotated[StrictStr, Field(min_length=1, max_length=200)] = Field(
+        description="业务事项：办件所办理的政务服务事项 (business matter)"
+    )
+
+
+class IdentityCheckIn(CheckCase):
     """身份核验: does this ID number belong to a person of this name?"""
 
     id_number: IdText
@@ -86,14 +104,14 @@ class PersonCheck(StrEnum):
     INSURED = "insured"
 
 
-class PersonCheckIn(_In):
+class PersonCheckIn(CheckCase):
     """人员状态核验: is the person alive / married / insured (参保缴费) today?"""
 
     id_number: IdText
     check: PersonCheck
 
 
-class LicenceCheckIn(_In):
+class LicenceCheckIn(CheckCase):
     """证照核验 (免证办): does the enterprise hold a licence of this type, valid today?"""
 
     uscc: IdText
@@ -182,6 +200,17 @@ class UsageOut(BaseModel):
     requests: int
     rows: int
     last_at: datetime
+
+
+class AlertOut(BaseModel):
+    """A notice to a provider about abnormal use of one of its resources (用量异常提醒)."""
+
+    resource_code: str
+    department_code: str = Field(description="使用方部门 (the consumer)")
+    kind: str
+    period: str
+    message: str
+    created_at: datetime
 
 
 class ChainOut(BaseModel):

@@ -63,6 +63,19 @@ class RateLimited(GovshareError):
         self.retry_after = retry_after
 
 
+class FieldMasked(AccessDenied):
+    """A 核验 computed from a field the grant delivers masked would reveal the masked value."""
+
+    error_code = "FIELD_MASKED"
+
+
+class QuotaExceeded(GovshareError):
+    """A quota counted per case, subject or day is used up; retrying now does not help."""
+
+    status_code = 429
+    error_code = "QUOTA_EXCEEDED"
+
+
 class TokenRequired(NotAuthenticated):
     error_code = "TOKEN_REQUIRED"
 
@@ -87,3 +100,10 @@ class FieldNotInData(Conflict):
     """
 
     error_code = "FIELD_NOT_IN_DATA"
+
+
+class MountRefused(GovshareError):
+    """The resource's mount does not name the provider's own table: nothing is served."""
+
+    status_code = 409
+    error_code = "MOUNT_REFUSED"

@@ -114,8 +114,10 @@ def extract(
             grant, chosen = authorised_fields(
                 ctx, ex, call, recorder, view, fields, what="信息资源"
             )
-            kinds = {n: view.mask_kind(n, str(grant.fields[n])) for n in chosen}
+            access = {n: str(grant.fields[n]) for n in chosen}
         snap = ex.lake.snapshot(view.table)
+        detected = snap.identifier_columns()
+        kinds = {n: view.mask_kind(n, how, detected) for n, how in access.items()}
         present = [n for n in chosen if n in snap.schema.names]
         recorder.extra["deferred"] = True
     stream = _stream(ex, recorder, view, snap, present, kinds, fmt)

@@ -26,12 +26,16 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
+from catalog.safeguards import table_name_problem
 from exchange_api.bucketing import bucket_of
-from exchange_api.exceptions import DataUnavailable
+from exchange_api.exceptions import DataUnavailable, MountRefused
 from pipelines.lake.delta import TableRef
+from privacy.detect import identifier_kind_of
+from privacy.masking import MaskKind
 
 BUCKET = "_bucket"
-BUCKETS_KEY = "govshare.buckets"  # written by pipelines.themes.build into each commit
+BUCKETS_KEY = "govshare.buckets"
+SERVED_LAYERS = ("validated", "themes")  # written by pipelines.themes.build into each commit
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class Snapshot:
     checked_at: float
     _by_bucket: dict[int | None, list[DataFile]] = field(default_factory=dict)
     _dataset: ds.Dataset | None = None
+    _identifiers: dict[str, MaskKind] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -124,6 +129,18 @@ class Snapshot:
                 self._dataset = self.delta.to_pyarrow_dataset()
             return self._dataset
 
+    def identifier_columns(self) -> dict[str, MaskKind]:
+        """Text columns whose first rows are personal identifiers, and how to mask them.
+
+        Computed once per version from at most ``SAMPLE_ROWS`` rows of the first file, so a
+        column the catalogue calls non-personal but that holds ID numbers or mobile numbers is
+        still masked when served.
+        """
+        with self._lock:
+            if self._identifiers is None:
+                self._identifiers = _sample_identifiers(self.files, self.schema)
+            return self._identifiers
+
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
@@ -133,6 +150,32 @@ class Snapshot:
         if "://" in self.ref.uri and not self.ref.uri.startswith("file://"):
             return None
         return [f.path.removeprefix("file://") for f in self.files]
+
+
+SAMPLE_ROWS = 200
+
+
+def _sample_identifiers(files: list[DataFile], schema: pa.Schema) -> dict[str, MaskKind]:
+    text = [
+        f.name
+        for f in schema
+        if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        and not f.name.startswith("_")
+    ]
+    if not files or not text:
+        return {}
+    data_file = files[0]
+    present = [c for c in text if c in data_file.columns]
+    reader = pq.ParquetFile(data_file.path, metadata=data_file.metadata)
+    batch = next(reader.iter_batches(batch_size=SAMPLE_ROWS, columns=present), None)
+    if batch is None:
+        return {}
+    found = {}
+    for name in present:
+        kind = identifier_kind_of(batch.column(name).to_pylist())
+        if kind is not None:
+            found[name] = kind
+    return found
 
 
 def _bucket_count(delta: DeltaTable) -> int | None:
@@ -190,6 +233,9 @@ class LakeReader:
         self._lock = threading.Lock()
 
     def snapshot(self, ref: TableRef) -> Snapshot:
+        if ref.layer not in SERVED_LAYERS or table_name_problem(ref.name):
+            # Resource views refuse such mounts already; the reader never opens a path either.
+            raise MountRefused("挂接目标不合规，拒绝读取 (not a table of a served layer)")
         current = self._snapshots.get(ref.uri)
         now = time.monotonic()
         if current is not None and now - current.checked_at < self.refresh_seconds:

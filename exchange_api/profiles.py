@@ -9,6 +9,7 @@ from typing import Any
 
 from catalog.context import CatalogContext
 from catalog.models import Grant
+from exchange_api import quotas
 from exchange_api.access import authorise_data_call
 from exchange_api.data_schemas import BatchOut, Evidence, FieldValue, ProfileOut, Theme
 from exchange_api.runtime import (
@@ -36,12 +37,13 @@ def authorised_fields(
     fields: Sequence[str] | None,
     *,
     what: str,
+    cost: int = 1,
 ) -> tuple[Grant, list[str]]:
     """The grant for this call and the fields it will return (all granted ones by default).
 
     Unknown field names are a 422 before any grant is looked at, so a refusal never hints
     at which fields exist beyond the catalogue's own description; the rate limit counts only
-    calls that passed the grant check.
+    calls that passed the grant check, ``cost`` units each (the keys a lookup asks for).
     """
     unknown = [f for f in (fields or []) if f not in view.items]
     if unknown:
@@ -53,7 +55,7 @@ def authorised_fields(
         ctx, actor=call.actor, resource=view, purpose=call.purpose, fields=list(fields or [])
     )
     recorder.uses(view, grant)
-    ex.limiter.hit(grant)
+    ex.limiter.hit(grant, cost=cost)
     chosen = list(fields) if fields else [f for f in grant.fields if f in view.items]
     return grant, chosen
 
@@ -81,14 +83,14 @@ def evidence(ref: Any) -> Evidence:
 
 def _profile(
     theme: Theme, view: ResourceView, row: dict[str, Any] | None, access: dict[str, str],
-    version: int,
+    version: int, detected: dict[str, MaskKind],
 ) -> ProfileOut:  # fmt: skip
     if row is None:
         return ProfileOut(theme=theme, found=False, table_version=version)
     provenance = dict(row.get(PROVENANCE) or [])
     fields = {}
     for name, how in access.items():
-        kind = view.mask_kind(name, how)
+        kind = view.mask_kind(name, how, detected)
         stamp = provenance.get(name) or {}
         fields[name] = FieldValue(
             value=shown(row.get(name), kind),
@@ -107,6 +109,7 @@ def lookup(
     keys: Sequence[str],
     fields: Sequence[str] | None,
     single: bool,
+    key_location: str | None = None,
 ) -> BatchOut:
     """Look up one or many keys of a theme for the caller, audited whatever happens."""
     if len(keys) > ex.config.batch_max_keys:
@@ -114,22 +117,34 @@ def lookup(
             f"批量查询最多 {ex.config.batch_max_keys} 个 (too many keys)",
             details=[{"field": "keys", "reason": f"at most {ex.config.batch_max_keys}"}],
         )
-    with ex.audited(call) as recorder:
+    with ex.audited(call) as recorder, quotas.alerting(ex.catalog):
         with ex.catalog.unit() as ctx:
             view = ex.view(ctx, THEME_RESOURCES[theme])
             recorder.uses(view)
             wanted = [normalise_key(view.key_kind, k) for k in keys]
             key_problems(
                 view.key_kind, wanted, field="key" if single else "keys",
-                location="path" if single else "body",
+                location=key_location or ("path" if single else "body"),
             )  # fmt: skip
-            grant, chosen = authorised_fields(ctx, ex, call, recorder, view, fields, what="主题")
+            # Every distinct key counts, against the minute and against the day: a batch of a
+            # thousand generated ID numbers is a thousand questions, not one.
+            distinct = len(dict.fromkeys(wanted))
+            grant, chosen = authorised_fields(
+                ctx, ex, call, recorder, view, fields, what="主题", cost=distinct
+            )
+            quotas.count_keys(
+                ctx, grant_id=grant.id, resource_id=view.resource_id,
+                department_code=call.actor.department_code or "", keys=distinct,
+                limit=ex.config.lookup_keys_per_grant_per_day,
+                subject=ex.key_quota_subject(call, view),
+            )  # fmt: skip
             access = {name: str(grant.fields[name]) for name in chosen}
         assert view.key is not None
         version, rows = ex.lake.lookup(
             view.table, key_column=view.key, keys=wanted, columns=[*access, PROVENANCE]
         )
-        data = [_profile(theme, view, rows.get(k), access, version) for k in wanted]
+        detected = ex.lake.snapshot(view.table).identifier_columns()
+        data = [_profile(theme, view, rows.get(k), access, version, detected) for k in wanted]
         found = sum(p.found for p in data)
         if single and not found:
             raise NotFound("未找到该主体的档案 (no profile for this key)")

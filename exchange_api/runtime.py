@@ -9,27 +9,39 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from catalog import repository
 from catalog.context import Actor, CatalogContext
-from catalog.domain import FieldAccess, ResourceClass, ResourceState, Sensitivity, ShareType
+from catalog.domain import (
+    FieldAccess,
+    MountKind,
+    MountState,
+    ResourceClass,
+    ResourceState,
+    Sensitivity,
+    ShareType,
+)
 from catalog.identifiers import identifier_kind, ric_problem, uscc_problem
 from catalog.keys import key_is_live
 from catalog.models import Grant, Resource
-from catalog.services import capability
+from catalog.safeguards import effective_sensitivity, mount_target_problem
 from catalog.store import Catalog
-from exchange_api.access import RateLimiter
+from exchange_api.access import RateLimiter, normalise_purpose
 from exchange_api.audit import AuditLog, AuditRecord, AuditRef, CheckpointStore, result_hash
 from exchange_api.configuration import ExchangeSettings
-from exchange_api.exceptions import DataUnavailable
+from exchange_api.exceptions import DataUnavailable, MountRefused
 from exchange_api.lake import LakeReader
 from exchange_api.signing import PlatformKey
 from exchange_api.tokens import TokenService
@@ -37,6 +49,9 @@ from infra.errors import GovshareError, ValidationError
 from infra.settings import Settings
 from pipelines.lake.delta import TableRef
 from privacy.masking import MaskKind
+
+log = logging.getLogger("govshare.exchange_api")
+
 
 # Who a refused call is logged as when no credential could be read.
 ANONYMOUS = "anonymous"
@@ -64,6 +79,9 @@ class ItemView:
     name: str
     sensitivity: Sensitivity
     mask_kind: MaskKind
+    # Personal by its name although declared otherwise (a row older than the catalogue's
+    # check): a grant's "raw" for it was never a decision about personal data.
+    forced: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,35 +103,79 @@ class ResourceView:
         """Rows describe people (keyed by ID number): every aggregate over them is noised."""
         return self.key_kind == "ric"
 
-    def mask_kind(self, name: str, access: str) -> MaskKind | None:
-        """How a granted field is shown: None when raw, else its item's convention."""
+    def mask_kind(
+        self, name: str, access: str, detected: Mapping[str, MaskKind] | None = None
+    ) -> MaskKind | None:
+        """How a granted field is shown: None when raw, else its item's convention.
+
+        ``detected`` are the columns whose sampled values are personal identifiers
+        (:meth:`exchange_api.lake.Snapshot.identifier_columns`): an item declared not personal
+        that holds them is masked whatever the grant says, since its raw access was given for
+        data the provider called non-personal.
+        """
+        item = self.items.get(name)
+        if item is not None and item.forced:
+            return item.mask_kind
+        if item is not None and not item.sensitivity.is_personal and detected and name in detected:
+            return detected[name]
         if access == FieldAccess.RAW:
             return None
-        item = self.items.get(name)
         return item.mask_kind if item is not None else MaskKind.GENERIC
 
 
-def resource_view(resource: Resource, lake_root: str) -> ResourceView:
-    mount = capability(resource)
+def _serving_table(session: Session, resource: Resource, lake_root: str) -> TableRef:
+    """The lake table a resource's mount names, refused unless it is the provider's own.
+
+    The catalogue checks the same rules when a mount is made, changed or approved; they are
+    applied again here so that a mount stored before them, or written around them, serves
+    nothing (defence in depth).
+    """
+    usable = (MountState.MOUNTED, MountState.CHANGE_PENDING)
+    mount = next(
+        (m for m in resource.mounts if m.kind is MountKind.TABLE and m.state in usable), None
+    )
     if mount is None:
         raise DataUnavailable(f"信息资源 {resource.code} 尚未挂接数据 (no mounted table)")
-    layer = "themes" if resource.classification is ResourceClass.THEME else "validated"
+    theme = resource.classification is ResourceClass.THEME
+    refused = mount_target_problem(kind=mount.kind, target=mount.target, theme=theme) or (
+        theme and not resource.provider.is_data_authority
+    )
+    if not refused:
+        claimants = set(repository.table_claimants(session, target=mount.target))
+        refused = bool(claimants - {resource.provider_id})
+    table = TableRef(lake_root, "themes" if theme else "validated", mount.target)
+    if not refused and "://" not in lake_root:
+        layer = Path(lake_root, table.layer).resolve()
+        refused = Path(table.uri).resolve().parent != layer
+    if refused:
+        log.warning("mount of resource %s refused at serving time", resource.code)
+        raise MountRefused(
+            f"信息资源 {resource.code} 的挂接不合规，暂停服务，请联系数据管理机构 "
+            "(the resource's mount is not the provider's own table)"
+        )
+    return table
+
+
+def resource_view(session: Session, resource: Resource, lake_root: str) -> ResourceView:
+    table = _serving_table(session, resource, lake_root)
     keys = resource.key_items
     key_kind = identifier_kind(keys[0].name) if keys else None
     items = {}
     for item in resource.items:
-        if item.sensitivity.is_personal:
-            kind = MaskKind(item.mask_kind) if item.mask_kind else MaskKind.GENERIC
+        sensitivity, mask_name = effective_sensitivity(item.name, item.sensitivity, item.mask_kind)
+        forced = sensitivity.is_personal and not item.sensitivity.is_personal
+        if sensitivity.is_personal:
+            kind = MaskKind(mask_name) if mask_name else MaskKind.GENERIC
         else:
             kind = MaskKind.NONE
-        items[item.name] = ItemView(item.name, item.sensitivity, kind)
+        items[item.name] = ItemView(item.name, sensitivity, kind, forced)
     return ResourceView(
         code=resource.code,
         resource_id=resource.id,
         state=resource.state,
         share_type=resource.share_type,
         provider_code=resource.provider.code,
-        table=TableRef(lake_root, layer, mount.target),
+        table=table,
         key=keys[0].name if keys else None,
         key_kind=key_kind if key_kind in ("uscc", "ric") else None,
         items=items,
@@ -203,6 +265,15 @@ class Exchange:
             self._subject_key, "\n".join(values).encode("utf-8"), hashlib.sha256
         ).hexdigest()
 
+    def key_quota_subject(self, call: DataCall, view: ResourceView) -> str:
+        """Whose daily key quota a lookup uses: the department's, per resource and purpose.
+
+        Keyed on the purpose rather than the grant row, so a re-issued grant for the same
+        purpose does not start a fresh count.
+        """
+        department = call.actor.department_code or ""
+        return self.subject_hash(["keys", department, view.code, normalise_purpose(call.purpose)])
+
     def view(self, ctx: CatalogContext, code: str) -> ResourceView:
         """A resource's serving metadata, cached for a few seconds.
 
@@ -214,7 +285,8 @@ class Exchange:
         cached = self._views.get(code)
         if cached is not None and now - cached[1] < self.config.catalogue_cache_seconds:
             return cached[0]
-        view = resource_view(repository.resource(ctx.session, code), self.settings.lake_path)
+        resource = repository.resource(ctx.session, code)
+        view = resource_view(ctx.session, resource, self.settings.lake_path)
         with self._views_lock:
             self._views[code] = (view, now)
         return view

@@ -1,8 +1,17 @@
 """核验 (verification): yes or no answers computed inside the platform, never the record.
 
-The grant must cover the fields the answer is computed from (masked access is enough: the
-caller sees none of them). Whether the key exists is not told apart from a "no": an unknown
-ID number simply does not match.
+The grant must cover the fields the answer is computed from. Whether the key exists is not
+told apart from a "no": an unknown ID number simply does not match.
+
+A 核验 answers a question about one subject in one business case, so each call names its
+case (办件编号) and business matter (业务事项); both go into the audit entry. Calls are bounded
+per case and per subject per day and count against the grant's daily key quota
+(``exchange_api.quotas``); volume beyond a threshold alerts the provider. What a 核验 may
+reveal: one yes or no about the subject. A status check whose answer is a field's value
+(婚姻状况 for "married") needs that field granted raw: where the grant shows it masked, the
+mask wins and the 核验 is refused. The identity check is allowed with masked 姓名 because
+the caller supplies the name; the per-subject bound keeps it from turning into a guessing
+oracle.
 """
 
 from __future__ import annotations
@@ -16,14 +25,17 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from catalog.context import CHINA_TZ
+from exchange_api import quotas
 from exchange_api.access import authorise_data_call
 from exchange_api.data_schemas import (
+    CheckCase,
     IdentityCheckIn,
     LicenceCheckIn,
     PersonCheck,
     PersonCheckIn,
     VerificationOut,
 )
+from exchange_api.exceptions import FieldMasked
 from exchange_api.profiles import evidence
 from exchange_api.runtime import DataCall, Exchange, ResourceView, key_problems, normalise_key
 from pipelines.themes.spec import PERSON
@@ -45,10 +57,17 @@ def _same_name(a: Any, b: str) -> bool:
 
 def _answer(
     ex: Exchange, call: DataCall, *, resource_code: str, fields: Sequence[str], check: str,
-    key: str, key_field: str, decide: Any,
+    key: str, key_field: str, decide: Any, case: CheckCase, shown_from: str | None = None,
 ) -> VerificationOut:  # fmt: skip
-    """Authorise on ``fields``, let ``decide(view, key)`` compute the answer, log it."""
-    with ex.audited(call) as recorder:
+    """Authorise on ``fields``, count the call, let ``decide(view, key)`` answer, log it.
+
+    ``shown_from`` is the field whose value the answer discloses (婚姻状况 for "married"): if
+    the grant delivers it masked, the 核验 is refused, because asking it of every subject
+    would undo the mask. Masking wins; a 核验 of that field needs raw access to it.
+    """
+    with ex.audited(call) as recorder, quotas.alerting(ex.catalog):
+        recorder.record.case_ref = case.case_ref
+        recorder.record.business_matter = case.business_matter
         with ex.catalog.unit() as ctx:
             view = ex.view(ctx, resource_code)
             recorder.uses(view)
@@ -61,7 +80,28 @@ def _answer(
                 ctx, actor=call.actor, resource=view, purpose=call.purpose, fields=fields
             )
             recorder.uses(view, grant)
+            if shown_from is not None and view.mask_kind(shown_from, str(grant.fields[shown_from])):
+                raise FieldMasked(
+                    f"核验依据的字段「{shown_from}」按授权脱敏提供，核验结果会泄露该字段："
+                    "需取得该字段的原文授权 (the answer would reveal a field granted masked)",
+                    details=[{"field": shown_from, "reason": "granted masked"}],
+                )
             ex.limiter.hit(grant)
+            department = call.actor.department_code or ""
+            config = ex.config
+            quotas.count_verification(
+                ctx, resource_id=view.resource_id, department_code=department,
+                case_subject=ex.subject_hash(["case", department, case.case_ref]),
+                person_subject=ex.subject_hash(["subject", department, wanted]),
+                per_case=config.verify_max_per_case,
+                per_subject=config.verify_max_per_subject_per_day,
+                alert_at=config.verify_alert_per_day,
+            )  # fmt: skip
+            quotas.count_keys(
+                ctx, grant_id=grant.id, resource_id=view.resource_id, department_code=department,
+                keys=1, limit=config.lookup_keys_per_grant_per_day,
+                subject=ex.key_quota_subject(call, view),
+            )  # fmt: skip
             today = ctx.now().astimezone(CHINA_TZ).date()
         result, version = decide(view, wanted, today)
         payload = {"check": check, "result": result}
@@ -88,7 +128,7 @@ def verify_identity(ex: Exchange, call: DataCall, body: IdentityCheckIn) -> Veri
 
     return _answer(
         ex, call, resource_code=PERSON, fields=["身份证号", "姓名"], check="identity",
-        key=body.id_number, key_field="id_number", decide=decide,
+        key=body.id_number, key_field="id_number", decide=decide, case=body,
     )  # fmt: skip
 
 
@@ -106,7 +146,7 @@ def verify_person(ex: Exchange, call: DataCall, body: PersonCheckIn) -> Verifica
 
     return _answer(
         ex, call, resource_code=PERSON, fields=["身份证号", column], check=str(body.check),
-        key=body.id_number, key_field="id_number", decide=decide,
+        key=body.id_number, key_field="id_number", decide=decide, case=body, shown_from=column,
     )  # fmt: skip
 
 
@@ -132,6 +172,7 @@ def verify_licence(ex: Exchange, call: DataCall, body: LicenceCheckIn) -> Verifi
     return _answer(
         ex, call, resource_code=E_LICENCES, fields=list(LICENCE_FIELDS),
         check=f"licence:{body.licence_type}", key=body.uscc, key_field="uscc", decide=decide,
+        case=body,
     )  # fmt: skip
 
 

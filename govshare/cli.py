@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from govshare.commands import audit as audit_commands
+from govshare.commands import calendar as calendar_commands
 from govshare.commands import catalog as catalog_commands
 from govshare.commands import dags as dags_commands
 from govshare.commands import grants, keys, lake, synth, system, themes, transfer
@@ -27,6 +28,7 @@ themes.register(app)
 dags_commands.register(app)
 quality_commands.register(app)
 audit_commands.register(app)
+calendar_commands.register(app)
 
 
 def main() -> None:

@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     extra_workdays: list[date] = Field(default_factory=list)
 
     default_grant_days: int = 365
+
+    # The open-data feed (DCAT-AP): where the exchange API is reached from outside (access
+    # URLs point there), the licence open data is published under (CKAN matches it by URL,
+    # then by title), the address people write to about it, and the name the platform
+    # publishes under when no data authority is registered.
+    public_base_url: str = "http://127.0.0.1:8000"
+    open_data_license_url: str = "http://www.opendefinition.org/licenses/cc-by"
+    open_data_license_title: str = "Creative Commons Attribution"
+    open_data_contact_email: str | None = None
+    open_data_publisher_name: str = "政务数据共享交换平台"
     search_default_limit: int = 20
 
     @field_validator("home", mode="before")

@@ -8,7 +8,7 @@ template, as JSON, or as DCAT JSON-LD for open-data portals. The template itself
 
 from __future__ import annotations
 
-from catalog.transfer.dcat import dcat_document
+from catalog.transfer.dcat import dcat_document, dcat_feed
 from catalog.transfer.document import CatalogDocument, catalog_document
 from catalog.transfer.errors import ImportRejected, UnreadableSource
 from catalog.transfer.exporters import (
@@ -34,6 +34,7 @@ __all__ = [
     "UnreadableSource",
     "catalog_document",
     "dcat_document",
+    "dcat_feed",
     "export_catalog",
     "import_catalog",
     "read_source",

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from catalog.context import Actor, CatalogContext
-from catalog.transfer.dcat import DEFAULT_BASE_URI, dcat_document
+from catalog.transfer.dcat import dcat_feed
 from catalog.transfer.document import CatalogDocument, catalog_document
 from catalog.transfer.template import (
     DEPARTMENTS,
@@ -46,6 +46,7 @@ class ExportSummary(BaseModel):
     resources: int
     data_items: int
     datasets: int | None = None  # DCAT only: the published resources listed
+    full: bool = False  # DCAT only: every published resource (stewards), not only open ones
 
 
 def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
@@ -164,8 +165,12 @@ def export_catalog(
     out: Path,
     actor: Actor,
     base_uri: str | None = None,
+    full: bool = False,
 ) -> ExportSummary:
-    """Write the catalogue to ``out`` in one of the three formats and say what was written."""
+    """Write the catalogue to ``out`` in one of the three formats and say what was written.
+
+    DCAT is the public open-data feed unless ``full`` asks for every published resource.
+    """
     document = catalog_document(ctx, actor=actor)
     datasets: int | None = None
     if fmt is ExportFormat.XLSX:
@@ -173,7 +178,7 @@ def export_catalog(
     elif fmt is ExportFormat.JSON:
         write_json(document, out)
     else:
-        graph = dcat_document(document, base_uri=base_uri or DEFAULT_BASE_URI, now=ctx.now())
+        graph = dcat_feed(ctx, full=full, actor=actor, base_uri=base_uri)
         datasets = len(graph["dcat:dataset"])
         _write_text(out, graph)
     return ExportSummary(
@@ -184,6 +189,7 @@ def export_catalog(
         resources=len(document.resources),
         data_items=sum(len(r.items) for r in document.resources),
         datasets=datasets,
+        full=full and fmt is ExportFormat.DCAT,
     )
 
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from catalog.errors import NotAuthorized
+from exchange_api import quotas
 from exchange_api.audit import usage, verify_and_anchor, verify_chain
-from exchange_api.data_schemas import ChainOut, TokenOut, UsageOut
+from exchange_api.data_schemas import AlertOut, ChainOut, TokenOut, UsageOut
 from exchange_api.deps import AuditedRoute, Context, CurrentActor, ExchangeDep, KeyActor
 from exchange_api.errors import responses
 
@@ -59,6 +60,35 @@ def usage_report(
         raise NotAuthorized("只能查看本部门资源的使用情况 (only your own resources)")
     rows = usage(ctx.session, provider_code=provider)
     return [UsageOut(**r.__dict__) for r in rows]
+
+
+@audit_router.get(
+    "/alerts",
+    response_model=list[AlertOut],
+    responses=responses(401, 403, 422),
+    summary="用量异常提醒：核验或查询量超出阈值、触及上限时通知提供部门",
+)
+def usage_alerts(
+    ctx: Context,
+    actor: CurrentActor,
+    department: Annotated[
+        str | None, Query(max_length=18, description="提供部门（审核员可指定）")
+    ] = None,
+) -> list[AlertOut]:
+    provider = department or actor.department_code
+    if not actor.is_steward and provider != actor.department_code:
+        raise NotAuthorized("只能查看本部门资源的用量提醒 (only your own resources)")
+    return [
+        AlertOut(
+            resource_code=code,
+            department_code=a.department_code,
+            kind=a.kind,
+            period=a.period,
+            message=a.message,
+            created_at=a.created_at,
+        )
+        for a, code in quotas.alerts(ctx.session, provider_code=provider)
+    ]
 
 
 @audit_router.get(

@@ -20,6 +20,7 @@ from exchange_api.data_schemas import (
     BatchOut,
     IdentityCheckIn,
     LicenceCheckIn,
+    LookupIn,
     PersonCheckIn,
     ProfileOut,
     Theme,
@@ -56,7 +57,8 @@ def _fields(text: str | None) -> list[str] | None:
     response_model=ProfileOut,
     responses=responses(*DATA_ERRORS),
     tags=["主题档案 profiles"],
-    summary="一企一档 / 一人一档：按统一社会信用代码或身份证号查询档案（授权字段，默认脱敏）",
+    summary="一企一档 / 一人一档：按统一社会信用代码或身份证号查询档案（授权字段，默认脱敏）；"
+    "建议改用 POST .../profiles/lookup，主体代码不进入网址",
 )
 def get_profile(
     exchange: ExchangeDep, call: Call, theme: Theme, key: KeyPath, fields: Fields = None
@@ -64,6 +66,21 @@ def get_profile(
     batch = profiles.lookup(
         exchange, call, theme=theme, keys=[key], fields=_fields(fields), single=True
     )
+    return batch.data[0].model_copy(update={"evidence": batch.evidence})
+
+
+@router.post(
+    "/themes/{theme}/profiles/lookup",
+    response_model=ProfileOut,
+    responses=responses(*DATA_ERRORS),
+    tags=["主题档案 profiles"],
+    summary="查询一个主体的档案，主体代码放在请求体中（不进入网址和访问日志）",
+)
+def lookup_profile(exchange: ExchangeDep, call: Call, theme: Theme, body: LookupIn) -> ProfileOut:
+    batch = profiles.lookup(
+        exchange, call, theme=theme, keys=[body.key], fields=body.fields, single=True,
+        key_location="body",
+    )  # fmt: skip
     return batch.data[0].model_copy(update={"evidence": batch.evidence})
 
 

@@ -13,6 +13,7 @@ from catalog.domain import ResourceClass, ShareType
 from catalog.gaps import GapReport, gap_report
 from catalog.search import SearchFilters, search
 from catalog.views import history_out, resource_out
+from catalog.workdays import PROVISIONAL_NOTE
 from govshare.runtime import CLI_ACTOR, catalog_unit, console, handle_errors, print_json
 
 app = typer.Typer(
@@ -87,7 +88,14 @@ def _render_gaps(report: GapReport) -> None:
             "超期未审核 (overdue reviews)",
             ["类型", "编号", "名称", "审核方", "应办结日期", "超期工作日"],
             [
-                [g.kind, g.ref, g.name, g.reviewer, g.due.isoformat(), str(g.working_days_late)]
+                [
+                    g.kind,
+                    g.ref,
+                    g.name,
+                    g.reviewer,
+                    g.due.isoformat() + (PROVISIONAL_NOTE if g.due_provisional else ""),
+                    str(g.working_days_late),
+                ]
                 for g in report.overdue_reviews
             ],
         ),

@@ -270,20 +270,31 @@ def _exchange() -> str:
             def headers(purpose: str) -> dict[str, str]:
                 return {"Authorization": f"Bearer {token}", "X-Purpose": quote(purpose)}
 
-            person = client.get(
-                f"/themes/person/profiles/{person_id}", headers=headers(PERSON_PURPOSE)
+            # Keys travel in the body, never in a URL that access logs would keep.
+            person = client.post(
+                "/themes/person/profiles/lookup",
+                json={"key": person_id},
+                headers=headers(PERSON_PURPOSE),
             ).json()
             shown = {k: v.get("value") for k, v in (person.get("fields") or {}).items()}
             lines.append(f"一人一档（脱敏）{json.dumps(shown, ensure_ascii=False)}")
-            firm = client.get(
-                f"/themes/enterprise/profiles/{company}", headers=headers(ENTERPRISE_PURPOSE)
+            firm = client.post(
+                "/themes/enterprise/profiles/lookup",
+                json={"key": company},
+                headers=headers(ENTERPRISE_PURPOSE),
             ).json()
             shown = {k: v.get("value") for k, v in (firm.get("fields") or {}).items()}
             lines.append(f"一企一档 {json.dumps(shown, ensure_ascii=False)}")
             for claimed in (name, "张三"):
                 check = client.post(
                     "/verify/identity",
-                    json={"id_number": person_id, "name": claimed},
+                    # A 核验 belongs to one business case: its 办件编号 and 业务事项 go with it.
+                    json={
+                        "id_number": person_id,
+                        "name": claimed,
+                        "case_ref": "DEMO-2026-000001",
+                        "business_matter": PERSON_PURPOSE,
+                    },
                     headers=headers(PERSON_PURPOSE),
                 ).json()
                 evidence = (check.get("evidence") or {}).get("audit_seq")
@@ -305,8 +316,10 @@ def _exchange() -> str:
                 f"{counts.get('suppressed_groups')} 组被抑制（少于 k={counts.get('k')}，"
                 "或为防止由合计差分推算而补充隐去）"
             )
-            refused = client.get(
-                f"/themes/person/profiles/{person_id}", headers=headers("随意查询")
+            refused = client.post(
+                "/themes/person/profiles/lookup",
+                json={"key": person_id},
+                headers=headers("随意查询"),
             )
             lines.append(f"用途不符的查询：HTTP {refused.status_code}，不返回数据")
     finally:

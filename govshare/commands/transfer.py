@@ -134,11 +134,20 @@ def export_command(
             help="DCAT 标识的前缀，如门户地址 (base of DCAT identifiers; default urn:govshare:)"
         ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="DCAT：列出全部已发布资源（仅供审核员，勿公开）；默认只列向社会开放的资源",
+        ),
+    ] = False,
     json_output: JsonFlag = False,
 ) -> None:
     """导出目录：Excel 模板、JSON，或供开放数据门户采集的 DCAT (export the catalogue)."""
     with catalog_unit() as ctx:
-        summary = export_catalog(ctx, fmt=fmt, out=out, actor=CLI_ACTOR, base_uri=base_uri)
+        summary = export_catalog(
+            ctx, fmt=fmt, out=out, actor=CLI_ACTOR, base_uri=base_uri, full=full
+        )
     if json_output:
         print_json(summary)
         return
@@ -147,7 +156,8 @@ def export_command(
         f"{summary.duties} 项职责，{summary.resources} 个信息资源，{summary.data_items} 个信息项"
     )
     if summary.datasets is not None:
-        line += f"；DCAT 数据集 {summary.datasets} 个（仅已发布）"
+        scope = "全部已发布，仅供审核员" if summary.full else "向社会开放的已发布资源"
+        line += f"；DCAT 数据集 {summary.datasets} 个（{scope}）"
     console.print(line)
 
 

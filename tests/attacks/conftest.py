@@ -1,13 +1,15 @@
-"""Fixtures of the attack tests: the demo catalogue served over a lake built for the attacks.
+"""Fixtures of the attack tests: the demo catalogue served over lakes built for the attacks.
 
-The exchange tests' fixtures are reused (``exchange_settings`` and the grant helpers); only the
-lake differs, and ``open_api`` lets a test choose the privacy settings it attacks.
+The exchange tests' fixtures are reused (``data_api``, ``lake_root``, the grant helpers);
+``open_api`` lets a test choose the privacy settings it attacks, and quotas are set low here
+so that an attack crosses them in a handful of calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +22,30 @@ from exchange_api.app import create_app
 from exchange_api.configuration import ExchangeSettings
 from infra.settings import Settings
 from tests.exchange_api.api_helpers import Api, Clock
-from tests.exchange_api.conftest import (  # noqa: F401 (fixtures are found by name)
+from tests.exchange_api.conftest import (  # noqa: F401 (re-exported fixtures)
     _issue,
     data_api,
     demo_api,
-    exchange_settings,
     lake_root,
     small_api,
 )
+
+VERIFY_PER_CASE = 3
+VERIFY_PER_SUBJECT = 2
+VERIFY_ALERT_AT = 5
+KEYS_PER_DAY = 40
+
+
+@pytest.fixture
+def exchange_settings(tmp_path: Path) -> ExchangeSettings:
+    return ExchangeSettings(
+        signing_key_path=tmp_path / "keys" / "platform.pem",
+        snapshot_refresh_seconds=0,
+        verify_max_per_case=VERIFY_PER_CASE,
+        verify_max_per_subject_per_day=VERIFY_PER_SUBJECT,
+        verify_alert_per_day=VERIFY_ALERT_AT,
+        lookup_keys_per_grant_per_day=KEYS_PER_DAY,
+    )
 
 
 @pytest.fixture(scope="session")

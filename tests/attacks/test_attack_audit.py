@@ -119,7 +119,7 @@ def _entries(api: Api) -> list[AuditEntry]:
 def test_refused_calls_are_logged_without_personal_data(api: Api) -> None:
     bearer = {"Authorization": f"Bearer {token(api, 'first')}"}
     purpose = {"X-Purpose": quote("就业困难人员认定")}
-    body = {"id_number": ZHANG, "name": "张三丰"}
+    body = {"id_number": ZHANG, "name": "张三丰", "case_ref": "C1", "business_matter": "测试"}
     answers = [
         api.client.get(f"/api/v1/themes/person/profiles/{ZHANG}"),  # no credentials
         api.client.get(

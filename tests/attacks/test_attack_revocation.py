@@ -19,7 +19,8 @@ from tests.exchange_api.conftest import LICENCE_PURPOSE, PERSON_PURPOSE
 from tests.exchange_api.lake_cases import ACME, ZHANG
 from tests.factories import STEWARD
 
-IDENTITY = {"id_number": ZHANG, "name": "张三丰"}
+CASE = {"case_ref": "HZ-2026-0001", "business_matter": "就业困难人员认定"}
+IDENTITY = {"id_number": ZHANG, "name": "张三丰"} | CASE
 
 
 def _identity(api: Api, token: str) -> int:
@@ -105,7 +106,7 @@ def test_cli_revokes_a_grant_and_requires_a_reason(
         "GOVSHARE_HOME": str(settings.home),
         "GOVSHARE_DATABASE_URL": settings.catalog_url,
     }
-    body = {"uscc": ACME, "licence_type": "营业执照"}
+    body = {"uscc": ACME, "licence_type": "营业执照"} | CASE
     assert data_post(data_api, "rs", "/verify/licence", body, LICENCE_PURPOSE).status_code == 200
     command = [sys.executable, "-m", "govshare", "grants", "revoke", str(grant_id)]
     missing = subprocess.run(command, env=env, capture_output=True, text=True)

@@ -95,7 +95,7 @@ def test_malformed_token_is_an_audited_401_on_a_data_call(api: Api, name: str) -
     token = _tokens(api)[name]
     response = api.client.post(
         "/api/v1/verify/identity",
-        json={"id_number": ZHANG, "name": "张三丰"},
+        json={"id_number": ZHANG, "name": "张三丰", "case_ref": "C1", "business_matter": "测试"},
         headers={"Authorization": f"Bearer {token}", "X-Purpose": "test"},
     )
     assert response.status_code == 401, response.text
@@ -122,7 +122,7 @@ def test_malformed_token_is_a_401_on_a_catalogue_call(api: Api, name: str) -> No
 def test_non_ascii_token_bytes_are_a_401(api: Api) -> None:
     response = api.client.post(
         "/api/v1/verify/identity",
-        json={"id_number": ZHANG, "name": "张三丰"},
+        json={"id_number": ZHANG, "name": "张三丰", "case_ref": "C1", "business_matter": "测试"},
         headers={"Authorization": b"Bearer \xc3\xa9.e30.AAAA", "X-Purpose": "test"},
     )
     assert response.status_code == 401, response.text

@@ -554,51 +554,7 @@ def test_empty_template_lists_every_column_and_imports_as_nothing(
     assert (report.departments, report.duties, report.resources) == (0, 0, 0)
 
 
-# ---- DCAT ------------------------------------------------------------------------------
-
-
-def test_dcat_export_lists_published_resources_with_eu_vocabularies(
-    demo_catalog: Catalog, tmp_path: Path
-) -> None:
-    out = tmp_path / "catalogue.jsonld"
-    with demo_catalog.unit() as ctx:
-        summary = export_catalog(ctx, fmt=ExportFormat.DCAT, out=out, actor=STEWARD)
-        published = {
-            r.code for r in repository.resources(ctx.session, states=[ResourceState.PUBLISHED])
-        }
-    graph = json.loads(out.read_text("utf-8"))
-
-    assert set(graph["@context"]) == {"dcat", "dct", "foaf", "vcard", "xsd"}
-    assert graph["@type"] == "dcat:Catalog"
-    datasets = {d["dct:identifier"]: d for d in graph["dcat:dataset"]}
-    assert set(datasets) == published and summary.datasets == len(published) == 24
-    assert "000007002/000002" not in datasets  # 待提交
-    assert "000008003/000001" not in datasets  # 已下线
-
-    frequency = "http://publications.europa.eu/resource/authority/frequency/"
-    access = "http://publications.europa.eu/resource/authority/access-right/"
-    enterprise = datasets["000001001/000001"]  # open to the public, daily, mounted
-    assert enterprise["dct:title"]["@value"] == "企业登记信息"
-    assert enterprise["dct:accrualPeriodicity"]["@id"] == frequency + "DAILY"
-    assert enterprise["dct:accessRights"]["@id"] == access + "PUBLIC"
-    publisher = enterprise["dct:publisher"]
-    assert publisher["@type"] == "foaf:Organization"
-    assert publisher["dct:identifier"] == "1133010067FD41C717"
-    assert publisher["foaf:name"]["@value"] == "杭州市市场监督管理局"
-    assert enterprise["dct:issued"] == {"@value": "2026-03-03", "@type": "xsd:date"}
-    assert {k["@value"] for k in enterprise["dcat:keyword"]} == {"基础信息资源", "法人"}
-    [distribution] = enterprise["dcat:distribution"]
-    assert distribution["dcat:accessURL"]["@id"].startswith("urn:")
-    assert distribution["dct:format"]
-
-    fugitives = datasets["000004003/000001"]  # 不予共享, 实时
-    assert fugitives["dct:accessRights"]["@id"] == access + "NON_PUBLIC"
-    assert fugitives["dct:accrualPeriodicity"]["@id"] == frequency + "UPDATE_CONT"
-    tax_credit = datasets["000002001/000001"]  # 有条件共享, yearly
-    assert tax_credit["dct:accessRights"]["@id"] == access + "RESTRICTED"
-    assert tax_credit["dct:accrualPeriodicity"]["@id"] == frequency + "ANNUAL"
-    # A mount still waiting for review is not a capability yet: no distribution.
-    assert "dcat:distribution" not in datasets["000005002/000001"]
+# DCAT export tests live in tests/catalog/test_dcat.py.
 
 
 # ---- cell reading and the documentation ------------------------------------------------

@@ -149,6 +149,11 @@ def test_template_and_dcat_export_from_the_command_line(govshare: Invoke, tmp_pa
         "--base-uri", "https://data.example.gov.cn/catalog/", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["datasets"] == 24
+    assert json.loads(result.stdout)["datasets"] == 3  # the public feed: open resources only
     graph = json.loads(out.read_text("utf-8"))
     assert graph["dcat:dataset"][0]["@id"].startswith("https://data.example.gov.cn/catalog/")
+    full = govshare(
+        home, "catalog", "export", "--format", "dcat", "--out", str(out), "--full",
+    )  # fmt: skip
+    assert full.exit_code == 0, full.output
+    assert "DCAT 数据集 24 个（全部已发布，仅供审核员）" in full.stdout

@@ -28,7 +28,7 @@ def _calls(api: Api) -> None:
     assert (
         data_get(api, "zj", f"/themes/person/profiles/{ZHANG}", PERSON_PURPOSE).status_code == 403
     )
-    body = {"id_number": UNKNOWN, "name": "张三丰"}
+    body = {"id_number": UNKNOWN, "name": "张三丰", "case_ref": "BJ1", "business_matter": "测试"}
     assert data_post(api, "rs", "/verify/identity", body, PERSON_PURPOSE).status_code == 200
     assert data_get(api, "rs", "/themes/person/profiles/123", PERSON_PURPOSE).status_code == 422
 

@@ -92,12 +92,11 @@ def test_several_workers_append_one_unbroken_chain_under_load(workers: str, data
     def call(n: int) -> tuple[int, str | None]:
         who = "zj" if n % 4 == 3 else "rs"  # zj holds no grant: a refusal, logged too
         headers = {"Authorization": f"Bearer {tokens[who]}", "X-Purpose": quote(PERSON_PURPOSE)}
+        # Profiles, not 核验: 核验 calls are bounded per subject and case (quotas), which
+        # this load would exhaust; every profile lookup is audited just the same.
+        subject = (ZHANG, LI, UNKNOWN)[n % 3]
         with httpx.Client(base_url=workers, timeout=30) as http:
-            if n % 2:
-                body = {"id_number": (ZHANG, LI, UNKNOWN)[n % 3], "name": "张三丰"}
-                response = http.post("/api/v1/verify/identity", json=body, headers=headers)
-            else:
-                response = http.get(f"/api/v1/themes/person/profiles/{LI}", headers=headers)
+            response = http.get(f"/api/v1/themes/person/profiles/{subject}", headers=headers)
         return response.status_code, response.headers.get("x-request-id")
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:

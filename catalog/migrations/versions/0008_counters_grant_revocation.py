@@ -1,7 +1,7 @@
 """counters (demand codes, audit sequence) and the reason a grant was revoked
 
-Revision ID: 0006
-Revises: 0005_privacy_ledger
+Revision ID: 0008_counters
+Revises: 0005_quotas
 Create Date: 2026-12-04 22:00:00
 
 Counters start from what the database already holds: the audit sequence from the last
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0006'
-down_revision: str | None = '0005_privacy_ledger'
+revision: str = '0008_counters'
+down_revision: str | None = '0005_quotas'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
