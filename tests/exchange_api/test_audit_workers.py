@@ -104,7 +104,7 @@ def test_several_workers_append_one_unbroken_chain_under_load(workers: str, data
 
     statuses = [status for status, _ in answers]
     assert [s for s in statuses if s >= 500] == []
-    assert set(statuses) <= {200, 403}
+    assert set(statuses) <= {200, 403, 404}  # 404: UNKNOWN is not in the theme
     exchange = data_api.client.app.state.exchange  # type: ignore[attr-defined]
     with data_api.catalog.unit() as ctx:  # type: ignore[attr-defined]
         # The workers anchored the head every 100 entries, in the same GOVSHARE_HOME.
