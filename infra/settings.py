@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Set when the delta-spark jars are on the cluster's classpath: Spark then writes Delta
     # natively. Without them the embedded default commits Spark-written Parquet with delta-rs.
     spark_delta_jars: bool = False
+    # The Python the Spark workers run (PYSPARK_PYTHON); unset: the one running govshare, which
+    # has the project and pyarrow installed. Set it for a cluster whose nodes keep it elsewhere.
+    spark_python: str | None = None
     # 质检入库率: the pass rate a batch needs to be published, unless its resource sets one.
     quality_threshold: float = Field(default=0.99, ge=0.0, le=1.0)
 

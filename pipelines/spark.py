@@ -38,12 +38,33 @@ def check_java() -> str:
     return (out.stderr or out.stdout).splitlines()[0] if (out.stderr or out.stdout) else java
 
 
+def worker_python(settings: Settings) -> str:
+    """The interpreter Spark's Python workers run: the deployment's choice, else this one.
+
+    PySpark starts its workers with the ``PYSPARK_PYTHON`` environment variable (default:
+    whatever ``python3`` is first on PATH) and ignores the session's ``spark.pyspark.python`` in
+    some code paths; the tasks import this project and pyarrow, so an operator running
+    ``.venv/bin/govshare`` without the venv on PATH got "No module named pyarrow".
+    """
+    return settings.spark_python or os.environ.get("PYSPARK_PYTHON") or sys.executable
+
+
+def _pin_worker_python(settings: Settings) -> str:
+    """Export the workers' interpreter before the JVM starts: the launcher and the workers
+    read only the process environment, which they inherit from here."""
+    python = worker_python(settings)
+    os.environ["PYSPARK_PYTHON"] = python
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return python
+
+
 def spark_session(settings: Settings) -> SparkSession:
     """The process's Spark session, created on first use (Spark start-up costs seconds)."""
     global _session
     if _session is not None and _session.sparkContext._jsc is not None:  # type: ignore[attr-defined]
         return _session
     check_java()
+    python = _pin_worker_python(settings)
     from pyspark.sql import SparkSession
 
     scratch = (settings.home / "spark").resolve()
@@ -73,9 +94,9 @@ def spark_session(settings: Settings) -> SparkSession:
         # spend less per call; 50,000 rows of a wide extract stay well under 100 MB.
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "50000")
     )
-    if settings.spark_master.startswith("local"):
-        # The tasks import this project: they must run in this very environment.
-        builder = builder.config("spark.pyspark.python", sys.executable)
+    # The tasks import this project: they must run in this very environment (or the one the
+    # deployment names for its cluster).
+    builder = builder.config("spark.pyspark.python", python)
     if settings.spark_delta_jars:
         builder = builder.config(
             "spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension"
