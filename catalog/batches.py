@@ -24,6 +24,14 @@ FAILED = "失败"
 HELD = "暂缓入库"
 
 PIPELINE = Actor.steward("pipeline")
+# In a held batch's details: the base libraries (resource codes) it waits for. Such a batch
+# was not processed at all; the next run processes it once the bases are loaded.
+WAITING_FOR_BASE = "waiting_for_base"
+
+
+def waits_for_base(batch: IngestBatch) -> bool:
+    """Held only because a base library it refers to had no data yet: run it again."""
+    return batch.status == HELD and bool((batch.details or {}).get(WAITING_FOR_BASE))
 
 
 def batch_or_none(ctx: CatalogContext, batch_id: str) -> IngestBatch | None:

@@ -124,7 +124,8 @@ def new_files(settings: Settings, *, resource_code: str, table: str) -> list[str
 
     A file is known by its content hash, as its batch is: renaming a file does not ingest it
     twice, and a corrected file under the same name is new. FAILED batches (internal errors)
-    count as not settled, so the next run tries them again.
+    and batches held only until a base library is loaded count as not settled, so the next
+    run tries them again.
     """
     from catalog import batches
     from catalog.store import Catalog
@@ -141,7 +142,7 @@ def new_files(settings: Settings, *, resource_code: str, table: str) -> list[str
             done = {
                 b.file_sha256
                 for b in batches.batches(ctx, resource_code=resource_code)
-                if b.status in settled
+                if b.status in settled and not batches.waits_for_base(b)
             }
     finally:
         catalog.dispose()

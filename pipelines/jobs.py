@@ -28,6 +28,8 @@ from pipelines.ingest import (
 )
 from pipelines.plan import IngestPlan, plan_for
 from pipelines.sources import FORMATS, file_digest
+from quality.gate import hold_for_missing_bases
+from quality.references import missing_bases
 from quality.run import conclude
 
 if TYPE_CHECKING:
@@ -93,8 +95,14 @@ def ingest_one(
         batch_id = batch_id_for(plan, sha)
         with catalog.unit() as ctx:
             known = batches.batch_or_none(ctx, batch_id)
-            # Published, or held for a steward: running the file again changes nothing.
-            if known is not None and known.status in (batches.PUBLISHED, batches.HELD):
+            # Published, or held for a steward: running the file again changes nothing. A
+            # batch that only waited for a base library is run again.
+            waiting = known is not None and batches.waits_for_base(known)
+            if (
+                known is not None
+                and known.status in (batches.PUBLISHED, batches.HELD)
+                and not waiting
+            ):
                 return BatchSummary(
                     batch_id=batch_id,
                     resource_code=resource_code,
@@ -123,6 +131,22 @@ def ingest_one(
             )
         received = clock()
         ruleset = _ruleset(catalog, resource_code)
+        missing = missing_bases(settings, ruleset)
+        if missing:
+            with catalog.unit() as ctx:
+                message = hold_for_missing_bases(
+                    ctx, ruleset=ruleset, batch_id=batch_id, missing=missing, notify=not waiting
+                )
+            return BatchSummary(
+                batch_id=batch_id,
+                resource_code=resource_code,
+                table=plan.table,
+                source_file=str(path),
+                held=True,
+                hold_reason=message,
+                file_sha256=sha,
+                file_bytes=size,
+            )
         try:
             summary = ingest_file(settings, plan, path, received_at=received, ruleset=ruleset)
         except PipelineError as error:
