@@ -22,6 +22,9 @@ REJECTED = "已拒收"
 FAILED = "失败"
 # Below the resource's pass-rate threshold: nothing published until a steward releases it.
 HELD = "暂缓入库"
+# The file had no data rows (a header only): nothing published, the mount not made fresh.
+EMPTY = "空批次"
+EMPTY_MESSAGE = "空批次：文件只有表头，没有数据行，未入库 (empty batch: no data rows)"
 
 PIPELINE = Actor.steward("pipeline")
 # In a held batch's details: the base libraries (resource codes) it waits for. Such a batch

@@ -13,6 +13,7 @@ same-day deadline was missed), so stewards see the schedule's effect where they 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +29,13 @@ from infra.settings import Settings
 if TYPE_CHECKING:
     from pipelines.themes.spec import ThemeSpec
 
+log = logging.getLogger("govshare.dags")
+
 # History actions on the mount (history.action is at most 40 characters).
 RUN_RECORDED = "调度入库"
 RUN_FAILED = "调度失败"
 RUN_OVERDUE = "推送超时"
+EMPTY_PUSH = "空推送"
 THEMES_REFRESHED = "主题刷新"
 
 
@@ -135,7 +139,7 @@ def new_files(settings: Settings, *, resource_code: str, table: str) -> list[str
     files = landing_files(settings, table)
     if not files:
         return []
-    settled = (batches.PUBLISHED, batches.REJECTED, batches.HELD)
+    settled = (batches.PUBLISHED, batches.REJECTED, batches.HELD, batches.EMPTY)
     catalog = Catalog(settings)
     try:
         with catalog.unit() as ctx:
@@ -203,8 +207,14 @@ def check_gate(settings: Settings, *, summaries: list[dict[str, Any]]) -> dict[s
         )
     rows_read = sum(s.get("rows_read", 0) for s in summaries)
     rows_accepted = sum(s.get("rows_accepted", 0) for s in summaries)
+    # An empty push does not fail the run (the provider may have had nothing), but the task
+    # log and the mount's history say so: a header-only file is not fresh data.
+    empty = [Path(s["source_file"]).name for s in summaries if s.get("empty")]
+    for name in empty:
+        log.warning("空批次：%s 没有数据行，未入库 (empty batch: no data rows)", name)
     return {
         "batches": len(summaries),
+        "empty_batches": empty,
         "rows_read": rows_read,
         "rows_accepted": rows_accepted,
         "pass_rate": round(rows_accepted / rows_read, 6) if rows_read else None,
@@ -284,7 +294,20 @@ def update_catalogue(
         "mount_state": state,
         "last_refreshed_at": refreshed.isoformat() if refreshed else None,
     }
+    if gate.get("empty_batches"):
+        outcome["empty_batches"] = gate["empty_batches"]
     _note(settings, resource_code=resource_code, action=RUN_RECORDED, after=outcome)
+    if gate.get("empty_batches"):
+        _note(
+            settings,
+            resource_code=resource_code,
+            action=EMPTY_PUSH,
+            after={
+                **run.as_dict(),
+                "files": gate["empty_batches"],
+                "reason": "空批次：文件没有数据行，未入库 (empty push: no data rows)",
+            },
+        )
     # Landing data can move a mount to 已挂接: keep the capability list current.
     write_snapshot(settings)
     return outcome
@@ -463,7 +486,7 @@ def run_history(settings: Settings, *, resource_code: str) -> list[dict[str, Any
     from catalog.store import Catalog
     from pipelines.plan import table_mount
 
-    actions = {RUN_RECORDED, RUN_FAILED, RUN_OVERDUE, THEMES_REFRESHED}
+    actions = {RUN_RECORDED, RUN_FAILED, RUN_OVERDUE, THEMES_REFRESHED, EMPTY_PUSH}
     catalog = Catalog(settings)
     try:
         with catalog.unit() as ctx:

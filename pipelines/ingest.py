@@ -86,6 +86,9 @@ class BatchSummary:
     file_bytes: int = 0
     held: bool = False
     hold_reason: str = ""
+    # No data rows (a header-only file): recorded as 空批次, a warning for the provider.
+    empty: bool = False
+    warning: str = ""
     pass_rate: float | None = None
     # The gate's verdict, counts per rule and masked failure sample, for the catalogue.
     gate: GateOutcome | None = field(default=None, repr=False)

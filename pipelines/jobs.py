@@ -100,7 +100,7 @@ def ingest_one(
             waiting = known is not None and batches.waits_for_base(known)
             if (
                 known is not None
-                and known.status in (batches.PUBLISHED, batches.HELD)
+                and known.status in (batches.PUBLISHED, batches.HELD, batches.EMPTY)
                 and not waiting
             ):
                 return BatchSummary(
@@ -115,6 +115,8 @@ def ingest_one(
                     skipped=True,
                     held=known.status == batches.HELD,
                     hold_reason=known.message if known.status == batches.HELD else "",
+                    empty=known.status == batches.EMPTY,
+                    warning=known.message if known.status == batches.EMPTY else "",
                     file_sha256=sha,
                     file_bytes=size,
                 )
@@ -178,18 +180,23 @@ def ingest_one(
                     message=f"内部错误 (internal error): {type(error).__name__}",
                 )
             raise
+        if summary.rows_read == 0:
+            summary.empty, summary.warning = True, batches.EMPTY_MESSAGE
         with catalog.unit() as ctx:
             batches.finish_batch(
                 ctx,
                 batch_id=batch_id,
-                status=batches.PUBLISHED,
+                # An empty file is not data: no quality verdict, the mount not made fresh.
+                status=batches.EMPTY if summary.empty else batches.PUBLISHED,
                 rows_read=summary.rows_read,
                 rows_accepted=summary.rows_accepted,
                 rows_quarantined=summary.rows_quarantined,
                 table_version=summary.table_version,
-                message=summary.hold_reason,
+                message=summary.warning or summary.hold_reason,
                 details={"reasons": summary.reasons, "seconds": summary.seconds},
             )
+            if summary.empty:
+                return summary
             if summary.gate is not None:
                 # After finish_batch: a hold sets the batch to 暂缓入库 and notifies the provider.
                 conclude(

@@ -24,7 +24,9 @@ def _render(summaries: list[dict[str, object]]) -> None:
     for col in ("信息资源", "文件", "读取", "入库", "隔离", "版本", "状态"):
         table.add_column(col, overflow="fold")
     for s in summaries:
-        status = s.get("error") or ("暂缓入库 (held)" if s.get("held") else "已入库")
+        status = s.get("error") or (
+            "暂缓入库 (held)" if s.get("held") else "空批次 (empty)" if s.get("empty") else "已入库"
+        )
         if s.get("skipped") and not s.get("error"):
             status = f"{status}（重复批次，未改变）"
         table.add_row(
@@ -40,6 +42,9 @@ def _render(summaries: list[dict[str, object]]) -> None:
     for s in summaries:
         for reason, count in sorted((s.get("reasons") or {}).items(), key=lambda kv: -kv[1]):  # type: ignore[union-attr]
             console.print(f"  [yellow]{s['resource_code']}[/] 隔离原因 {reason}：{count} 行")
+    for s in summaries:
+        if s.get("empty"):
+            console.print(f"[yellow]警告 (warning)[/] {s['resource_code']}：{s.get('warning', '')}")
     held = [s for s in summaries if s.get("held")]
     for s in held:
         console.print(

@@ -120,3 +120,18 @@ def test_a_batch_below_the_pass_rate_threshold_holds_the_run(dag_settings: Setti
     assert not delta.exists(tables(dag_settings, REG_TABLE)["validated"]) or (
         pa.table(delta.read(tables(dag_settings, REG_TABLE)["validated"])).num_rows == 0
     )
+
+
+def test_an_empty_push_passes_the_run_and_is_recorded_as_empty(dag_settings: Settings) -> None:
+    write_csv(dag_settings.landing_dir / REG_TABLE / "header_only.csv", [])
+
+    result = run_dag(dag_settings, DAG_ID, configure=False)
+
+    assert result.state == "success", result.tasks
+    found, _state, refreshed = _batches(dag_settings)
+    assert [b.status for b in found] == [batches.EMPTY]
+    assert refreshed is None  # a header-only file does not make the mount fresh
+    history = tasks.run_history(dag_settings, resource_code=REGISTRATION)
+    assert [h["action"] for h in history] == [tasks.RUN_RECORDED, tasks.EMPTY_PUSH]
+    assert history[0]["empty_batches"] == ["header_only.csv"]
+    assert history[1]["files"] == ["header_only.csv"] and "空批次" in history[1]["reason"]

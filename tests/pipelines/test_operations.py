@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from catalog import batches, repository
+from catalog.store import Catalog
 from infra.settings import Settings
+from pipelines.ingest import tables
+from pipelines.jobs import ingest_one
+from pipelines.lake import delta
 from tests.pipelines.conftest import REG_TABLE, REGISTRATION, registration_row, write_csv
 
 pytestmark = pytest.mark.slow
@@ -57,3 +62,33 @@ def test_installed_command_ingests_without_the_venv_on_path(lake_settings, landi
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert (summary["rows_read"], summary["rows_accepted"]) == (3, 3)
+
+
+def test_header_only_file_is_an_empty_batch_not_a_publication(lake_settings, landing, tmp_path):
+    """A file with the header and no rows once became 已入库 with 0 rows and exit 0."""
+    path = write_csv(landing / REG_TABLE / "empty.csv", [])
+    home = tmp_path / "operator"
+    home.mkdir()
+    done = subprocess.run(
+        [str(VENV_BIN / "govshare"), "ingest", REGISTRATION, "--file", str(path), "--json"],
+        cwd=home,
+        env=cli_env(lake_settings, home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]  # nothing failed: the provider is warned
+    summary = json.loads(done.stdout)
+    assert summary["empty"] is True and summary["rows_read"] == 0
+    assert "空批次" in summary["warning"]
+    catalog = Catalog(lake_settings)
+    with catalog.unit() as ctx:
+        record = batches.batch_or_none(ctx, summary["batch_id"])
+        mount = repository.resource(ctx.session, REGISTRATION).mounts[0]
+        assert record.status == batches.EMPTY and "空批次" in record.message
+        assert mount.last_refreshed_at is None  # a header is not fresh data
+    catalog.dispose()
+    assert not delta.exists(tables(lake_settings, REG_TABLE)["validated"])
+    again = ingest_one(lake_settings, resource_code=REGISTRATION, path=path)
+    assert again.skipped and again.empty and "空批次" in again.warning
