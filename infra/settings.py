@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # The Python the Spark workers run (PYSPARK_PYTHON); unset: the one running govshare, which
     # has the project and pyarrow installed. Set it for a cluster whose nodes keep it elsewhere.
     spark_python: str | None = None
+    # A running ingest renews its batch's lease every third of this; a batch still 处理中 past
+    # its lease is marked 失败 (job interrupted) by the next command that reads batches.
+    batch_lease_seconds: int = Field(default=300, ge=3)
     # 质检入库率: the pass rate a batch needs to be published, unless its resource sets one.
     quality_threshold: float = Field(default=0.99, ge=0.0, le=1.0)
 

@@ -26,6 +26,7 @@ from pipelines.ingest import (
     ingest_file,
     publish_staged,
 )
+from pipelines.lease import kept_alive
 from pipelines.plan import IngestPlan, plan_for
 from pipelines.sources import FORMATS, file_digest
 from quality.gate import hold_for_missing_bases
@@ -94,6 +95,7 @@ def ingest_one(
         sha, size = file_digest(path)
         batch_id = batch_id_for(plan, sha)
         with catalog.unit() as ctx:
+            batches.expire_stale(ctx)  # batches of killed jobs become 失败, this one included
             known = batches.batch_or_none(ctx, batch_id)
             # Published, or held for a steward: running the file again changes nothing. A
             # batch that only waited for a base library is run again.
@@ -150,7 +152,8 @@ def ingest_one(
                 file_bytes=size,
             )
         try:
-            summary = ingest_file(settings, plan, path, received_at=received, ruleset=ruleset)
+            with kept_alive(catalog, batch_id=batch_id):
+                summary = ingest_file(settings, plan, path, received_at=received, ruleset=ruleset)
         except PipelineError as error:
             kept = _quarantine_file(settings, plan, path, batch_id)
             rows = _count_rows(path)

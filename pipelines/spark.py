@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 _session: SparkSession | None = None
+_watchdog: subprocess.Popen[bytes] | None = None
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
@@ -105,11 +106,29 @@ def spark_session(settings: Settings) -> SparkSession:
         )
     _session = builder.getOrCreate()
     _session.sparkContext.setLogLevel("ERROR")
+    _watch_jvm(_session)
     return _session
+
+
+def _watch_jvm(session: SparkSession) -> None:
+    """Start the watchdog that ends the JVM if this process dies (``pipelines.watchdog``)."""
+    global _watchdog
+    from pipelines import watchdog
+
+    proc = getattr(session.sparkContext._gateway, "proc", None)  # type: ignore[attr-defined]
+    if proc is None:  # a JVM this process did not launch (PYSPARK_GATEWAY_PORT)
+        return
+    if _watchdog is not None and _watchdog.poll() is None:
+        if _watchdog.args[-1] == str(proc.pid):  # type: ignore[index]
+            return  # a new session on the same JVM: PySpark keeps its gateway after stop()
+        _watchdog.kill()
+        _watchdog.wait()
+    _watchdog = watchdog.start(proc.pid)
 
 
 def stop_spark() -> None:
     global _session
     if _session is not None:
+        # The JVM outlives stop() (PySpark keeps its gateway), and so does its watchdog.
         _session.stop()
         _session = None
