@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the catalogue; SQLite under home if unset."
     )
+    # Seconds a command waits for the catalogue's PostgreSQL server before saying it is down.
+    database_connect_timeout: int = Field(default=3, ge=1)
     lake_root: str | None = Field(default=None, description="Lakehouse root URL or folder.")
     landing_dir: Path = Field(
         default=Path("data"),
