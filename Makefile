@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup lint bench-search
+.PHONY: demo test setup lint bench-search lake-maintain
 
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -25,3 +25,8 @@ lint: setup
 
 bench-search: setup
 	$(UV) run --frozen python -m bench.catalog_search
+
+# Compaction, checkpoints and vacuum of every lake table, keeping the time-travel window
+# (GOVSHARE_LAKE_TIME_TRAVEL_HOURS); the govshare_maintenance DAG does the same daily.
+lake-maintain: setup
+	$(UV) run --frozen govshare lake maintain

@@ -501,3 +501,23 @@ def run_history(settings: Settings, *, resource_code: str) -> list[dict[str, Any
             ]
     finally:
         catalog.dispose()
+
+
+def maintain_lake(settings: Settings, *, run: RunRef) -> list[dict[str, Any]]:
+    """Compact, checkpoint and vacuum every lake table within the time-travel window."""
+    from pipelines.lake.maintenance import maintain_lake as maintain
+
+    reports = [r.as_dict() for r in maintain(settings)]
+    for r in reports:
+        log.info(
+            "%s: v%s, oldest readable v%s, %s files vacuumed, %.1f → %.1f MB (live %.1f MB) %s",
+            r["table"],
+            r["version"],
+            r["oldest_readable_version"],
+            r["files_vacuumed"],
+            r["bytes_before"] / 1e6,
+            r["bytes_after"] / 1e6,
+            r["live_bytes"] / 1e6,
+            r["skipped"],
+        )
+    return reports

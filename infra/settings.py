@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     # Seconds a command waits for the catalogue's PostgreSQL server before saying it is down.
     database_connect_timeout: int = Field(default=3, ge=1)
     lake_root: str | None = Field(default=None, description="Lakehouse root URL or folder.")
+    # Time travel (govshare lake read --version): every version current at some moment of the
+    # last this many hours stays readable; daily maintenance vacuums the files only older
+    # versions need. At least an hour, so a job reading a version never loses its files.
+    lake_time_travel_hours: float = Field(default=168, ge=1)
+    # Maintenance compacts a table with at least this many files (appends add a few per batch).
+    lake_compact_min_files: int = Field(default=32, ge=2)
     landing_dir: Path = Field(
         default=Path("data"),
         description="Where departments drop extracts: <landing_dir>/<mount table>/<file>.",
