@@ -250,6 +250,12 @@ def _step(ctx: CatalogContext, result: QualityResult, action: str, actor: Actor,
 
 
 def _held(ctx: CatalogContext, batch_id: str) -> QualityResult:
+    batch = catalog_batches.batch_or_none(ctx, batch_id)
+    if batch is not None and catalog_batches.waits_for_base(batch):
+        raise GateStateError(
+            f"批次 {batch_id} 在等待基础库入库，尚未质检，无需放行或退回；基础库入库后重新运行"
+            " govshare ingest 即可 (the batch waits for a base library: run the ingest again)"
+        )
     result = repo.result(ctx.session, batch_id)
     if result.decision != HELD:
         raise GateStateError(

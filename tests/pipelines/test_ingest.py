@@ -228,6 +228,14 @@ def test_reference_to_an_unloaded_base_library_holds_the_batch_until_it_is_loade
     assert len(notices) == 1 and "基础库尚未入库" in notices[0]  # the provider is told
     again = ingest_one(lake_settings, resource_code=PENALTIES, path=path)
     assert again.held and not delta.exists(validated)  # still waiting, nothing published
+    from catalog.context import Actor
+    from quality import gate
+    from quality.errors import GateStateError
+
+    catalog = Catalog(lake_settings)
+    with pytest.raises(GateStateError, match="等待基础库入库"), catalog.unit() as ctx:
+        gate.release(ctx, batch_id=held.batch_id, actor=Actor.steward("审核员"))  # nothing to
+    catalog.dispose()  # release: the rows were never checked
 
     _load_base(lake_settings, landing, (1, 2))
     summary = ingest_one(lake_settings, resource_code=PENALTIES, path=path)
