@@ -335,6 +335,8 @@ class IngestBatch(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    # A running job renews this; past it, the job is presumed dead (see catalog.batches).
+    lease_until: Mapped[datetime | None]
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)

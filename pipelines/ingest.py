@@ -95,6 +95,9 @@ class BatchSummary:
     data_date: date | None = None
     rows_superseded: int = 0
     engine: str = ""  # "local" (in-process, small files) or "spark"
+    # No data rows (a header-only file): recorded as 空批次, a warning for the provider.
+    empty: bool = False
+    warning: str = ""
     pass_rate: float | None = None
     # The gate's verdict, counts per rule and masked failure sample, for the catalogue.
     gate: GateOutcome | None = field(default=None, repr=False)
