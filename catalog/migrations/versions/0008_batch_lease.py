@@ -1,6 +1,6 @@
 """ingest batch lease: a running job renews it; an expired lease marks the batch failed
 
-Revision ID: 0005
+Revision ID: 0005_batch_lease
 Revises: 0005_quotas
 Create Date: 2026-12-04 22:00:00.000000
 """
@@ -13,7 +13,7 @@ from alembic import op
 import catalog.models
 
 
-revision: str = '0005'
+revision: str = '0005_batch_lease'
 down_revision: str | None = '0005_quotas'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
