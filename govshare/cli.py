@@ -7,7 +7,7 @@ import typer
 from govshare.commands import audit as audit_commands
 from govshare.commands import catalog as catalog_commands
 from govshare.commands import dags as dags_commands
-from govshare.commands import keys, lake, synth, system, themes, transfer
+from govshare.commands import keys, lake, mounts, synth, system, themes, transfer
 from govshare.commands import quality as quality_commands
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ transfer.register(catalog_commands.app)
 app.add_typer(catalog_commands.app, name="catalog")
 keys.register(app)
 lake.register(app)
+mounts.register(app)
 synth.register(app)
 themes.register(app)
 dags_commands.register(app)
