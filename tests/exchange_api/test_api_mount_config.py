@@ -41,7 +41,9 @@ def test_a_bad_mount_config_is_refused_naming_the_key(
     assert api.get("first", "/resources/000009001/000001").json()["mounts"][0]["state"] == "已挂接"
 
 
-def test_a_mapping_change_waits_for_the_steward(small_api: Api) -> None:
+def test_a_mapping_change_waits_for_the_steward_and_a_bad_one_leaves_it_in_force(
+    small_api: Api,
+) -> None:
     api = small_api
     mount_id = _mounted(api)
     config = {
@@ -57,3 +59,10 @@ def test_a_mapping_change_waits_for_the_steward(small_api: Api) -> None:
     assert change.json()["state"] == "变更待审核" and change.json()["config"] == {}
     approved = api.post("steward", f"/mounts/{mount_id}/review", {"approve": True})
     assert approved.json()["config"] == config and approved.json()["state"] == "已挂接"
+    bad = {**config, "ignore_column": ["备注"]}
+    refused = api.post(
+        "first", f"/mounts/{mount_id}/change", {"kind": "库表", "target": "t_cfg", "config": bad}
+    )
+    assert refused.status_code == 422 and "「ignore_column」" in refused.json()["message"]
+    mount = api.get("first", "/resources/000009001/000001").json()["mounts"][0]
+    assert mount["config"] == config and mount["state"] == "已挂接"
