@@ -63,7 +63,7 @@ def _defaults(values: list[str]) -> dict[str, Any]:
         item, sep, default = value.partition("=")
         if not sep or not item.strip():
             raise typer.BadParameter(
-                f"应写作 信息项=值 (expected ITEM=VALUE): {value}", "--default"
+                f"应写作 信息项=值 (expected ITEM=VALUE): {value}", param_hint="--default"
             )
         out[item.strip()] = default if default != "" else None
     return out
