@@ -2,7 +2,8 @@
 
 Provinces name the guideline's columns and values in their own ways; whatever the importer
 reads as something else is listed here and nowhere else, so ``docs/catalog-template.md``
-(section 「也认作」 and 「对照表」) and the code cannot drift apart. A header or value read
+(its 「也认作」 columns and value notes; a test checks every header alias is there) and the code
+cannot drift apart. A header or value read
 through this table is an interpretation, and the import report lists it.
 """
 
