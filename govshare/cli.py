@@ -8,7 +8,7 @@ from govshare.commands import audit as audit_commands
 from govshare.commands import calendar as calendar_commands
 from govshare.commands import catalog as catalog_commands
 from govshare.commands import dags as dags_commands
-from govshare.commands import keys, lake, synth, system, themes, transfer
+from govshare.commands import keys, lake, mounts, synth, system, themes, transfer
 from govshare.commands import quality as quality_commands
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ transfer.register(catalog_commands.app)
 app.add_typer(catalog_commands.app, name="catalog")
 keys.register(app)
 lake.register(app)
+mounts.register(app)
 synth.register(app)
 themes.register(app)
 dags_commands.register(app)
