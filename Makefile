@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: demo test check setup lint bench-search soak fuzz
+.PHONY: demo test check setup lint bench-search soak fuzz lake-maintain
 
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -45,3 +45,8 @@ soak: setup
 # operation, FUZZ_MAX_SECONDS in all); fails on any 5xx. Not part of `make test`.
 fuzz: setup
 	$(UV) run --frozen python -m bench.fuzz
+
+# Compaction, checkpoints and vacuum of every lake table, keeping the time-travel window
+# (GOVSHARE_LAKE_TIME_TRAVEL_HOURS); the govshare_maintenance DAG does the same daily.
+lake-maintain: setup
+	$(UV) run --frozen govshare lake maintain

@@ -31,6 +31,7 @@ from catalog.domain import (
     UpdateCycle,
 )
 from catalog.models import DataItem, Department, Resource, SearchGram
+from catalog.safeguards import effective_sensitivity
 from catalog.schemas import DataItemIn, DepartmentIn, ResourceIn
 from catalog.services import CONTENT_FIELDS
 
@@ -674,6 +675,13 @@ def item_rows(spec: ResourceIn, *, resource_id: int, first_id: int) -> list[dict
     return [
         {"id": first_id + position, "resource_id": resource_id, "position": position}
         | item.model_dump()
+        | dict(
+            zip(
+                ("sensitivity", "mask_kind"),
+                effective_sensitivity(item.name, item.sensitivity, item.mask_kind),
+                strict=True,
+            )
+        )
         for position, item in enumerate(spec.items)
     ]
 

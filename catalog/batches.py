@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from catalog import repository
 from catalog.context import Actor, CatalogContext
@@ -23,8 +23,66 @@ REJECTED = "已拒收"
 FAILED = "失败"
 # Below the resource's pass-rate threshold: nothing published until a steward releases it.
 HELD = "暂缓入库"
+# The file had no data rows (a header only): nothing published, the mount not made fresh.
+EMPTY = "空批次"
+EMPTY_MESSAGE = "空批次：文件只有表头，没有数据行，未入库 (empty batch: no data rows)"
 
 PIPELINE = Actor.steward("pipeline")
+# In a held batch's details: the base libraries (resource codes) it waits for. Such a batch
+# was not processed at all; the next run processes it once the bases are loaded.
+WAITING_FOR_BASE = "waiting_for_base"
+
+
+def waits_for_base(batch: IngestBatch) -> bool:
+    """Held only because a base library it refers to had no data yet: run it again."""
+    return batch.status == HELD and bool((batch.details or {}).get(WAITING_FOR_BASE))
+
+
+INTERRUPTED = "作业中断（租约过期）(job interrupted: its lease expired)"
+
+
+def lease_end(ctx: CatalogContext) -> datetime:
+    return ctx.now() + timedelta(seconds=ctx.settings.batch_lease_seconds)
+
+
+def renew_lease(ctx: CatalogContext, *, batch_id: str) -> bool:
+    """The running job is alive: push its lease forward. False once the batch is not running."""
+    batch = batch_or_none(ctx, batch_id)
+    if batch is None or batch.status != RUNNING:
+        return False
+    batch.lease_until = lease_end(ctx)
+    return True
+
+
+def expire_stale(ctx: CatalogContext) -> list[str]:
+    """Mark 失败 every 处理中 batch whose job stopped renewing its lease (killed, lost host).
+
+    Without this a killed ingest stayed 处理中 until someone ran the same file again. Rows
+    from before leases existed count from their start.
+    """
+    now = ctx.now()
+    lease = timedelta(seconds=ctx.settings.batch_lease_seconds)
+    stale = ctx.session.scalars(
+        select(IngestBatch).where(
+            IngestBatch.status == RUNNING,
+            or_(
+                IngestBatch.lease_until < now,
+                and_(IngestBatch.lease_until.is_(None), IngestBatch.started_at < now - lease),
+            ),
+        )
+    ).all()
+    for batch in stale:
+        batch.status = FAILED
+        batch.finished_at = now
+        batch.message = INTERRUPTED
+        batch.details = {
+            **(batch.details or {}),
+            "error": "LEASE_EXPIRED",
+            "lease_until": batch.lease_until.isoformat() if batch.lease_until else None,
+        }
+    if stale:
+        ctx.session.flush()
+    return [b.batch_id for b in stale]
 
 
 def batch_or_none(ctx: CatalogContext, batch_id: str) -> IngestBatch | None:
@@ -32,6 +90,8 @@ def batch_or_none(ctx: CatalogContext, batch_id: str) -> IngestBatch | None:
 
 
 def batches(ctx: CatalogContext, *, resource_code: str | None = None) -> Sequence[IngestBatch]:
+    """The batches, oldest first; interrupted jobs' batches are marked 失败 first."""
+    expire_stale(ctx)
     query = select(IngestBatch).order_by(IngestBatch.id)
     if resource_code:
         query = query.where(
@@ -75,6 +135,7 @@ def start_batch(
     if existing is not None:
         existing.status = RUNNING
         existing.started_at = ctx.now()
+        existing.lease_until = lease_end(ctx)
         return existing
     batch = IngestBatch(
         batch_id=batch_id,
@@ -85,6 +146,7 @@ def start_batch(
         file_bytes=file_bytes,
         status=RUNNING,
         started_at=ctx.now(),
+        lease_until=lease_end(ctx),
         details={},
     )
     ctx.session.add(batch)

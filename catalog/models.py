@@ -141,7 +141,9 @@ class Resource(Base):
     share_type: Mapped[ShareType] = mapped_column(_enum(ShareType))
     share_condition: Mapped[str] = mapped_column(Text, default="")
     not_shared_basis: Mapped[str] = mapped_column(Text, default="")
-    share_method: Mapped[ShareMethod] = mapped_column(_enum(ShareMethod), default=ShareMethod.API)
+    # None only for 不予共享 resources whose catalogue left 共享方式 blank.
+    # (No column default: SQLAlchemy would fire it for an explicit None.)
+    share_method: Mapped[ShareMethod | None] = mapped_column(_enum(ShareMethod), nullable=True)
     open_to_public: Mapped[bool] = mapped_column(Boolean, default=False)
     open_condition: Mapped[str] = mapped_column(Text, default="")
     update_cycle: Mapped[UpdateCycle] = mapped_column(_enum(UpdateCycle))
@@ -350,6 +352,8 @@ class IngestBatch(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    # A running job renews this; past it, the job is presumed dead (see catalog.batches).
+    lease_until: Mapped[datetime | None]
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)

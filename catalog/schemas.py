@@ -100,7 +100,8 @@ class ResourceIn(_In):
     share_type: ShareType
     share_condition: Text = ""
     not_shared_basis: Text = ""
-    share_method: ShareMethod = ShareMethod.API
+    # Blank stays blank only for 不予共享 (nothing is shared, so no method); otherwise 接口.
+    share_method: ShareMethod | None = None
     open_to_public: StrictBool = False
     open_condition: Text = ""
     update_cycle: UpdateCycle
@@ -114,6 +115,8 @@ class ResourceIn(_In):
 
     @model_validator(mode="after")
     def _share_rules(self) -> Self:
+        if self.share_method is None and self.share_type is not ShareType.NOT_SHARED:
+            self.share_method = ShareMethod.API
         if self.share_type is ShareType.CONDITIONAL and not self.share_condition:
             raise ValueError("有条件共享的资源必须填写共享条件 (share_condition required)")
         if self.share_type is ShareType.NOT_SHARED and not self.not_shared_basis:
@@ -239,7 +242,7 @@ class ResourceOut(_Out):
     share_type: ShareType
     share_condition: str
     not_shared_basis: str
-    share_method: ShareMethod
+    share_method: ShareMethod | None
     open_to_public: bool
     open_condition: str
     update_cycle: UpdateCycle

@@ -25,6 +25,7 @@ from catalog.models import (
     Resource,
     ResourceVersion,
 )
+from catalog.mount_config import check_mount
 from catalog.safeguards import LAKE_KINDS, effective_sensitivity, mount_target_problem
 from catalog.schemas import DataItemIn, DepartmentIn, DutyIn, MountIn, ResourceIn, ReviewIn
 from catalog.workflow import MOUNT_FLOW, RESOURCE_FLOW, MountAction, ResourceAction
@@ -459,6 +460,7 @@ def add_mount(
     check_mount_target(ctx, resource=resource, kind=spec.kind, target=spec.target)
     if resource.state in (ResourceState.RETIRING, ResourceState.RETIRED):
         raise Conflict(f"信息资源 {resource_code} 已申请下线，不能挂接 (resource is going offline)")
+    check_mount(kind=spec.kind, config=spec.config, resource=resource)
     now = ctx.now()
     mount = Mount(
         resource=resource,
@@ -524,6 +526,7 @@ def request_mount_change(
     if spec.kind != mount.kind:
         raise ValidationError("变更不能改变挂接类型 (a change keeps the mount kind)")
     check_mount_target(ctx, resource=mount.resource, kind=spec.kind, target=spec.target)
+    check_mount(kind=spec.kind, config=spec.config, resource=mount.resource)
     mount.pending_target, mount.pending_config = spec.target, spec.config
     return _move_mount(ctx, mount, MountAction.REQUEST_CHANGE, actor)
 

@@ -31,7 +31,9 @@ class Catalog:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
         self.clock = clock
-        self.engine: Engine = db.make_engine(settings.catalog_url)
+        self.engine: Engine = db.make_engine(
+            settings.catalog_url, connect_timeout=settings.database_connect_timeout
+        )
         self._factory = db.session_factory(self.engine)
 
     def migrate(self) -> None:

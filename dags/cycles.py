@@ -21,6 +21,9 @@ from catalog.domain import UpdateCycle
 
 DAG_PREFIX = "govshare_ingest_"
 THEME_DAG_ID = "govshare_themes"
+MAINTENANCE_DAG_ID = "govshare_maintenance"
+# Daily lake maintenance at 03:00 Beijing time, after the 20:00 pushes and the theme refresh.
+MAINTENANCE_CRON = "0 3 * * *"
 TIMEZONE = "Asia/Shanghai"
 # The same zone as catalog.context.CHINA_TZ, named here so parsing a DAG file stays light.
 CHINA_TZ = ZoneInfo(TIMEZONE)

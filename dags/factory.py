@@ -10,6 +10,11 @@ a theme has published::
 
     build_themes >> update_catalogue >> finish_run
 
+and ``govshare_maintenance``, daily: compaction, checkpoints and vacuum of every lake table
+within the time-travel window (``pipelines.lake.maintenance``)::
+
+    maintain_lake
+
 Parsing does no I/O beyond reading the snapshot: task bodies import ``dags.tasks`` (and with
 it the catalogue, Spark and Delta) only when they run. Retries happen only for errors that
 say they are transient (``GovshareError.transient``); anything else fails the task at once
@@ -27,7 +32,7 @@ import pendulum
 from airflow.sdk import DAG, Asset, AssetAlias, AssetAny, PokeReturnValue, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from dags.cycles import TIMEZONE, DagSpec, dag_specs
+from dags.cycles import MAINTENANCE_CRON, MAINTENANCE_DAG_ID, TIMEZONE, DagSpec, dag_specs
 
 T = TypeVar("T")
 
@@ -307,11 +312,43 @@ def theme_dag(spec: DagSpec) -> DAG:
     return dag
 
 
+def maintenance_dag() -> DAG:
+    """Daily lake maintenance: merge tables would otherwise keep every version on disk."""
+    with DAG(
+        dag_id=MAINTENANCE_DAG_ID,
+        description="数据湖维护：合并小文件、检查点、清理回溯窗口之外的旧文件 (lake maintenance)",
+        doc_md=(
+            "### 数据湖维护 (lake maintenance)\n\n"
+            "每日对每张数据湖表合并小文件、写检查点，并清理回溯窗口"
+            "（GOVSHARE_LAKE_TIME_TRAVEL_HOURS）之外的版本不再需要的文件；"
+            "窗口内的每个版本仍可读取，未提交的写入不受影响。"
+        ),
+        schedule=CronTriggerTimetable(MAINTENANCE_CRON, timezone=TIMEZONE),
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=_defaults(),
+        dagrun_timeout=timedelta(hours=6),
+        tags=["govshare", "maintenance"],
+    ) as dag:
+
+        @task(task_id="maintain_lake", retries=RETRIES)
+        def maintain_lake() -> list[dict[str, Any]]:
+            from dags import tasks
+
+            return _guarded("maintain_lake", [], lambda s, run: tasks.maintain_lake(s, run=run))
+
+        maintain_lake()
+    return dag
+
+
 def build_dags(snapshot: dict[str, Any]) -> dict[str, DAG]:
-    """Every DAG of the snapshot, by id."""
+    """Every DAG of the snapshot, by id, and the lake's maintenance DAG."""
     specs = dag_specs(snapshot)
     themes = {t["resource_code"]: t["table"] for s in specs if s.kind == "themes" for t in s.themes}
-    return {
+    dags = {
         spec.dag_id: theme_dag(spec) if spec.kind == "themes" else ingest_dag(spec, themes)
         for spec in specs
     }
+    dags[MAINTENANCE_DAG_ID] = maintenance_dag()
+    return dags

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.snapshot import read_snapshot, snapshot_path, write_snapshot
-from dags.cycles import DagSpec, dag_specs
+from dags.cycles import MAINTENANCE_CRON, MAINTENANCE_DAG_ID, TIMEZONE, DagSpec, dag_specs
 from dags.errors import NothingToRun
 from infra.errors import ConfigurationError, NotFound
 from infra.settings import Settings
@@ -94,8 +94,27 @@ def configure_airflow(settings: Settings) -> dict[str, str]:
 
 
 def list_dags(settings: Settings) -> list[dict[str, Any]]:
-    """The DAGs the current snapshot generates (no Airflow import, no database)."""
-    return [spec.as_dict() for spec in dag_specs(read_snapshot(snapshot_path(settings)))]
+    """The DAGs the current snapshot generates, and the lake's maintenance DAG (no Airflow
+    import, no database)."""
+    rows = [spec.as_dict() for spec in dag_specs(read_snapshot(snapshot_path(settings)))]
+    if rows:
+        rows.append(
+            {
+                "dag_id": MAINTENANCE_DAG_ID,
+                "kind": "maintenance",
+                "schedule": MAINTENANCE_CRON,
+                "schedule_label": "每日 03:00",
+                "timezone": TIMEZONE,
+                "resource_code": "",
+                "resource_name": "",
+                "table": "",
+                "update_cycle": "",
+                "provider": "",
+                "themes": [],
+                "description": "数据湖维护：合并小文件、检查点、清理回溯窗口之外的旧文件",
+            }
+        )
+    return rows
 
 
 def _load_bag() -> Any:

@@ -13,6 +13,7 @@ same-day deadline was missed), so stewards see the schedule's effect where they 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +29,13 @@ from infra.settings import Settings
 if TYPE_CHECKING:
     from pipelines.themes.spec import ThemeSpec
 
+log = logging.getLogger("govshare.dags")
+
 # History actions on the mount (history.action is at most 40 characters).
 RUN_RECORDED = "调度入库"
 RUN_FAILED = "调度失败"
 RUN_OVERDUE = "推送超时"
+EMPTY_PUSH = "空推送"
 THEMES_REFRESHED = "主题刷新"
 
 
@@ -124,7 +128,8 @@ def new_files(settings: Settings, *, resource_code: str, table: str) -> list[str
 
     A file is known by its content hash, as its batch is: renaming a file does not ingest it
     twice, and a corrected file under the same name is new. FAILED batches (internal errors)
-    count as not settled, so the next run tries them again.
+    and batches held only until a base library is loaded count as not settled, so the next
+    run tries them again.
     """
     from catalog import batches
     from catalog.store import Catalog
@@ -134,14 +139,14 @@ def new_files(settings: Settings, *, resource_code: str, table: str) -> list[str
     files = landing_files(settings, table)
     if not files:
         return []
-    settled = (batches.PUBLISHED, batches.REJECTED, batches.HELD)
+    settled = (batches.PUBLISHED, batches.REJECTED, batches.HELD, batches.EMPTY)
     catalog = Catalog(settings)
     try:
         with catalog.unit() as ctx:
             done = {
                 b.file_sha256
                 for b in batches.batches(ctx, resource_code=resource_code)
-                if b.status in settled
+                if b.status in settled and not batches.waits_for_base(b)
             }
     finally:
         catalog.dispose()
@@ -207,8 +212,14 @@ def check_gate(settings: Settings, *, summaries: list[dict[str, Any]]) -> dict[s
         )
     rows_read = sum(s.get("rows_read", 0) for s in summaries)
     rows_accepted = sum(s.get("rows_accepted", 0) for s in summaries)
+    # An empty push does not fail the run (the provider may have had nothing), but the task
+    # log and the mount's history say so: a header-only file is not fresh data.
+    empty = [Path(s["source_file"]).name for s in summaries if s.get("empty")]
+    for name in empty:
+        log.warning("空批次：%s 没有数据行，未入库 (empty batch: no data rows)", name)
     return {
         "batches": len(summaries),
+        "empty_batches": empty,
         "rows_read": rows_read,
         "rows_accepted": rows_accepted,
         "pass_rate": round(rows_accepted / rows_read, 6) if rows_read else None,
@@ -288,7 +299,20 @@ def update_catalogue(
         "mount_state": state,
         "last_refreshed_at": refreshed.isoformat() if refreshed else None,
     }
+    if gate.get("empty_batches"):
+        outcome["empty_batches"] = gate["empty_batches"]
     _note(settings, resource_code=resource_code, action=RUN_RECORDED, after=outcome)
+    if gate.get("empty_batches"):
+        _note(
+            settings,
+            resource_code=resource_code,
+            action=EMPTY_PUSH,
+            after={
+                **run.as_dict(),
+                "files": gate["empty_batches"],
+                "reason": "空批次：文件没有数据行，未入库 (empty push: no data rows)",
+            },
+        )
     # Landing data can move a mount to 已挂接: keep the capability list current.
     write_snapshot(settings)
     return outcome
@@ -467,7 +491,7 @@ def run_history(settings: Settings, *, resource_code: str) -> list[dict[str, Any
     from catalog.store import Catalog
     from pipelines.plan import table_mount
 
-    actions = {RUN_RECORDED, RUN_FAILED, RUN_OVERDUE, THEMES_REFRESHED}
+    actions = {RUN_RECORDED, RUN_FAILED, RUN_OVERDUE, THEMES_REFRESHED, EMPTY_PUSH}
     catalog = Catalog(settings)
     try:
         with catalog.unit() as ctx:
@@ -482,3 +506,23 @@ def run_history(settings: Settings, *, resource_code: str) -> list[dict[str, Any
             ]
     finally:
         catalog.dispose()
+
+
+def maintain_lake(settings: Settings, *, run: RunRef) -> list[dict[str, Any]]:
+    """Compact, checkpoint and vacuum every lake table within the time-travel window."""
+    from pipelines.lake.maintenance import maintain_lake as maintain
+
+    reports = [r.as_dict() for r in maintain(settings)]
+    for r in reports:
+        log.info(
+            "%s: v%s, oldest readable v%s, %s files vacuumed, %.1f → %.1f MB (live %.1f MB) %s",
+            r["table"],
+            r["version"],
+            r["oldest_readable_version"],
+            r["files_vacuumed"],
+            r["bytes_before"] / 1e6,
+            r["bytes_after"] / 1e6,
+            r["live_bytes"] / 1e6,
+            r["skipped"],
+        )
+    return reports

@@ -8,7 +8,7 @@ from govshare.commands import audit as audit_commands
 from govshare.commands import calendar as calendar_commands
 from govshare.commands import catalog as catalog_commands
 from govshare.commands import dags as dags_commands
-from govshare.commands import grants, keys, lake, synth, system, themes, transfer
+from govshare.commands import grants, keys, lake, mounts, synth, system, themes, transfer
 from govshare.commands import quality as quality_commands
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(catalog_commands.app, name="catalog")
 keys.register(app)
 grants.register(app)
 lake.register(app)
+mounts.register(app)
 synth.register(app)
 themes.register(app)
 dags_commands.register(app)

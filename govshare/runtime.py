@@ -19,7 +19,7 @@ from rich.console import Console
 
 from catalog.context import Actor, CatalogContext
 from catalog.store import Catalog
-from infra.errors import GovshareError
+from infra.errors import DatabaseUnavailable, GovshareError
 from infra.settings import Settings, get_settings
 
 console = Console()
@@ -65,24 +65,35 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, default=str))
 
 
+# Exit codes, as the README's Configuration section lists them.
+EXIT_ERROR = 1  # an expected error: bad input, a refused file, a state that forbids it
+EXIT_INTERNAL = 2  # unexpected: details in the log, never on screen
+EXIT_DATABASE = 3  # the catalogue database cannot be reached: retrying later may help
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Expected errors become a message and exit code 1; anything else, exit code 2."""
+    """Expected errors become a message and exit code 1; an unreachable catalogue database,
+    one line and exit code 3; anything else, exit code 2."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
+        except DatabaseUnavailable as error:
+            # One line, never wrapped: scripts and operators grep for it.
+            err_console.print(f"[bold red]错误 (error):[/] {error.message}", soft_wrap=True)
+            raise typer.Exit(EXIT_DATABASE) from None
         except GovshareError as error:
             err_console.print(f"[bold red]错误 (error):[/] {error.message}")
             if error.details and isinstance(error.details, list):
                 for line in error.details[:50]:
                     err_console.print(f"  • {line}")
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_ERROR) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as error:
             log.exception("unexpected error in command")
             err_console.print(f"[bold red]内部错误 (internal error):[/] {type(error).__name__}")
-            raise typer.Exit(2) from None
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper

@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from infra.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -30,18 +33,57 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with the per-backend settings the catalogue relies on."""
+def _reason(error: BaseException) -> str:
+    """The driver's own words, one line: "Connection refused", "timeout expired"..."""
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return first.rsplit("failed: ", 1)[-1].strip()[:200]
+
+
+def unreachable_message(url: URL, error: BaseException) -> str:
+    """Which database could not be reached and what to do, in one line (password hidden)."""
+    if url.get_backend_name() == "sqlite":
+        return (
+            f"无法打开目录库 {url.database}：{_reason(error)}。请确认所在目录存在且可读写，"
+            "或检查 GOVSHARE_HOME / GOVSHARE_DATABASE_URL (cannot open the catalogue database)"
+        )
+    return (
+        f"无法连接目录库 {url.render_as_string(hide_password=True)}：{_reason(error)}。"
+        "请确认数据库服务已启动、主机与端口可达，或检查 GOVSHARE_DATABASE_URL "
+        "(catalogue database unreachable)"
+    )
+
+
+def _unreachable(context: ExceptionContext) -> None:
+    """A failure to connect becomes one clear error; errors on a live connection stay as they
+    are (they are the statement's, not the deployment's)."""
+    if context.connection is not None or context.is_pre_ping:
+        return
+    error = context.original_exception
+    raise DatabaseUnavailable(unreachable_message(context.engine.url, error)) from error  # type: ignore[union-attr]
+
+
+def make_engine(url: str, *, connect_timeout: int = 3) -> Engine:
+    """An engine with the per-backend settings the catalogue relies on.
+
+    ``connect_timeout`` (seconds, PostgreSQL) bounds how long a command waits for a server
+    that drops packets; an unreachable database raises :class:`DatabaseUnavailable`.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DatabaseUnavailable(unreachable_message(make_url(url), error)) from error
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        args = {"connect_timeout": connect_timeout} if url.startswith("postgresql") else {}
+        engine = create_engine(url, pool_pre_ping=True, connect_args=args)
+    event.listen(engine, "handle_error", _unreachable)
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -56,6 +56,17 @@ class Conflict(GovshareError):
     error_code = "CONFLICT"
 
 
+class DatabaseUnavailable(GovshareError):
+    """The catalogue database cannot be reached or opened: a deployment problem, not bad input.
+
+    Transient: the server may come back. The command line exits with code 3 for it.
+    """
+
+    status_code = 503
+    error_code = "DATABASE_UNAVAILABLE"
+    transient = True
+
+
 class ConfigurationError(GovshareError):
     status_code = 500
     error_code = "CONFIGURATION_ERROR"

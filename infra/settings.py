@@ -41,7 +41,15 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the catalogue; SQLite under home if unset."
     )
+    # Seconds a command waits for the catalogue's PostgreSQL server before saying it is down.
+    database_connect_timeout: int = Field(default=3, ge=1)
     lake_root: str | None = Field(default=None, description="Lakehouse root URL or folder.")
+    # Time travel (govshare lake read --version): every version current at some moment of the
+    # last this many hours stays readable; daily maintenance vacuums the files only older
+    # versions need. At least an hour, so a job reading a version never loses its files.
+    lake_time_travel_hours: float = Field(default=168, ge=1)
+    # Maintenance compacts a table with at least this many files (appends add a few per batch).
+    lake_compact_min_files: int = Field(default=32, ge=2)
     landing_dir: Path = Field(
         default=Path("data"),
         description="Where departments drop extracts: <landing_dir>/<mount table>/<file>.",
@@ -56,6 +64,12 @@ class Settings(BaseSettings):
     # no Spark job: a 100-row extract took 95 s through Spark); larger ones by Spark, which
     # scales out. 0 sends every file to Spark.
     ingest_local_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # The Python the Spark workers run (PYSPARK_PYTHON); unset: the one running govshare, which
+    # has the project and pyarrow installed. Set it for a cluster whose nodes keep it elsewhere.
+    spark_python: str | None = None
+    # A running ingest renews its batch's lease every third of this; a batch still 处理中 past
+    # its lease is marked 失败 (job interrupted) by the next command that reads batches.
+    batch_lease_seconds: int = Field(default=300, ge=3)
     # 质检入库率: the pass rate a batch needs to be published, unless its resource sets one.
     quality_threshold: float = Field(default=0.99, ge=0.0, le=1.0)
 

@@ -52,8 +52,12 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 SAMPLE_ROWS = 20
 
 
-def duplicate_reason(first: int) -> str:
-    return f"主键重复，与第 {first} 行重复 (duplicate key)"
+def duplicate_reason(first: int, where: Callable[[int], str] | None = None) -> str:
+    """Names the first occurrence; ``where`` turns its data row number into the place a
+    person finds it in the file (「文件第 3 行」: the header counts)."""
+    if where is None:
+        return f"主键重复，与第 {first} 行重复 (duplicate key)"
+    return f"主键重复，与{where(first)}（第 {first} 条数据）重复 (duplicate key)"
 
 
 @dataclass(frozen=True)
@@ -448,6 +452,8 @@ def later_failures(
     folder: str | Path,
     keys: Sequence[str],
     batch_rules: Sequence[Rule],
+    *,
+    where: Callable[[int], str] | None = None,
 ) -> LaterFailures:
     """Rows that fail once the whole batch is seen, by row number, with reasons.
 
@@ -479,7 +485,7 @@ def later_failures(
             first = min(rns)
             for rn in rns:
                 if rn != first:
-                    out.reasons.setdefault(rn, []).append(duplicate_reason(first))
+                    out.reasons.setdefault(rn, []).append(duplicate_reason(first, where))
         return out
     from pyspark.sql import functions as F
 
@@ -505,7 +511,7 @@ def later_failures(
             first = min(rns)
             for rn in rns:
                 if rn != first:
-                    out.reasons.setdefault(rn, []).append(duplicate_reason(first))
+                    out.reasons.setdefault(rn, []).append(duplicate_reason(first, where))
     return out
 
 

@@ -57,7 +57,7 @@ from pipelines.slices import (
     slice_count,
     spark_ranges,
 )
-from pipelines.sources import SourceShape, file_digest, inspect_source
+from pipelines.sources import SourceShape, file_digest, inspect_source, read_frame
 from pipelines.spark import spark_session
 
 if TYPE_CHECKING:
@@ -95,6 +95,9 @@ class BatchSummary:
     data_date: date | None = None
     rows_superseded: int = 0
     engine: str = ""  # "local" (in-process, small files) or "spark"
+    # No data rows (a header-only file): recorded as 空批次, a warning for the provider.
+    empty: bool = False
+    warning: str = ""
     pass_rate: float | None = None
     # The gate's verdict, counts per rule and masked failure sample, for the catalogue.
     gate: GateOutcome | None = field(default=None, repr=False)
@@ -132,42 +135,12 @@ def batch_id_for(plan: IngestPlan, file_sha256: str) -> str:
 # ---- reading ------------------------------------------------------------------------------
 
 
-def _read(spark: SparkSession, path: Path, shape: SourceShape) -> DataFrame:
-    """The file as string columns named after the data items (raw layer: as received)."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType, StructField, StructType
-
-    schema = StructType([StructField(h, StringType(), True) for h in shape.headers])
-    if shape.format == "csv":
-        frame = (
-            spark.read.option("header", True)
-            .option("encoding", shape.encoding)
-            # RFC 4180 (Excel, Python's csv): a quote inside a quoted field is doubled. Spark's
-            # default escape is a backslash, which split such fields and shifted the row.
-            .option("escape", '"')
-            .option("mode", "PERMISSIVE")
-            .option("multiLine", False)
-            .option("enforceSchema", True)
-            .schema(schema)
-            .csv(str(path))
-        )
-    elif shape.format == "jsonl":
-        frame = spark.read.option("encoding", shape.encoding).schema(schema).json(str(path))
-    elif shape.format == "parquet":
-        frame = spark.read.parquet(str(path))
-        frame = frame.select(
-            *(F.col(f"`{c}`").cast("string").alias(c) for c in frame.columns)
-        ).toDF(*[h for h in shape.headers])
-    elif shape.format == "xlsx":
-        import pyarrow as pa
-
-        from pipelines.xlsx import read_strings
-
-        table = pa.Table.from_batches(list(read_strings(path, shape.headers)))
-        frame = spark.createDataFrame(table)
-    else:  # pragma: no cover - detect_format only yields the formats above
-        raise PipelineError(f"unsupported format {shape.format}")
-    return frame.select(*(F.col(f"`{h}`").alias(shape.mapping[h]) for h in shape.headers))
+def _read(
+    spark: SparkSession, path: Path, shape: SourceShape, workdir: Path | None = None
+) -> DataFrame:
+    """The file as string columns named after the data items (raw layer: as received),
+    through the mount's mapping (``pipelines.sources.read_frame``, shared by every reader)."""
+    return read_frame(spark, path, shape, workdir=workdir)
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -210,12 +183,12 @@ def _csv_pass(
 ) -> PassResult | None:
     """The task pass with each task parsing its own byte range of a UTF-8 CSV file
     (``pipelines.slices``); None when the file should go through Spark's reader."""
-    if shape.format != "csv" or shape.encoding != "utf-8":
+    if shape.format != "csv" or shape.encoding != "utf-8" or not shape.plain_csv:
         return None
     ranges = tuple(byte_ranges(path, slice_count(path, spark.sparkContext.defaultParallelism)))
     if not ranges:
         return None
-    columns = tuple(shape.mapping[h] for h in shape.headers)
+    columns = shape.columns  # ignored columns get placeholder names and are never kept
     counts = count_slices(spark, CsvSlices(str(path), ranges, columns))
     if counts is not None:
         slices = CsvSlices(str(path), ranges, columns, task_for(offsets_of(counts), len(ranges)))
@@ -560,6 +533,7 @@ def ingest_file(
     folder = f"b-{batch_id[:16]}"
     targets = {layer: ref.path / folder for layer, ref in refs.items()}
     scratch = staging_path(settings, plan.table, batch_id + "-keys")
+    source_copy = staging_path(settings, plan.table, batch_id + "-source")  # title lines cut
 
     def discard() -> None:
         """Leftovers of a crashed attempt at this very batch, or of the path not taken."""
@@ -604,13 +578,16 @@ def ingest_file(
         if result is None:
             assert spark is not None
             discard()
-            frame = _read(spark, path, shape).select(*(f"`{n}`" for n in plan.item_names))
+            frame = _read(spark, path, shape, source_copy).select(
+                *(f"`{n}`" for n in plan.item_names)
+            )
             offsets, counts = partition_offsets(frame)
             result = run_pass(frame, task_for(offsets, len(counts)), counts)
         assert result is not None
-        later = later_failures(spark, scratch, plan.keys, classifier.batch_rules)
+        later = later_failures(spark, scratch, plan.keys, classifier.batch_rules, where=shape.where)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(source_copy, ignore_errors=True)
     failures = later.newly_failing
     candidates = parquet_files(outputs.validated)
     summary.rows_read = result.rows
@@ -648,7 +625,7 @@ def ingest_file(
     summary.pass_rate = summary.rows_accepted / summary.rows_read if summary.rows_read else 1.0
     publish = True
     if ruleset is not None:
-        summary.gate = _gate(ruleset, summary, result.sample)
+        summary.gate = _gate(ruleset, summary, result.sample, shape)
         publish = summary.gate.decision.publish
         summary.held = not publish
         summary.hold_reason = "" if publish else summary.gate.decision.message
@@ -671,8 +648,11 @@ def ingest_file(
     return summary
 
 
-def _gate(ruleset: RuleSet, summary: BatchSummary, sample: list[dict[str, Any]]) -> GateOutcome:
-    """The gate's decision from the counts the job already has, and a masked sample."""
+def _gate(
+    ruleset: RuleSet, summary: BatchSummary, sample: list[dict[str, Any]], shape: SourceShape
+) -> GateOutcome:
+    """The gate's decision from the counts the job already has, and a masked sample whose
+    rows say where they are in the file (line; for XLSX the sheet and cells)."""
     from quality import gate
     from quality.evaluate import sample_entry
 
@@ -686,7 +666,7 @@ def _gate(ruleset: RuleSet, summary: BatchSummary, sample: list[dict[str, Any]])
     return GateOutcome(
         decision=decision,
         counts=counts,
-        sample=[sample_entry(row, ruleset) for row in sample],
+        sample=[sample_entry(row, ruleset, locate=shape.locate) for row in sample],
     )
 
 

@@ -28,8 +28,11 @@ from pipelines.ingest import (
     publish_staged,
     staging_path,
 )
+from pipelines.lease import kept_alive
 from pipelines.plan import IngestPlan, plan_for
 from pipelines.sources import FORMATS, file_digest
+from quality.gate import hold_for_missing_bases
+from quality.references import missing_bases
 from quality.run import conclude
 
 if TYPE_CHECKING:
@@ -131,9 +134,16 @@ def ingest_one(
         sha, size = file_digest(path)
         batch_id = batch_id_for(plan, sha)
         with catalog.unit() as ctx:
+            batches.expire_stale(ctx)  # batches of killed jobs become 失败, this one included
             known = batches.batch_or_none(ctx, batch_id)
-            # Published, or held for a steward: running the file again changes nothing.
-            if known is not None and known.status in (batches.PUBLISHED, batches.HELD):
+            # Published, or held for a steward: running the file again changes nothing. A
+            # batch that only waited for a base library is run again.
+            waiting = known is not None and batches.waits_for_base(known)
+            if (
+                known is not None
+                and known.status in (batches.PUBLISHED, batches.HELD, batches.EMPTY)
+                and not waiting
+            ):
                 return BatchSummary(
                     batch_id=batch_id,
                     resource_code=resource_code,
@@ -146,6 +156,8 @@ def ingest_one(
                     skipped=True,
                     held=known.status == batches.HELD,
                     hold_reason=known.message if known.status == batches.HELD else "",
+                    empty=known.status == batches.EMPTY,
+                    warning=known.message if known.status == batches.EMPTY else "",
                     file_sha256=sha,
                     file_bytes=size,
                 )
@@ -164,10 +176,27 @@ def ingest_one(
         dated = data_date_of(path, given=data_date, logical=logical_date, received=received)
         run_date = as_of or logical_date or received.astimezone(CHINA_TZ).date()
         ruleset = _ruleset(catalog, resource_code, today=run_date)
-        try:
-            summary = ingest_file(
-                settings, plan, path, received_at=received, data_date=dated, ruleset=ruleset
+        missing = missing_bases(settings, ruleset)
+        if missing:
+            with catalog.unit() as ctx:
+                message = hold_for_missing_bases(
+                    ctx, ruleset=ruleset, batch_id=batch_id, missing=missing, notify=not waiting
+                )
+            return BatchSummary(
+                batch_id=batch_id,
+                resource_code=resource_code,
+                table=plan.table,
+                source_file=str(path),
+                held=True,
+                hold_reason=message,
+                file_sha256=sha,
+                file_bytes=size,
             )
+        try:
+            with kept_alive(catalog, batch_id=batch_id):
+                summary = ingest_file(
+                    settings, plan, path, received_at=received, data_date=dated, ruleset=ruleset
+                )
         except PipelineError as error:
             kept = _quarantine_file(settings, plan, path, batch_id)
             rows = _count_rows(path)
@@ -197,16 +226,19 @@ def ingest_one(
                     message=f"内部错误 (internal error): {type(error).__name__}",
                 )
             raise
+        if summary.rows_read == 0:
+            summary.empty, summary.warning = True, batches.EMPTY_MESSAGE
         with catalog.unit() as ctx:
             batches.finish_batch(
                 ctx,
                 batch_id=batch_id,
-                status=batches.PUBLISHED,
+                # An empty file is not data: no quality verdict, the mount not made fresh.
+                status=batches.EMPTY if summary.empty else batches.PUBLISHED,
                 rows_read=summary.rows_read,
                 rows_accepted=summary.rows_accepted,
                 rows_quarantined=summary.rows_quarantined,
                 table_version=summary.table_version,
-                message=summary.hold_reason or _superseded_message(summary),
+                message=summary.warning or summary.hold_reason or _superseded_message(summary),
                 details={
                     "reasons": summary.reasons,
                     "seconds": summary.seconds,
@@ -215,6 +247,8 @@ def ingest_one(
                     "rows_superseded": summary.rows_superseded,
                 },
             )
+            if summary.empty:
+                return summary
             if summary.gate is not None:
                 # After finish_batch: a hold sets the batch to 暂缓入库 and notifies the provider.
                 conclude(

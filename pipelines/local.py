@@ -31,18 +31,40 @@ from pipelines.sources import SourceShape
 
 def source_batches(path: Path, shape: SourceShape) -> tuple[list[pa.RecordBatch], int] | None:
     """The file's rows as string columns named after the data items, with the row count an
-    independent line count expects; None when only Spark's reader should take the file."""
-    columns = [shape.mapping[h] for h in shape.headers]
+    independent line count expects; None when only Spark's reader should take the file.
+
+    As ``pipelines.sources.read_frame`` reads it for Spark: the mount's mapping, ignored
+    columns and defaults; units convert later, when values are typed.
+    """
+    columns = list(shape.columns)
     if shape.format == "xlsx":
         from pipelines.xlsx import read_strings
 
-        batches = [
-            pa.RecordBatch.from_arrays(batch.columns, names=columns)
-            for batch in read_strings(path, shape.headers)
-        ]
-        return batches, sum(b.num_rows for b in batches)
-    if shape.format != "csv":
+        table = pa.Table.from_batches(
+            list(read_strings(path, columns, sheet=shape.sheet, header_row=shape.header_row))
+        )
+        expected = table.num_rows
+    elif shape.format == "csv" and shape.plain_csv:
+        read = _plain_csv(path, shape, columns)
+        if read is None:
+            return None
+        table, expected = read
+    else:
         return None
+    table = table.select([shape.mapping[h] for h in shape.headers if h in shape.mapping])
+    for item, value in shape.defaults.items():
+        filled = pa.array([None if value is None else str(value)] * table.num_rows, pa.string())
+        table = table.append_column(item, filled)
+    # Few large batches: each costs a round of compute calls and Parquet writes.
+    return table.combine_chunks().to_batches(max_chunksize=256 * 1024), expected
+
+
+def _plain_csv(path: Path, shape: SourceShape, columns: list[str]) -> tuple[pa.Table, int] | None:
+    """An RFC 4180 CSV with its header on line 1, parsed as the byte-range path parses it."""
+    import io
+
+    import pyarrow.csv as pacsv
+
     data = path.read_bytes()
     if shape.encoding not in ("utf-8", "utf8"):
         data = data.decode(shape.encoding).encode("utf-8")  # checked strictly before
@@ -50,10 +72,6 @@ def source_batches(path: Path, shape: SourceShape) -> tuple[list[pa.RecordBatch]
     expected = count_rows(body)
     if expected is None:
         return None
-    import io
-
-    import pyarrow.csv as pacsv
-
     try:
         table = pacsv.read_csv(
             io.BytesIO(body),
@@ -61,6 +79,7 @@ def source_batches(path: Path, shape: SourceShape) -> tuple[list[pa.RecordBatch]
                 column_names=columns, use_threads=True, block_size=16 << 20
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            # As Spark's reader reads them: an empty field, quoted or not, is null.
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in columns},
                 null_values=[""],
@@ -70,8 +89,7 @@ def source_batches(path: Path, shape: SourceShape) -> tuple[list[pa.RecordBatch]
         )
     except pa.ArrowInvalid:
         return None  # a row pyarrow refuses (wrong field count): Spark's reader says which
-    # Few large batches: each costs a round of compute calls and Parquet writes.
-    return table.combine_chunks().to_batches(max_chunksize=256 * 1024), expected
+    return table, expected
 
 
 def write_table(table: pa.Table, target: Path) -> list[Path]:

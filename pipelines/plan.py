@@ -6,7 +6,8 @@ worker process (or an Airflow task) with nothing but the plan and the settings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from catalog.domain import DataType, MountKind, MountState, ResourceState
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     # Spark's Python workers import this module for ItemSpec; the ORM costs them 0.6 s each.
     from catalog.models import Mount, Resource
 
-LOAD_MODES = ("merge", "append", "full")
+LOAD_MODES = ("merge", "append", "full")  # as catalog.mount_config.MountConfig.load
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class ItemSpec:
     required: bool
     is_key: bool
     identifier: str | None  # uscc | ric | region
+    # The mount's unit conversion (万元 → 元: 10000): typed values are multiplied by it.
+    factor: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,15 @@ class IngestPlan:
     encoding: str = "utf-8"
     column_mapping: dict[str, str] = field(default_factory=dict)  # source header -> item
     options: dict[str, Any] = field(default_factory=dict)
+    # How the file is laid out, and what to do with columns that do not map (docs/mounts.md).
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str = '"'
+    sheet: str | None = None
+    header_row: int = 1  # the line (or Excel row) holding the headers; data follows it
+    ignore_columns: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)  # missing optional item -> value
+    units: dict[str, dict[str, Any]] = field(default_factory=dict)  # item -> {unit, to, factor}
 
     @property
     def item_names(self) -> list[str]:
@@ -76,19 +88,35 @@ def item_specs(resource: Resource) -> tuple[ItemSpec, ...]:
     )
 
 
-def plan_for(resource: Resource, mount: Mount) -> IngestPlan:
-    """Build the plan; refuses resources that are not in service."""
-    if resource.state not in (ResourceState.PUBLISHED, ResourceState.RETIRING):
+def plan_for(
+    resource: Resource,
+    mount: Mount,
+    *,
+    config: dict[str, Any] | None = None,
+    in_service: bool = True,
+) -> IngestPlan:
+    """Build the plan from the mount's config (or ``config``, e.g. a pending change, for a
+    preview); refuses resources that are not in service unless ``in_service`` is False.
+
+    The config is parsed by :func:`catalog.mount_config.parse_mount_config`, the one reading
+    every file reader shares: an invalid config stops the job with the key it names.
+    """
+    from catalog.errors import ValidationError
+    from catalog.mount_config import parse_mount_config
+
+    if in_service and resource.state not in (ResourceState.PUBLISHED, ResourceState.RETIRING):
         raise NotIngestable(
             f"信息资源 {resource.code} 状态为「{resource.state}」，未发布的目录不接收数据 "
             "(only published resources take data)"
         )
-    config = mount.config or {}
-    items = item_specs(resource)
-    keys = tuple(config.get("key") or [i.name for i in items if i.is_key])
-    load = config.get("load", "merge")
-    if load not in LOAD_MODES:
-        raise NotIngestable(f"挂接配置 load={load} 无效，应为 {LOAD_MODES} (bad load mode)")
+    try:
+        parsed = parse_mount_config(mount.config if config is None else config)
+    except ValidationError as error:
+        raise NotIngestable(error.message) from None
+    factors = parsed.conversions()
+    items = tuple(replace(i, factor=factors.get(i.name)) for i in item_specs(resource))
+    keys = tuple(parsed.key or [i.name for i in items if i.is_key])
+    load = parsed.load
     if load in ("merge", "append") and not keys:
         raise NotIngestable(
             f"信息资源 {resource.code} 没有主键信息项，无法合并或去重 (no key data item)"
@@ -101,8 +129,16 @@ def plan_for(resource: Resource, mount: Mount) -> IngestPlan:
         items=items,
         keys=keys,
         load=load,
-        format=config.get("format"),
-        encoding=config.get("encoding", "utf-8"),
-        column_mapping=dict(config.get("column_mapping") or {}),
-        options=dict(config.get("options") or {}),
+        format=parsed.format,
+        encoding=parsed.encoding,
+        column_mapping=dict(parsed.column_mapping),
+        options=dict(parsed.options),
+        delimiter=parsed.delimiter,
+        quote=parsed.quote,
+        escape=parsed.escape,
+        sheet=parsed.sheet,
+        header_row=parsed.header_row,
+        ignore_columns=tuple(parsed.ignore_columns),
+        defaults=dict(parsed.defaults),
+        units={name: spec.model_dump(exclude_none=True) for name, spec in parsed.units.items()},
     )

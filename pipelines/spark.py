@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 _session: SparkSession | None = None
+_watchdog: subprocess.Popen[bytes] | None = None
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
@@ -38,12 +39,33 @@ def check_java() -> str:
     return (out.stderr or out.stdout).splitlines()[0] if (out.stderr or out.stdout) else java
 
 
+def worker_python(settings: Settings) -> str:
+    """The interpreter Spark's Python workers run: the deployment's choice, else this one.
+
+    PySpark starts its workers with the ``PYSPARK_PYTHON`` environment variable (default:
+    whatever ``python3`` is first on PATH) and ignores the session's ``spark.pyspark.python`` in
+    some code paths; the tasks import this project and pyarrow, so an operator running
+    ``.venv/bin/govshare`` without the venv on PATH got "No module named pyarrow".
+    """
+    return settings.spark_python or os.environ.get("PYSPARK_PYTHON") or sys.executable
+
+
+def _pin_worker_python(settings: Settings) -> str:
+    """Export the workers' interpreter before the JVM starts: the launcher and the workers
+    read only the process environment, which they inherit from here."""
+    python = worker_python(settings)
+    os.environ["PYSPARK_PYTHON"] = python
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return python
+
+
 def spark_session(settings: Settings) -> SparkSession:
     """The process's Spark session, created on first use (Spark start-up costs seconds)."""
     global _session
     if _session is not None and _session.sparkContext._jsc is not None:  # type: ignore[attr-defined]
         return _session
     check_java()
+    python = _pin_worker_python(settings)
     from pyspark.sql import SparkSession
 
     scratch = (settings.home / "spark").resolve()
@@ -73,9 +95,9 @@ def spark_session(settings: Settings) -> SparkSession:
         # spend less per call; 50,000 rows of a wide extract stay well under 100 MB.
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "50000")
     )
-    if settings.spark_master.startswith("local"):
-        # The tasks import this project: they must run in this very environment.
-        builder = builder.config("spark.pyspark.python", sys.executable)
+    # The tasks import this project: they must run in this very environment (or the one the
+    # deployment names for its cluster).
+    builder = builder.config("spark.pyspark.python", python)
     if settings.spark_delta_jars:
         builder = builder.config(
             "spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension"
@@ -84,11 +106,29 @@ def spark_session(settings: Settings) -> SparkSession:
         )
     _session = builder.getOrCreate()
     _session.sparkContext.setLogLevel("ERROR")
+    _watch_jvm(_session)
     return _session
+
+
+def _watch_jvm(session: SparkSession) -> None:
+    """Start the watchdog that ends the JVM if this process dies (``pipelines.watchdog``)."""
+    global _watchdog
+    from pipelines import watchdog
+
+    proc = getattr(session.sparkContext._gateway, "proc", None)  # type: ignore[attr-defined]
+    if proc is None:  # a JVM this process did not launch (PYSPARK_GATEWAY_PORT)
+        return
+    if _watchdog is not None and _watchdog.poll() is None:
+        if _watchdog.args[-1] == str(proc.pid):  # type: ignore[index]
+            return  # a new session on the same JVM: PySpark keeps its gateway after stop()
+        _watchdog.kill()
+        _watchdog.wait()
+    _watchdog = watchdog.start(proc.pid)
 
 
 def stop_spark() -> None:
     global _session
     if _session is not None:
+        # The JVM outlives stop() (PySpark keeps its gateway), and so does its watchdog.
         _session.stop()
         _session = None

@@ -332,7 +332,41 @@ def _money_of(text: str) -> Decimal | None:
 
 
 def typed(item: ItemSpec, text: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """The standardised text as ``ARROW_TYPES[item.data_type]`` (null when it does not parse)."""
+    """The standardised text as ``ARROW_TYPES[item.data_type]`` (null when it does not parse),
+    in the catalogue's unit when the mount converts one (``scaled``)."""
+    value = _typed(item, text)
+    return value if item.factor is None else scaled(item, value)
+
+
+def scaled(item: ItemSpec, value: pa.Array) -> pa.Array:
+    """Typed values times the mount's unit factor (万元 → 元: 10000), in the item's type.
+
+    Money stays exact (decimal arithmetic, rounded to the cent); a value the item's type cannot
+    hold once converted becomes null, which the type check reports as not valid.
+    """
+    factor = item.factor
+    if factor is None or item.data_type not in _NUMERIC:
+        return value
+    target = ARROW_TYPES[item.data_type]
+    if item.data_type is DataType.MONEY:
+        product = pc.round(pc.multiply(value, pa.scalar(factor)), ndigits=2)
+        limit = pa.scalar(Decimal(10) ** MONEY_DIGITS, pa.decimal128(38, 0))
+        fits = pc.less(pc.abs(product), pc.cast(limit, product.type))
+        kept = pc.if_else(fits, product, pa.scalar(None, product.type))
+        return pc.cast(kept, target, safe=False)
+    product = pc.multiply(pc.cast(value, pa.float64()), float(factor))
+    if item.data_type is DataType.INTEGER:
+        whole = pc.equal(product, pc.round(product))
+        in_range = pc.less(pc.abs(product), 2.0**62)
+        ok = pc.and_(whole, in_range)
+        return pc.cast(pc.if_else(ok, product, pa.scalar(None, pa.float64())), target)
+    return product
+
+
+_NUMERIC = (DataType.NUMBER, DataType.DOUBLE, DataType.FLOAT, DataType.MONEY, DataType.INTEGER)
+
+
+def _typed(item: ItemSpec, text: pa.Array | pa.ChunkedArray) -> pa.Array:
     text = as_array(text)
     kind = item.data_type
     if kind is DataType.DATE:

@@ -39,31 +39,72 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _rows(path: Path) -> Iterator[tuple[Any, ...]]:
+def _sheet(book: Any, path: Path, sheet: str | None) -> Any:
+    if sheet is None:
+        return book.worksheets[0]
+    if sheet not in book.sheetnames:
+        raise SourceUnreadable(
+            f"工作簿 {path.name} 中没有工作表「{sheet}」，现有：{'、'.join(book.sheetnames)} "
+            "(no such sheet)"
+        )
+    return book[sheet]
+
+
+def _rows(path: Path, sheet: str | None = None) -> Iterator[tuple[Any, ...]]:
     book = _open(path)
     try:
-        sheet = book.worksheets[0]
-        yield from sheet.iter_rows(values_only=True)
+        yield from _sheet(book, path, sheet).iter_rows(values_only=True)
     finally:
         book.close()
 
 
-def header_row(path: Path) -> list[str]:
-    for row in _rows(path):
-        return [str(c) if c is not None else "" for c in row]
+def first_sheet(path: Path) -> str:
+    book = _open(path)
+    try:
+        return str(book.sheetnames[0])
+    finally:
+        book.close()
+
+
+def header_cells(path: Path, sheet: str | None = None, header_row: int = 1) -> list[str]:
+    """The cells of the header row (Excel row ``header_row``, title rows above it)."""
+    for number, row in enumerate(_rows(path, sheet), start=1):
+        if number == header_row:
+            return [str(c) if c is not None else "" for c in row]
     return []
 
 
+def _blank(row: tuple[Any, ...] | None) -> bool:
+    return row is None or all(c is None for c in row)
+
+
+def blank_rows(path: Path, sheet: str | None = None, header_row: int = 1) -> list[int]:
+    """Excel row numbers of the empty rows below the header, which the reader skips: what
+    turns a data row's number into the row Excel shows."""
+    return [
+        number
+        for number, row in enumerate(_rows(path, sheet), start=1)
+        if number > header_row and _blank(row)
+    ]
+
+
 def read_strings(
-    path: Path, headers: list[str], *, chunk: int = 100_000
+    path: Path,
+    headers: list[str],
+    *,
+    sheet: str | None = None,
+    header_row: int = 1,
+    chunk: int = 100_000,
 ) -> Iterator[pa.RecordBatch]:
-    """Data rows as string record batches, keyed by the given (cleaned) headers."""
+    """Data rows below the header as string record batches, keyed by the given column names;
+    empty rows are skipped (``blank_rows`` says where they were)."""
     schema = pa.schema([(h, pa.string()) for h in headers])
-    rows = _rows(path)
-    next(rows, None)  # header
+    rows = _rows(path, sheet)
+    for _ in range(header_row):  # title rows and the header
+        next(rows, None)
     columns: list[list[str | None]] = [[] for _ in headers]
     for row in rows:
-        if row is None or all(c is None for c in row):
+        if _blank(row):
             continue
         for index in range(len(headers)):
             columns[index].append(_text(row[index]) if index < len(row) else None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,8 @@ from quality.rules import RuleSet
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+    from pipelines.sources import SourceShape
 
 __all__ = ["ERRORS", "ROW_NUMBER", "Evaluation", "evaluate", "read_source", "row_reasons"]
 
@@ -91,6 +94,7 @@ def _check_pass(
     settings: Settings,
     sample_rows: int,
     keep_failing: bool = False,
+    where: Callable[[int], str] | None = None,
 ) -> tuple[PassResult, LaterFailures]:
     """The ingest job's task pass, publishing nothing: counts and later failures; with
     ``keep_failing`` the failing rows' files too (under ``scratch``, which the caller removes)."""
@@ -117,7 +121,9 @@ def _check_pass(
         buckets=max(2, len(expected or {})),
     )
     result = run_pass(frame, task, expected)
-    failures = later_failures(spark, scratch / "keys", ruleset.keys, classifier.batch_rules)
+    failures = later_failures(
+        spark, scratch / "keys", ruleset.keys, classifier.batch_rules, where=where
+    )
     return result, failures
 
 
@@ -154,13 +160,24 @@ def evaluate(
     spark: SparkSession,
     settings: Settings,
     sample_rows: int = SAMPLE_ROWS,
+    source: SourceShape | None = None,
 ) -> Evaluation:
-    """Counts and a masked failure sample of ``frame`` under ``ruleset``; publishes nothing."""
+    """Counts and a masked failure sample of ``frame`` under ``ruleset``; publishes nothing.
+
+    With ``source`` (the file's shape) duplicate keys and the sample say where rows are in
+    the file, as a person sees it.
+    """
     started = time.perf_counter()
     scratch = _scratch(settings)
     try:
         result, failures = _check_pass(
-            frame, ruleset, scratch, spark=spark, settings=settings, sample_rows=sample_rows
+            frame,
+            ruleset,
+            scratch,
+            spark=spark,
+            settings=settings,
+            sample_rows=sample_rows,
+            where=source.where if source is not None else None,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -168,17 +185,33 @@ def evaluate(
         rows_read=result.rows,
         rows_failed=result.rows - result.accepted(failures),
         counts=ruleset.counts_from_reasons(all_reasons(result, failures)),
-        sample=[sample_entry(row, ruleset) for row in result.sample],
+        sample=[
+            sample_entry(row, ruleset, locate=source.locate if source is not None else None)
+            for row in result.sample
+        ],
         seconds=round(time.perf_counter() - started, 3),
     )
 
 
-def sample_entry(data: dict[str, Any], ruleset: RuleSet) -> dict[str, Any]:
-    return {
+def sample_entry(
+    data: dict[str, Any],
+    ruleset: RuleSet,
+    *,
+    locate: Callable[[int | None, Sequence[str]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A failing row for reports. ``row_number`` is the lake's data row number; ``locate``
+    (``SourceShape.locate``) adds where a person finds it in the file: ``line`` (the header
+    counts), ``where``, and for XLSX ``sheet`` and the ``cells`` of the items that failed."""
+    reasons = list(data.get(ERRORS) or [])
+    entry: dict[str, Any] = {
         "row_number": data.get(ROW_NUMBER),
-        "reasons": list(data.get(ERRORS) or []),
+        "reasons": reasons,
         "values": masked_row(data, ruleset),
     }
+    if locate is not None:
+        failed = [i.name for i in ruleset.items if any(r.startswith(i.name) for r in reasons)]
+        entry.update(locate(data.get(ROW_NUMBER), failed))
+    return entry
 
 
 def masked_row(row: dict[str, Any], ruleset: RuleSet) -> dict[str, Any]:

@@ -13,6 +13,7 @@ lake side carries out (commit the staged passing rows); :func:`reject` closes th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from catalog.services import record as record_history
 from quality import auth
 from quality import repository as repo
 from quality.errors import GateStateError
-from quality.rules import RuleSet
+from quality.rules import Reference, RuleSet
 
 PUBLISHED = "published"  # reached the threshold, passing rows published
 HELD = "held"  # below the threshold, nothing published, waiting for a steward
@@ -183,6 +184,54 @@ def record(
     return result
 
 
+def hold_for_missing_bases(
+    ctx: CatalogContext,
+    *,
+    ruleset: RuleSet,
+    batch_id: str,
+    missing: Sequence[Reference],
+    notify: bool = True,
+) -> str:
+    """Hold a batch whose reference rules cannot be checked: a base library has no data yet.
+
+    Nothing of the batch is processed or published, and there is nothing for a steward to
+    release: the next run (or ``govshare ingest``) processes it once the base is loaded.
+    Returns the message the batch and the provider's notice carry.
+    """
+    bases = "、".join(f"{m.library}库「{m.resource_code}」(validated.{m.table})" for m in missing)
+    message = (
+        f"基础库尚未入库：{bases}，引用核验无法进行，整批暂缓入库；基础库入库后重新运行本批次 "
+        "(base table not loaded: the batch waits for it)"
+    )
+    catalog_batches.finish_batch(
+        ctx,
+        batch_id=batch_id,
+        status=catalog_batches.HELD,
+        rows_read=0,
+        rows_accepted=0,
+        rows_quarantined=0,
+        table_version=None,
+        message=message,
+        details={catalog_batches.WAITING_FOR_BASE: [m.resource_code for m in missing]},
+    )
+    if notify:
+        resource = catalog_repository.resource(ctx.session, ruleset.resource_code)
+        ctx.session.add(
+            QualityNotification(
+                department_id=resource.provider_id,
+                resource_id=resource.id,
+                batch_id=batch_id,
+                kind=HELD,
+                message=(
+                    f"信息资源 {resource.code}「{resource.name}」的批次 {batch_id[:12]} {message}"
+                ),
+                reasons=[message],
+                created_at=ctx.now(),
+            )
+        )
+    return message
+
+
 def _step(ctx: CatalogContext, result: QualityResult, action: str, actor: Actor, why: str) -> None:
     ctx.session.add(
         QualityDecision(
@@ -201,6 +250,12 @@ def _step(ctx: CatalogContext, result: QualityResult, action: str, actor: Actor,
 
 
 def _held(ctx: CatalogContext, batch_id: str) -> QualityResult:
+    batch = catalog_batches.batch_or_none(ctx, batch_id)
+    if batch is not None and catalog_batches.waits_for_base(batch):
+        raise GateStateError(
+            f"批次 {batch_id} 在等待基础库入库，尚未质检，无需放行或退回；基础库入库后重新运行"
+            " govshare ingest 即可 (the batch waits for a base library: run the ingest again)"
+        )
     result = repo.result(ctx.session, batch_id)
     if result.decision != HELD:
         raise GateStateError(

@@ -8,7 +8,10 @@ outcome as ``checked`` and publishes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import shutil
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +23,8 @@ from catalog.store import Catalog
 from infra.settings import Settings
 from pipelines.lake import delta
 from pipelines.lake.delta import TableRef
+from pipelines.plan import plan_for
+from pipelines.sources import inspect_source, read_frame
 from quality import auth, gate
 from quality import repository as repo
 from quality.errors import NotFound
@@ -93,19 +98,30 @@ def check(
     from pipelines.spark import spark_session
 
     catalog = Catalog(settings, clock=clock)
+    workdir = Path(settings.lake_path) / "_staging" / "_checks" / f"source-{uuid.uuid4().hex}"
     try:
         with catalog.unit() as ctx:
             resource = catalog_repository.resource(ctx.session, resource_code)
             auth.run_check(actor, resource)
             ruleset = ruleset_for(ctx, resource_code, today=today)
-            config = next(
-                (m.config or {} for m in resource.mounts if m.target == ruleset.table), {}
+            mount = next((m for m in resource.mounts if m.target == ruleset.table), None)
+            # The file is read exactly as the ingest job would read it: the mount's encoding,
+            # layout, column mapping, ignored columns, defaults and units.
+            plan = (
+                plan_for(resource, mount, in_service=False)
+                if path is not None and mount is not None
+                else None
             )
         spark = spark_session(settings)
+        locate = None
         if path is not None:
-            frame = read_source(
-                spark, path, encoding=config.get("encoding", "utf-8"), fmt=config.get("format")
-            )
+            if plan is not None:
+                shape = inspect_source(path, plan)
+                frame = read_frame(spark, path, shape, workdir=workdir)
+                ruleset = dataclasses.replace(ruleset, items=plan.items)
+                locate = shape
+            else:
+                frame = read_source(spark, path)
             digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
             batch_id = f"check-{digest}"
             source = str(path)
@@ -118,7 +134,7 @@ def check(
             version = delta.version(table)
             batch_id = f"check-{ruleset.table[:40]}-v{version}"
             source = f"{table.qualified}@v{version}"
-        evaluation = evaluate(frame, ruleset, spark=spark, settings=settings)
+        evaluation = evaluate(frame, ruleset, spark=spark, settings=settings, source=locate)
         decision = gate.decide(
             rows_read=evaluation.rows_read,
             rows_failed=evaluation.rows_failed,
@@ -153,6 +169,7 @@ def check(
             "data_docs": docs,
         }
     finally:
+        shutil.rmtree(workdir, ignore_errors=True)
         catalog.dispose()
 
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticError
 
 from catalog import auth, repository, services
 from catalog.context import Actor, CatalogContext
-from catalog.domain import ResourceState, ShareType
+from catalog.domain import DataType, ResourceState, ShareType
 from catalog.errors import ValidationError
-from catalog.identifiers import uscc_problem
+from catalog.identifiers import region_problem, uscc_problem
 from catalog.schemas import DataItemIn, DepartmentIn, DutyIn, ResourceIn
+from catalog.transfer.aliases import CLASSIFICATION_SEPARATORS
 from catalog.transfer.errors import ImportRejected
 from catalog.transfer.readers import Row, Source, Table
 from catalog.transfer.template import (
@@ -30,11 +32,27 @@ from catalog.transfer.template import (
     RESOURCES,
     CellError,
     Issue,
+    cell_text,
+    compact,
     is_blank,
+    normalise_header,
 )
 from catalog.views import department_out, duty_out
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Interpretation(BaseModel):
+    """One way the importer read the file other than literally (an alias, a split, a default
+    it applied, a department it will create), with every row it applies to: nothing is
+    guessed silently, so a steward can check each reading in the dry run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sheet: str
+    column: str
+    message: str
+    rows: list[int]
 
 
 class ImportReport(BaseModel):
@@ -49,6 +67,11 @@ class ImportReport(BaseModel):
     skipped_departments: int = 0
     skipped_duties: int = 0
     warnings: list[Issue]
+    interpretations: list[Interpretation] = []
+    # What is (or would be) created: departments {code, name, region_code, from_providers},
+    # resources {code, name, provider_code, items, state}.
+    created_departments: list[dict[str, Any]] = []
+    created_resources: list[dict[str, Any]] = []
 
 
 @dataclass
@@ -60,6 +83,7 @@ class Plan:
     resources: list[tuple[ResourceIn, ResourceState]] = field(default_factory=list)
     skipped_departments: int = 0
     skipped_duties: int = 0
+    providers: set[str] = field(default_factory=set)  # departments created from provider cells
 
 
 def _pydantic_message(error: Any) -> str:
@@ -74,12 +98,25 @@ def _pydantic_message(error: Any) -> str:
     return f"取值无效 (invalid value: {error.get('msg', '')})"
 
 
+def _new_department_note(name: str, code: str) -> str:
+    return (
+        f"新建部门「{name}」（{code}），行政区划 {code[2:8]} 取自统一社会信用代码第 3–8 位 "
+        "(new department from the provider cells; region from the code)"
+    )
+
+
 class _Checker:
     """Collects every problem of one import; ``error`` never raises."""
 
-    def __init__(self, ctx: CatalogContext, source: Source) -> None:
+    def __init__(
+        self, ctx: CatalogContext, source: Source, *, create_departments: bool = False
+    ) -> None:
         self.ctx = ctx
         self.source = source
+        self.create_departments = create_departments
+        self.notes: dict[tuple[str, str, str], list[int]] = {}
+        # Providers named only in the resources sheet: code -> (name, first row)
+        self.new_providers: dict[str, tuple[str, int]] = {}
         self.errors: list[Issue] = list(source.errors)
         self.warnings: list[Issue] = list(source.warnings)
         self.plan = Plan()
@@ -111,6 +148,33 @@ class _Checker:
     def warn(self, sheet: str, row: int | None, column: str, message: str) -> None:
         self.warnings.append(Issue(sheet=sheet, row=row, column=column, message=message))
 
+    def note(self, sheet: str, row: int | None, column: str, message: str) -> None:
+        """Record an interpretation; the same reading on many rows is listed once."""
+        rows = self.notes.setdefault((sheet, column, message), [])
+        if row is not None and row not in rows:
+            rows.append(row)
+
+    def interpretations(self) -> list[Interpretation]:
+        return [
+            Interpretation(sheet=sheet, column=column, message=message, rows=rows)
+            for (sheet, column, message), rows in self.notes.items()
+        ]
+
+    def headers(self) -> None:
+        """Headers read through the alias table, once per sheet."""
+        for table in self.source.tables.values():
+            if table.header_row is None:
+                continue  # JSON: fields are named exactly
+            for name, written in table.labels.items():
+                column = table.spec.by_field[name]
+                if normalise_header(written) != normalise_header(column.header):
+                    self.note(
+                        table.name,
+                        table.header_row,
+                        written,
+                        f"列「{written}」读作「{column.header}」(header alias)",
+                    )
+
     def table(self, key: str) -> Table | None:
         return self.source.tables.get(key)
 
@@ -128,6 +192,20 @@ class _Checker:
             except ValueError as error:  # CellError, or a converter's own complaint
                 self.error(row.sheet, row.number, table.label(name), str(error))
                 bad.add(name)
+                continue
+            value = values[name]
+            written = cell_text(raw)
+            if (
+                isinstance(value, StrEnum)
+                and not isinstance(value, DataType)  # code and name are both the guideline's
+                and compact(written).upper() != compact(value.value).upper()
+            ):
+                self.note(
+                    row.sheet,
+                    row.number,
+                    table.label(name),
+                    f"「{written}」读作「{value.value}」(value alias)",
+                )
         for column in table.spec.columns:
             present = column.field in table.labels  # a missing column is reported once
             given = column.field in values or column.field in bad
@@ -419,7 +497,17 @@ class _Checker:
         if code is None:
             matches = self.names.get(name or "", set())
             if len(matches) == 1:
-                return next(iter(matches))
+                found = next(iter(matches))
+                self.note(
+                    row.sheet,
+                    row.number,
+                    table.label("provider_code")
+                    if "provider_code" in table.labels
+                    else "提供方代码",
+                    f"提供方代码为空：按名称「{name}」取已知部门 {found} "
+                    "(provider found by its name)",
+                )
+                return found
             hint = "；按信息资源提供方名称也找不到唯一的部门" if name else ""
             self.error(
                 row.sheet,
@@ -430,15 +518,20 @@ class _Checker:
             return None
         if uscc_problem(code):
             return code  # the schema reports the bad check digit in this column
+        if code in self.new_providers:
+            return self._same_provider(table, row, code, name)
         if not self._known_department(code):
-            self.error(
-                row.sheet,
-                row.number,
-                table.label("provider_code"),
-                "提供方未登记，也不在「部门」表中 (provider not registered and not in the "
-                "departments sheet)",
-            )
-            return None
+            if not self.create_departments:
+                self.error(
+                    row.sheet,
+                    row.number,
+                    table.label("provider_code"),
+                    "提供方未登记，也不在「部门」表中；确认无误可加 --create-departments，"
+                    "按表中的提供方名称和代码新建部门 (provider not registered and not in the "
+                    "departments sheet; pass --create-departments to register it from this row)",
+                )
+                return None
+            return self._new_provider(table, row, code, name)
         if name and code not in self.names.get(name, set()):
             self.warn(
                 row.sheet,
@@ -449,6 +542,126 @@ class _Checker:
             )
         return code
 
+    def _new_provider(self, table: Table, row: Row, code: str, name: str | None) -> str | None:
+        """A provider named in the sheet becomes a department: its name from the sheet, its
+        region from the code itself (characters 3-8 of a USCC are the registering region)."""
+        if not name:
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("provider_name")
+                if "provider_name" in table.labels
+                else "信息资源提供方",
+                "新建提供方部门需要提供方名称 (a provider to create needs its name)",
+            )
+            return None
+        region = code[2:8]
+        problem = region_problem(region)
+        if problem:
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("provider_code"),
+                f"提供方代码第 3–8 位 {region} 不是有效的行政区划代码，无法新建部门，"
+                "请在「部门」表中登记 (the code's region segment is not a known region; list "
+                "the department in the departments sheet)",
+            )
+            return None
+        self.new_providers[code] = (name, row.number)
+        self.names.setdefault(name, set()).add(code)
+        self.plan.departments.append(DepartmentIn(code=code, name=name, region_code=region))
+        self.plan.providers.add(code)
+        self.note(
+            row.sheet,
+            row.number,
+            table.label("provider_code"),
+            _new_department_note(name, code),
+        )
+        return code
+
+    def _same_provider(self, table: Table, row: Row, code: str, name: str | None) -> str | None:
+        first_name, first_row = self.new_providers[code]
+        if name and name != first_name:
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("provider_name") if "provider_name" in table.labels else "",
+                f"同一提供方代码在第 {first_row} 行名为「{first_name}」，名称不一致 "
+                "(the same provider code has another name on an earlier row)",
+            )
+            return None
+        self.note(
+            row.sheet,
+            row.number,
+            table.label("provider_code"),
+            _new_department_note(first_name, code),
+        )
+        return code
+
+    def _split_classification(self, table: Table, row: Row) -> None:
+        """「基础信息资源/法人」: the first level is the 分类, the rest the 类目."""
+        raw = row.values.get("classification")
+        if is_blank(raw):
+            return
+        written = cell_text(raw)
+        text = compact(written)
+        for separator in CLASSIFICATION_SEPARATORS[1:]:
+            text = text.replace(separator, CLASSIFICATION_SEPARATORS[0])
+        if CLASSIFICATION_SEPARATORS[0] not in text:
+            return
+        head, _, tail = text.partition(CLASSIFICATION_SEPARATORS[0])
+        tail = tail.strip(CLASSIFICATION_SEPARATORS[0])
+        try:
+            klass = RESOURCES.by_field["classification"].parse(head)
+        except CellError:
+            return  # reported as an invalid 分类 by cells(), with the whole value
+        row.values["classification"] = klass
+        label = table.label("classification")
+        given = row.values.get("category")
+        if tail and not is_blank(given) and cell_text(given) != tail:
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("category"),
+                f"与信息资源分类中的类目「{tail}」不一致 (differs from the category in "
+                "信息资源分类)",
+            )
+            return
+        if tail:
+            row.values["category"] = tail
+        self.note(
+            row.sheet,
+            row.number,
+            label,
+            f"「{written}」拆为 分类「{klass.value}」、类目「{tail}」"
+            "(hierarchical classification split)",
+        )
+
+    def _share_defaults(self, table: Table, row: Row, values: dict[str, Any]) -> None:
+        """The 不予共享 basis where stewards write it, and a blank 共享方式, said aloud."""
+        share = values.get("share_type")
+        if (
+            share is ShareType.NOT_SHARED
+            and "not_shared_basis" not in table.labels
+            and values.get("share_condition")
+        ):
+            values["not_shared_basis"] = values.pop("share_condition")
+            self.note(
+                row.sheet,
+                row.number,
+                table.label("share_condition"),
+                "表中无「不予共享依据」列：不予共享资源的共享条件读作不予共享依据 "
+                "(legal basis read from 共享条件)",
+            )
+        if "share_method" in values or share is None:
+            return
+        if share is ShareType.NOT_SHARED:
+            message = "共享方式为空：不予共享的资源保持为空 (blank share method kept blank)"
+        else:
+            message = "共享方式为空：记为 接口 (blank share method recorded as 接口)"
+        label = table.label("share_method") if "share_method" in table.labels else "共享方式"
+        self.note(row.sheet, row.number, label, message)
+
     def _resource(
         self,
         table: Table,
@@ -457,8 +670,10 @@ class _Checker:
         seen: dict[str, int],
     ) -> None:
         before = len(self.errors)
+        self._split_classification(table, row)
         values, bad = self.cells(table, row)
         state = values.pop("state", ResourceState.DRAFT)
+        self._share_defaults(table, row, values)
         provider = self._provider(table, row, values, bad)
         values.pop("provider_name", None)
         if provider is not None:
@@ -564,6 +779,7 @@ class _Checker:
         self.file_departments = self._peek(DEPARTMENTS.key, "code")
         self.file_duties = self._peek(DUTIES.key, "code")
         self.file_resources = self._peek(RESOURCES.key, "code")
+        self.headers()
         self.departments()
         self.duties()
         self.resources()
@@ -591,24 +807,35 @@ def _sorted(issues: list[Issue], source: Source) -> list[Issue]:
     )
 
 
-def validate_source(ctx: CatalogContext, source: Source) -> tuple[Plan, list[Issue]]:
+def validate_source(
+    ctx: CatalogContext, source: Source, *, create_departments: bool = False
+) -> tuple[Plan, list[Issue], list[Interpretation]]:
     """Check a file against the template and the catalogue; raise with every problem."""
-    checker = _Checker(ctx, source)
+    checker = _Checker(ctx, source, create_departments=create_departments)
     plan = checker.run()
     if checker.errors:
         raise ImportRejected([i.model_dump() for i in _sorted(checker.errors, source)])
-    return plan, _sorted(checker.warnings, source)
+    return plan, _sorted(checker.warnings, source), checker.interpretations()
 
 
 def import_catalog(
-    ctx: CatalogContext, source: Source, *, actor: Actor, dry_run: bool = False
+    ctx: CatalogContext,
+    source: Source,
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    create_departments: bool = False,
 ) -> ImportReport:
     """Validate a whole file and, unless it is a dry run, write it in the caller's transaction.
 
-    Raises :class:`ImportRejected` listing every problem, before anything is written.
+    With ``create_departments`` a provider named in the resources sheet (name and code) that
+    is neither registered nor in the departments sheet is registered too. Raises
+    :class:`ImportRejected` listing every problem, before anything is written.
     """
     auth.import_catalog(actor)
-    plan, warnings = validate_source(ctx, source)
+    plan, warnings, interpretations = validate_source(
+        ctx, source, create_departments=create_departments
+    )
     if not dry_run:
         for department in plan.departments:
             services.register_department(ctx, spec=department, actor=actor)
@@ -626,4 +853,24 @@ def import_catalog(
         skipped_departments=plan.skipped_departments,
         skipped_duties=plan.skipped_duties,
         warnings=warnings,
+        interpretations=interpretations,
+        created_departments=[
+            {
+                "code": d.code,
+                "name": d.name,
+                "region_code": d.region_code,
+                "from_providers": d.code in plan.providers,
+            }
+            for d in plan.departments
+        ],
+        created_resources=[
+            {
+                "code": r.code,
+                "name": r.name,
+                "provider_code": r.provider_code,
+                "items": len(r.items),
+                "state": str(state),
+            }
+            for r, state in plan.resources
+        ],
     )

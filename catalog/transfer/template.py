@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -27,6 +27,13 @@ from catalog.domain import (
     ShareMethod,
     ShareType,
     UpdateCycle,
+)
+from catalog.transfer.aliases import (
+    CLASSIFICATION_VALUES,
+    SHARE_METHOD_VALUES,
+    SHARE_TYPE_VALUES,
+    UPDATE_CYCLE_VALUES,
+    header_aliases,
 )
 
 
@@ -275,6 +282,11 @@ class SheetSpec:
     by_header: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Alternative headers come from the one alias table (catalog.transfer.aliases).
+        columns = tuple(
+            replace(c, aliases=c.aliases or header_aliases(self.key, c.field)) for c in self.columns
+        )
+        object.__setattr__(self, "columns", columns)
         object.__setattr__(self, "by_field", {c.field: c for c in self.columns})
         headers: dict[str, Column] = {}
         for column in self.columns:
@@ -311,27 +323,10 @@ def _choices(enum_cls: type[StrEnum]) -> tuple[str, ...]:
 
 YES_NO = ("是", "否")
 
-CLASSIFICATION_ALIASES = {f"{m.value}信息资源": m.value for m in ResourceClass} | {
-    f"{m.value}类": m.value for m in ResourceClass
-}
-SHARE_TYPE_ALIASES = {"无条件": "无条件共享", "有条件": "有条件共享", "不予": "不予共享"}
-SHARE_METHOD_ALIASES = {
-    "数据库": "库表",
-    "数据库表": "库表",
-    "API": "接口",
-    "服务接口": "接口",
-    "文件下载": "文件",
-    "线下共享": "线下",
-}
-UPDATE_CYCLE_ALIASES = {
-    "实时更新": "实时",
-    "每天": "每日",
-    "每季": "每季度",
-    "季度": "每季度",
-    "半年": "每半年",
-    "每年度": "每年",
-    "不定时": "不定期",
-}
+CLASSIFICATION_ALIASES = CLASSIFICATION_VALUES
+SHARE_TYPE_ALIASES = SHARE_TYPE_VALUES
+SHARE_METHOD_ALIASES = SHARE_METHOD_VALUES
+UPDATE_CYCLE_ALIASES = UPDATE_CYCLE_VALUES
 
 RESOURCES = SheetSpec(
     key="resources",
@@ -344,7 +339,6 @@ RESOURCES = SheetSpec(
             enum_parser(ResourceClass, "信息资源分类", CLASSIFICATION_ALIASES),
             required=True,
             standard=True,
-            aliases=("资源分类",),
             choices=_choices(ResourceClass),
             width=12,
             note="基础、主题或部门（也可写 基础信息资源 等）",
@@ -354,7 +348,6 @@ RESOURCES = SheetSpec(
             "name",
             required=True,
             standard=True,
-            aliases=("资源名称",),
             width=28,
         ),
         Column(
@@ -363,7 +356,6 @@ RESOURCES = SheetSpec(
             parse_code,
             required=True,
             standard=True,
-            aliases=("资源代码",),
             width=20,
             text_format=True,
             note="前段码/后段码，如 000001001/000001",
@@ -372,7 +364,6 @@ RESOURCES = SheetSpec(
             "信息资源提供方",
             "provider_name",
             standard=True,
-            aliases=("提供方", "提供方名称", "资源提供方"),
             width=26,
             note="提供部门名称；提供方代码为空时按名称查找已登记部门",
         ),
@@ -381,17 +372,15 @@ RESOURCES = SheetSpec(
             "provider_code",
             parse_upper_code,
             standard=True,
-            aliases=("信息资源提供方代码", "提供方统一社会信用代码", "提供方社会信用代码"),
             width=22,
             text_format=True,
             note="提供部门的统一社会信用代码（18 位）",
         ),
-        Column("信息资源摘要", "summary", standard=True, aliases=("资源摘要", "摘要"), width=40),
+        Column("信息资源摘要", "summary", standard=True, width=40),
         Column(
             "信息资源格式",
             "format",
             standard=True,
-            aliases=("资源格式",),
             width=12,
             note="为空时记为 数据库",
         ),
@@ -401,7 +390,6 @@ RESOURCES = SheetSpec(
             enum_parser(ShareType, "共享类型", SHARE_TYPE_ALIASES),
             required=True,
             standard=True,
-            aliases=("共享属性",),
             choices=_choices(ShareType),
             width=12,
         ),
@@ -426,7 +414,6 @@ RESOURCES = SheetSpec(
             "open_to_public",
             parse_bool,
             standard=True,
-            aliases=("是否开放", "是否向社会公开"),
             choices=YES_NO,
             width=10,
         ),
@@ -437,7 +424,6 @@ RESOURCES = SheetSpec(
             enum_parser(UpdateCycle, "更新周期", UPDATE_CYCLE_ALIASES),
             required=True,
             standard=True,
-            aliases=("更新频率",),
             choices=_choices(UpdateCycle),
             width=10,
         ),
@@ -446,7 +432,6 @@ RESOURCES = SheetSpec(
             "publish_date",
             parse_date,
             standard=True,
-            aliases=("发布时间",),
             width=12,
             note="如 2024-03-05、2024/3/5 或 2024年3月5日",
         ),
@@ -455,16 +440,14 @@ RESOURCES = SheetSpec(
             "related_codes",
             parse_codes,
             standard=True,
-            aliases=("关联信息资源代码",),
             width=20,
             text_format=True,
             note="多个以 、 或 ; 分隔",
         ),
-        Column("类目", "category", aliases=("信息资源类目", "资源类目"), width=12),
+        Column("类目", "category", width=12),
         Column(
             "不予共享依据",
             "not_shared_basis",
-            aliases=("不予共享理由",),
             width=28,
             note="不予共享时必填：法律、行政法规或政策依据",
         ),
@@ -472,7 +455,6 @@ RESOURCES = SheetSpec(
             "所属职责",
             "duty_code",
             parse_code,
-            aliases=("职责编码",),
             width=12,
             text_format=True,
             note="职责编码，须属于提供方",
@@ -483,7 +465,6 @@ RESOURCES = SheetSpec(
             "数据分级",
             "data_level",
             enum_parser(DataLevel, "数据分级"),
-            aliases=("数据级别",),
             choices=_choices(DataLevel),
             width=10,
             note="核心、重要或一般；为空时记为 一般",
@@ -510,7 +491,6 @@ ITEMS = SheetSpec(
             parse_code,
             required=True,
             standard=True,
-            aliases=("资源代码",),
             width=20,
             text_format=True,
         ),
@@ -519,7 +499,6 @@ ITEMS = SheetSpec(
             "name",
             required=True,
             standard=True,
-            aliases=("数据项名称", "字段名称"),
             width=20,
         ),
         Column(
@@ -529,7 +508,6 @@ ITEMS = SheetSpec(
             render_data_type,
             required=True,
             standard=True,
-            aliases=("字段类型",),
             choices=tuple(m.label for m in DataType),
             width=12,
             note="代码（C）或名称（字符型）",
@@ -539,16 +517,14 @@ ITEMS = SheetSpec(
             "length",
             parse_positive_int,
             standard=True,
-            aliases=("长度", "字段长度"),
             width=10,
         ),
-        Column("是否必填", "required", parse_bool, aliases=("必填",), choices=YES_NO, width=10),
-        Column("是否主键", "is_key", parse_bool, aliases=("主键",), choices=YES_NO, width=10),
+        Column("是否必填", "required", parse_bool, choices=YES_NO, width=10),
+        Column("是否主键", "is_key", parse_bool, choices=YES_NO, width=10),
         Column(
             "敏感级别",
             "sensitivity",
             enum_parser(Sensitivity, "敏感级别"),
-            aliases=("敏感等级", "敏感程度"),
             choices=_choices(Sensitivity),
             width=14,
             note="为空时记为 一般",
@@ -558,11 +534,10 @@ ITEMS = SheetSpec(
             "是否权威来源",
             "authoritative",
             parse_bool,
-            aliases=("权威来源",),
             choices=YES_NO,
             width=12,
         ),
-        Column("说明", "description", aliases=("备注", "信息项描述"), width=30),
+        Column("说明", "description", width=30),
     ),
 )
 
@@ -577,7 +552,6 @@ DEPARTMENTS = SheetSpec(
             "code",
             parse_upper_code,
             required=True,
-            aliases=("部门代码",),
             width=22,
             text_format=True,
         ),
@@ -619,7 +593,6 @@ DUTIES = SheetSpec(
             "department_code",
             parse_upper_code,
             required=True,
-            aliases=("统一社会信用代码", "部门统一社会信用代码"),
             width=22,
             text_format=True,
         ),
@@ -629,7 +602,6 @@ DUTIES = SheetSpec(
             "信息项",
             "data_items",
             parse_names,
-            aliases=("信息项清单", "应产生的信息项"),
             width=40,
             note="多个以 、 或 ; 分隔",
         ),

@@ -24,7 +24,9 @@ def _render(summaries: list[dict[str, object]]) -> None:
     for col in ("信息资源", "文件", "读取", "入库", "隔离", "版本", "状态"):
         table.add_column(col, overflow="fold")
     for s in summaries:
-        status = s.get("error") or ("暂缓入库 (held)" if s.get("held") else "已入库")
+        status = s.get("error") or (
+            "暂缓入库 (held)" if s.get("held") else "空批次 (empty)" if s.get("empty") else "已入库"
+        )
         if s.get("skipped") and not s.get("error"):
             status = f"{status}（重复批次，未改变）"
         table.add_row(
@@ -40,6 +42,9 @@ def _render(summaries: list[dict[str, object]]) -> None:
     for s in summaries:
         for reason, count in sorted((s.get("reasons") or {}).items(), key=lambda kv: -kv[1]):  # type: ignore[union-attr]
             console.print(f"  [yellow]{s['resource_code']}[/] 隔离原因 {reason}：{count} 行")
+    for s in summaries:
+        if s.get("empty"):
+            console.print(f"[yellow]警告 (warning)[/] {s['resource_code']}：{s.get('warning', '')}")
     held = [s for s in summaries if s.get("held")]
     for s in held:
         console.print(
@@ -211,7 +216,12 @@ def read(
     ref = _table(table)
     if not delta.exists(ref):
         raise GovshareError(f"表不存在 (no such table) {ref.qualified}")
-    data = pa.table(delta.read(ref, version=version))
+    try:
+        data = pa.table(delta.read(ref, version=version))
+    except FileNotFoundError:
+        if version is None:
+            raise
+        raise _outside_window(ref, version) from None
     rows = data.slice(0, limit).to_pylist()
     if json_output:
         print_json(
@@ -228,6 +238,63 @@ def read(
         out.add_column(col, overflow="fold")
     for row in rows:
         out.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(out)
+
+
+def _outside_window(ref, version: int) -> GovshareError:  # type: ignore[no-untyped-def]
+    """Reading a version whose files maintenance vacuumed: say so, with what is readable."""
+    from pipelines.lake.maintenance import oldest_readable_version, window_of
+
+    cfg = settings()
+    oldest = oldest_readable_version(ref, window=window_of(cfg))
+    return GovshareError(
+        f"版本 {version} 已超出回溯窗口（{cfg.lake_time_travel_hours:g} 小时），其数据文件已被"
+        f"维护任务清理；{ref.qualified} 可读的最早版本为 {oldest} "
+        "(version outside the time-travel window)"
+    )
+
+
+@lake_app.command("maintain")
+@handle_errors
+def maintain(
+    table: Annotated[
+        str | None, typer.Argument(help="表名，可带层前缀；缺省维护全部表 (default: every table)")
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """维护数据湖表：合并小文件、写检查点、清理回溯窗口之外的旧文件 (compact, checkpoint, vacuum).
+
+    回溯窗口内的每个版本仍可读取（GOVSHARE_LAKE_TIME_TRAVEL_HOURS，缺省 168 小时）；
+    正在写入、尚未提交的文件不会被清理。
+    """
+    from pipelines.lake import delta
+    from pipelines.lake.maintenance import maintain_lake
+
+    chosen = None
+    if table is not None:
+        ref = _table(table)
+        if not delta.exists(ref):
+            raise GovshareError(f"表不存在 (no such table) {ref.qualified}")
+        chosen = [ref]
+    reports = [r.as_dict() for r in maintain_lake(settings(), tables=chosen)]
+    if json_output:
+        print_json(reports)
+        return
+    out = Table(title="数据湖维护 (lake maintenance)")
+    columns = ("表", "版本", "最早可读版本", "合并文件", "清理文件", "磁盘 MB", "当前版本 MB")
+    for col in (*columns, "备注"):
+        out.add_column(col, overflow="fold")
+    for r in reports:
+        out.add_row(
+            str(r["table"]),
+            str(r["version"]),
+            str(r["oldest_readable_version"]),
+            str(r["files_compacted"]),
+            str(r["files_vacuumed"]),
+            f"{r['bytes_before'] / 1e6:.1f} → {r['bytes_after'] / 1e6:.1f}",
+            f"{r['live_bytes'] / 1e6:.1f}",
+            str(r["skipped"]),
+        )
     console.print(out)
 
 

@@ -201,7 +201,12 @@ def _held_batches() -> list[str]:
     from catalog import batches
 
     with catalog_unit() as ctx:
-        return [b.batch_id for b in batches.batches(ctx) if b.status == batches.HELD]
+        # A batch waiting for its base library has nothing to release: the next ingest runs it.
+        return [
+            b.batch_id
+            for b in batches.batches(ctx)
+            if b.status == batches.HELD and not batches.waits_for_base(b)
+        ]
 
 
 @app.command("release")

@@ -15,6 +15,7 @@ from rich.table import Table
 from catalog.transfer import (
     ExportFormat,
     ImportRejected,
+    ImportReport,
     Issue,
     UnreadableSource,
     export_catalog,
@@ -85,6 +86,14 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="只校验，不写入 (validate only)")
     ] = False,
+    create_departments: Annotated[
+        bool,
+        typer.Option(
+            "--create-departments",
+            help="按信息资源表中的提供方名称和代码新建未登记的部门，行政区划取自代码第 3–8 位 "
+            "(register providers named in the sheet)",
+        ),
+    ] = False,
     json_output: JsonFlag = False,
 ) -> None:
     """导入目录：先校验全部行，有任何错误则一条不写 (import a catalogue, all or nothing)."""
@@ -93,7 +102,13 @@ def import_command(
             file, items=items, departments=departments, duties=duties, encoding=encoding
         )
         with catalog_unit() as ctx:
-            report = import_catalog(ctx, source, actor=CLI_ACTOR, dry_run=dry_run)
+            report = import_catalog(
+                ctx,
+                source,
+                actor=CLI_ACTOR,
+                dry_run=dry_run,
+                create_departments=create_departments,
+            )
     except (ImportRejected, UnreadableSource) as error:
         if json_output:
             print_json(error.to_dict())
@@ -118,7 +133,43 @@ def import_command(
             f"已登记且内容相同而跳过：{report.skipped_departments} 个部门，"
             f"{report.skipped_duties} 项职责 (already registered, skipped)"
         )
+    _created(report)
+    _interpretations(report)
     _warnings(report.warnings)
+
+
+def _created(report: ImportReport) -> None:
+    """What is (or on a dry run would be) created, one line per department and resource."""
+    if report.created_departments:
+        table = Table(title="新建部门 (departments)", title_style="cyan")
+        for column in ("统一社会信用代码", "部门名称", "行政区划代码", "来源"):
+            table.add_column(column)
+        for d in report.created_departments:
+            origin = "信息资源表的提供方" if d["from_providers"] else "部门表"
+            table.add_row(d["code"], d["name"], d["region_code"], origin)
+        console.print(table)
+    if report.created_resources:
+        table = Table(title="新建信息资源 (resources)", title_style="cyan")
+        for column in ("信息资源代码", "信息资源名称", "提供方代码", "信息项", "目录状态"):
+            table.add_column(column, overflow="fold")
+        for r in report.created_resources:
+            table.add_row(r["code"], r["name"], r["provider_code"], str(r["items"]), r["state"])
+        console.print(table)
+
+
+def _interpretations(report: ImportReport) -> None:
+    """Every reading that was not literal: the steward checks these before importing."""
+    if not report.interpretations:
+        return
+    table = Table(
+        title=f"解读 {len(report.interpretations)} 条 (interpretations)", title_style="magenta"
+    )
+    for column in ("表 (sheet)", "列", "解读 (how it was read)", "行"):
+        table.add_column(column, overflow="fold")
+    for note in report.interpretations:
+        rows = "、".join(str(r) for r in note.rows[:20]) + ("…" if len(note.rows) > 20 else "")
+        table.add_row(note.sheet, note.column, note.message, rows)
+    console.print(table)
 
 
 @handle_errors

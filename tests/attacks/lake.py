@@ -65,4 +65,11 @@ def build_attack_lake(root: Path) -> str:
         _monthly_contributions(),
         mode="overwrite",
     )
+    # 公安's own second extract of the population without 性别: a re-mount onto it leaves a
+    # catalogued column missing from the data (a mount of another department's table is
+    # refused before that question arises).
+    write_deltalake(
+        TableRef(lake, "validated", "ga_population_slim").uri,
+        _population().drop_columns(["性别"]),
+    )
     return lake

@@ -42,7 +42,7 @@ def test_a_catalogued_column_missing_from_the_mounted_table_is_a_409(open_api) -
             mount = ctx.session.scalars(
                 select(Mount).join(Resource).where(Resource.code == POPULATION)
             ).one()
-            mount.target = "scjg_enterprise_registration"
+            mount.target = "ga_population_slim"
         body = {"resource_code": POPULATION, "measures": [{"op": "count"}], "group_by": ["sex"]}
         response = data_post(api, "rs", "/aggregates", body, PERSON_PURPOSE)
     assert response.status_code == 409, response.text

@@ -134,3 +134,37 @@ def test_running_an_ingest_dag_with_no_new_file_refuses_at_once(dag_settings: Se
 
     assert str(dag_settings.landing_dir / REG_TABLE) in refused.value.message
     assert refused.value.error_code == "NO_NEW_FILES"
+
+
+def test_an_empty_push_passes_the_run_and_is_recorded_as_empty(dag_settings: Settings) -> None:
+    write_csv(dag_settings.landing_dir / REG_TABLE / "header_only.csv", [])
+
+    result = run_dag(dag_settings, DAG_ID, configure=False)
+
+    assert result.state == "success", result.tasks
+    found, _state, refreshed = _batches(dag_settings)
+    assert [b.status for b in found] == [batches.EMPTY]
+    assert refreshed is None  # a header-only file does not make the mount fresh
+    history = tasks.run_history(dag_settings, resource_code=REGISTRATION)
+    assert [h["action"] for h in history] == [tasks.RUN_RECORDED, tasks.EMPTY_PUSH]
+    assert history[0]["empty_batches"] == ["header_only.csv"]
+    assert history[1]["files"] == ["header_only.csv"] and "空批次" in history[1]["reason"]
+
+
+def test_the_maintenance_dag_maintains_every_lake_table(dag_settings: Settings) -> None:
+    from dags.cycles import MAINTENANCE_DAG_ID
+    from pipelines.jobs import ingest_one
+
+    path = write_csv(dag_settings.landing_dir / REG_TABLE / "reg.csv", [registration_row(1)])
+    ingest_one(dag_settings, resource_code=REGISTRATION, path=path)
+    validated = tables(dag_settings, REG_TABLE)["validated"]
+    before = delta.version(validated)
+
+    result = run_dag(dag_settings, MAINTENANCE_DAG_ID, configure=False)
+
+    assert result.state == "success", result.tasks
+    # Every table got its checkpoint; nothing was outside the window, so nothing was vacuumed.
+    for ref in tables(dag_settings, REG_TABLE).values():
+        if delta.exists(ref):
+            assert (ref.path / "_delta_log" / "_last_checkpoint").exists(), ref.qualified
+    assert delta.read(validated, version=before).num_rows == 1

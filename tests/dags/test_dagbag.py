@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from catalog.snapshot import read_snapshot, snapshot_path
-from dags.cycles import THEME_DAG_ID, dag_specs
+from dags.cycles import MAINTENANCE_DAG_ID, THEME_DAG_ID, dag_specs
 from dags.runner import DAGS_FOLDER
 from infra.settings import Settings
 
@@ -32,7 +32,8 @@ def bag(dag_settings: Settings) -> Any:
 def test_dagbag_loads_without_import_errors(bag: Any, dag_settings: Settings) -> None:
     assert bag.import_errors == {}
     expected = {s.dag_id for s in dag_specs(read_snapshot(snapshot_path(dag_settings)))}
-    assert set(bag.dag_ids) == expected and len(expected) == 19
+    expected.add(MAINTENANCE_DAG_ID)
+    assert set(bag.dag_ids) == expected and len(expected) == 20
 
 
 def test_ingest_dags_share_one_pipeline_on_their_cycle(bag: Any, dag_settings: Settings) -> None:
@@ -67,8 +68,16 @@ def test_theme_dag_runs_when_a_theme_source_publishes(bag: Any) -> None:
     }
 
 
+def test_lake_maintenance_runs_daily_at_night(bag: Any) -> None:
+    dag = bag.dags[MAINTENANCE_DAG_ID]
+    assert [t.task_id for t in dag.topological_sort()] == ["maintain_lake"]
+    assert dag.timetable._expression == "0 3 * * *"
+    assert str(dag.timetable._timezone.name) == "Asia/Shanghai"
+    assert dag.catchup is False and dag.max_active_runs == 1
+
+
 def test_parsing_reads_only_the_snapshot(dag_settings: Settings, tmp_path: Path) -> None:
     # Without a reachable catalogue the DAGs still parse: nothing queries it at parse time.
     Path(dag_settings.catalog_url.removeprefix("sqlite:///")).unlink()
     bag = _bag()
-    assert bag.import_errors == {} and len(bag.dag_ids) == 19
+    assert bag.import_errors == {} and len(bag.dag_ids) == 20

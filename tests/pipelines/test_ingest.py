@@ -19,6 +19,7 @@ from pipelines.errors import EncodingMismatch, SchemaDrift
 from pipelines.ingest import tables
 from pipelines.jobs import ingest_one
 from pipelines.lake import delta
+from quality import repository as quality_repo
 from tests.pipelines.conftest import (
     REG_HEADERS,
     REG_TABLE,
@@ -162,20 +163,34 @@ def test_merge_upserts_on_key_and_old_versions_stay_readable(lake_settings, land
     assert before[company_code(2)]["企业状态"] == "存续" and company_code(3) not in before
 
 
+PENALTIES = "000001002/000001"
+PENALTY_TABLE = "scjg_penalties"
+PENALTY_HEADERS = [
+    "处罚决定书文号", "统一社会信用代码", "处罚事由", "处罚金额", "处罚日期", "处罚机关",
+]  # fmt: skip
+
+
+def penalty(n: int) -> list[str]:
+    return [
+        f"杭市监罚〔2026〕{n}号",
+        company_code(n),
+        "虚假宣传",
+        "5000",
+        "2026-01-05",
+        "杭州市市场监管局",
+    ]
+
+
+def _load_base(settings, landing, numbers) -> None:  # type: ignore[no-untyped-def]
+    """The 法人 base library (企业登记信息), which penalties' codes must exist in."""
+    path = write_csv(landing / REG_TABLE / "base.csv", [registration_row(n) for n in numbers])
+    assert not ingest_one(settings, resource_code=REGISTRATION, path=path).held
+
+
 def test_event_like_source_appends_without_duplicates(lake_settings, landing) -> None:
-    headers = ["处罚决定书文号", "统一社会信用代码", "处罚事由", "处罚金额", "处罚日期", "处罚机关"]
-
-    def penalty(n: int) -> list[str]:
-        return [
-            f"杭市监罚〔2026〕{n}号",
-            company_code(n),
-            "虚假宣传",
-            "5000",
-            "2026-01-05",
-            "杭州市市场监管局",
-        ]
-
-    table = "scjg_penalties"
+    headers = PENALTY_HEADERS
+    table = PENALTY_TABLE
+    _load_base(lake_settings, landing, range(1, 4))
     one = write_csv(landing / table / "p1.csv", [penalty(1), penalty(2)], headers)
     two = write_csv(landing / table / "p2.csv", [penalty(2), penalty(3)], headers)
     ingest_one(lake_settings, resource_code="000001002/000001", path=one)
@@ -186,6 +201,54 @@ def test_event_like_source_appends_without_duplicates(lake_settings, landing) ->
     ]  # fmt: skip
     newest = delta.history(tables(lake_settings, table)["validated"])[0]
     assert newest["operationParameters"]["mode"] == "Append"
+
+
+def test_reference_to_an_unloaded_base_library_holds_the_batch_until_it_is_loaded(
+    lake_settings, landing
+) -> None:
+    """Penalties' codes must exist in the 法人 base; with that table empty nothing can be
+    checked, so the batch waits (暂缓入库) instead of publishing unchecked rows."""
+    set_threshold(lake_settings, 0.0, PENALTIES)
+    path = write_csv(
+        landing / PENALTY_TABLE / "p1.csv", [penalty(1), penalty(2), penalty(9)], PENALTY_HEADERS
+    )
+    validated = tables(lake_settings, PENALTY_TABLE)["validated"]
+
+    held = ingest_one(lake_settings, resource_code=PENALTIES, path=path)
+
+    assert held.held and "基础库尚未入库" in held.hold_reason
+    assert REGISTRATION in held.hold_reason  # names the base resource
+    assert not delta.exists(validated)
+    catalog = Catalog(lake_settings)
+    with catalog.unit() as ctx:
+        record = batches.batch_or_none(ctx, held.batch_id)
+        assert record.status == batches.HELD and "基础库尚未入库" in record.message
+        notices = [n.message for n in quality_repo.notifications(ctx.session)]
+    catalog.dispose()
+    assert len(notices) == 1 and "基础库尚未入库" in notices[0]  # the provider is told
+    again = ingest_one(lake_settings, resource_code=PENALTIES, path=path)
+    assert again.held and not delta.exists(validated)  # still waiting, nothing published
+    from catalog.context import Actor
+    from quality import gate
+    from quality.errors import GateStateError
+
+    catalog = Catalog(lake_settings)
+    with pytest.raises(GateStateError, match="等待基础库入库"), catalog.unit() as ctx:
+        gate.release(ctx, batch_id=held.batch_id, actor=Actor.steward("审核员"))  # nothing to
+    catalog.dispose()  # release: the rows were never checked
+
+    _load_base(lake_settings, landing, (1, 2))
+    summary = ingest_one(lake_settings, resource_code=PENALTIES, path=path)
+
+    assert not summary.held and not summary.skipped
+    assert (summary.rows_read, summary.rows_accepted, summary.rows_quarantined) == (3, 2, 1)
+    assert any("法人库中不存在" in reason for reason in summary.reasons)
+    rows = pa.table(delta.read(validated)).to_pylist()
+    assert sorted(r["统一社会信用代码"] for r in rows) == sorted([company_code(1), company_code(2)])
+    catalog = Catalog(lake_settings)
+    with catalog.unit() as ctx:
+        assert batches.batch_or_none(ctx, summary.batch_id).status == batches.PUBLISHED
+    catalog.dispose()
 
 
 def test_wrong_encoding_is_refused_and_nothing_is_written(lake_settings, landing) -> None:

@@ -72,7 +72,7 @@ def _layers(settings) -> dict[str, list[dict]]:  # type: ignore[no-untyped-def]
     for layer in ("raw", "quarantine", "validated"):
         rows = pa.table(delta.read(refs[layer])).to_pylist()
         for row in rows:
-            for meta in ("_received_at", "_ingested_at", "_batch_id", "_source_file"):
+            for meta in ("_received_at", "_ingested_at", "_batch_id", "_source_file", "_data_date"):
                 row.pop(meta, None)
         out[layer] = sorted(rows, key=lambda r: r["_row_number"])
     return out

@@ -1,7 +1,7 @@
 """counters (demand codes, audit sequence) and the reason a grant was revoked
 
 Revision ID: 0008_counters
-Revises: 0005_quotas
+Revises: 0005_share_method
 Create Date: 2026-12-04 22:00:00
 
 Counters start from what the database already holds: the audit sequence from the last
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '0008_counters'
-down_revision: str | None = '0005_quotas'
+down_revision: str | None = '0005_share_method'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
