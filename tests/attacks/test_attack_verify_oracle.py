@@ -67,6 +67,7 @@ def test_married_cannot_be_read_back_from_a_masked_grant(data_api: Api) -> None:
     assert allowed.status_code == 200 and allowed.json()["result"] is True
 
 
+@pytest.mark.concurrency
 def test_calls_are_bounded_per_case_and_per_subject_across_workers(
     data_api: Api, settings: Any, lake_root: str, exchange_settings: Any, clock: Any
 ) -> None:

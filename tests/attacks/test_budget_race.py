@@ -7,6 +7,7 @@ check, the releases recorded more ε than the budget (and than ``spent_epsilon``
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from catalog.models import AggregateRelease, PrivacyBudgetAccount
@@ -18,6 +19,9 @@ DIMENSIONS = ["sex", "age_band", "marital_status", "insurance_status", "region",
 GROUPINGS = [[d] for d in DIMENSIONS] + [
     [a, b] for i, a in enumerate(DIMENSIONS) for b in DIMENSIONS[i + 1 :]
 ][:10]
+
+
+pytestmark = pytest.mark.concurrency  # make soak repeats it on PostgreSQL
 
 
 def test_concurrent_noised_queries_never_overspend_and_the_ledger_agrees(open_api) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ create the budget row (PostgreSQL gave 500s, SQLite 19 different answers).
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from catalog.models import AggregateRelease
@@ -14,6 +15,9 @@ from tests.attacks.concurrent import fire_in_two_processes
 from tests.exchange_api.conftest import PERSON_FIELDS, PERSON_PURPOSE, _grant
 
 PERSON = "000008002/000002"
+
+
+pytestmark = pytest.mark.concurrency  # make soak repeats it on PostgreSQL
 
 
 def test_twenty_identical_concurrent_queries_get_one_answer_and_one_charge(open_api) -> None:  # type: ignore[no-untyped-def]

@@ -140,6 +140,7 @@ ingest_one(settings, resource_code=sys.argv[1], path=Path(sys.argv[2]))
 """
 
 
+@pytest.mark.concurrency
 def test_killed_ingest_leaves_no_jvm_and_its_batch_fails_once_the_lease_expires(
     lake_settings, landing, tmp_path
 ):
