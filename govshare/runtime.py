@@ -11,16 +11,18 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 
-from catalog.context import Actor, CatalogContext
-from catalog.store import Catalog
 from infra.errors import DatabaseUnavailable, GovshareError
-from infra.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    # Imported when a command runs, not when the CLI starts: SQLAlchemy's ORM and the
+    # catalogue cost more than a second, and `govshare --help` needs neither.
+    from catalog.context import Actor, CatalogContext
+    from infra.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -29,17 +31,25 @@ log = logging.getLogger("govshare")
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Commands run on the operator's own machine as the data authority.
-CLI_ACTOR = Actor.steward("cli")
+
+def cli_actor() -> Actor:
+    """Commands run on the operator's own machine as the data authority."""
+    from catalog.context import Actor
+
+    return Actor.steward("cli")
 
 
 def settings() -> Settings:
+    from infra.settings import get_settings
+
     return get_settings()
 
 
 @contextmanager
 def catalog_unit(*, ready: bool = True) -> Iterator[CatalogContext]:
     """One transaction on the configured catalogue."""
+    from catalog.store import Catalog
+
     store = Catalog(settings())
     try:
         if ready:
@@ -51,7 +61,7 @@ def catalog_unit(*, ready: bool = True) -> Iterator[CatalogContext]:
 
 
 def to_jsonable(data: Any) -> Any:
-    if isinstance(data, BaseModel):
+    if hasattr(data, "model_dump"):  # a pydantic model
         return data.model_dump(mode="json")
     if isinstance(data, list | tuple):
         return [to_jsonable(d) for d in data]

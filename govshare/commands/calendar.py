@@ -15,7 +15,7 @@ from rich.table import Table
 
 from catalog.workdays import PROVISIONAL_NOTE
 from catalog.workdays_notices import import_holiday_notice, list_holiday_notices, read_notice
-from govshare.runtime import CLI_ACTOR, catalog_unit, console, handle_errors, print_json
+from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
 
 calendar_app = typer.Typer(
     help="节假日安排：导入国务院办公厅每年的放假通知 (holiday calendar).", no_args_is_help=True
@@ -39,7 +39,7 @@ def import_command(
     """导入某年节假日安排，并重算未办结需求的办结期限 (import a year's holiday notice)."""
     notice = read_notice(file)
     with catalog_unit() as ctx:
-        report = import_holiday_notice(ctx, notice=notice, actor=CLI_ACTOR, dry_run=dry_run)
+        report = import_holiday_notice(ctx, notice=notice, actor=cli_actor(), dry_run=dry_run)
     if json_output:
         print_json(report)
         return

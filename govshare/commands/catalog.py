@@ -14,7 +14,7 @@ from catalog.gaps import GapReport, gap_report
 from catalog.search import SearchFilters, search
 from catalog.views import history_out, resource_out
 from catalog.workdays import PROVISIONAL_NOTE
-from govshare.runtime import CLI_ACTOR, catalog_unit, console, handle_errors, print_json
+from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
 
 app = typer.Typer(
     help="三清单一目录：目录、职责、能力与需求 (catalogue commands).", no_args_is_help=True
@@ -194,7 +194,9 @@ def show_command(
     with catalog_unit() as ctx:
         resource = repository.resource(ctx.session, code)
         out = resource_out(resource)
-        versions = [v.version for v in services.resource_versions(ctx, code=code, actor=CLI_ACTOR)]
+        versions = [
+            v.version for v in services.resource_versions(ctx, code=code, actor=cli_actor())
+        ]
         history = [
             history_out(h)
             for h in repository.history(ctx.session, entity="resource", entity_id=resource.id)

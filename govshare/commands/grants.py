@@ -13,7 +13,7 @@ from rich.table import Table
 
 from catalog import grants
 from catalog.views import grant_out
-from govshare.runtime import CLI_ACTOR, catalog_unit, console, handle_errors, print_json
+from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
 
 app = typer.Typer(help="共享授权：列出、撤销 (grants).", no_args_is_help=True)
 
@@ -25,7 +25,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输
 def list_command(json_output: JsonFlag = False) -> None:
     """列出全部授权 (list every grant)."""
     with catalog_unit() as ctx:
-        rows = [grant_out(g) for g in grants.list_grants(ctx, actor=CLI_ACTOR)]
+        rows = [grant_out(g) for g in grants.list_grants(ctx, actor=cli_actor())]
     if json_output:
         print_json({"data": rows, "count": len(rows)})
         return
@@ -52,7 +52,9 @@ def revoke_command(
 ) -> None:
     """撤销授权，下一次调用即生效 (revoke a grant; effective on the next call)."""
     with catalog_unit() as ctx:
-        out = grant_out(grants.revoke_grant(ctx, grant_id=grant_id, reason=reason, actor=CLI_ACTOR))
+        out = grant_out(
+            grants.revoke_grant(ctx, grant_id=grant_id, reason=reason, actor=cli_actor())
+        )
     if json_output:
         print_json(out)
         return

@@ -16,8 +16,8 @@ from catalog.domain import Role
 from catalog.models import ApiKey
 from catalog.views import api_key_out
 from govshare.runtime import (
-    CLI_ACTOR,
     catalog_unit,
+    cli_actor,
     console,
     err_console,
     handle_errors,
@@ -62,7 +62,7 @@ def create_command(
     """为部门创建访问密钥，明文只显示一次 (create a key; shown only once)."""
     with catalog_unit() as ctx:
         key, plaintext = keys.create_key(
-            ctx, department_code=department, role=role, label=label, actor=CLI_ACTOR
+            ctx, department_code=department, role=role, label=label, actor=cli_actor()
         )
     _show_new_key(key, plaintext, json_output=json_output, title="已创建访问密钥 (key created)")
 
@@ -78,7 +78,8 @@ def list_command(
     """列出访问密钥（不含密钥明文）(list keys; secrets are never shown)."""
     with catalog_unit() as ctx:
         rows = [
-            api_key_out(k) for k in keys.list_keys(ctx, actor=CLI_ACTOR, department_code=department)
+            api_key_out(k)
+            for k in keys.list_keys(ctx, actor=cli_actor(), department_code=department)
         ]
     if json_output:
         print_json({"data": rows, "count": len(rows)})
@@ -107,7 +108,7 @@ def revoke_command(
 ) -> None:
     """吊销访问密钥，立即生效 (revoke a key; effective at once)."""
     with catalog_unit() as ctx:
-        out = api_key_out(keys.revoke_key(ctx, key_id=key_id, actor=CLI_ACTOR))
+        out = api_key_out(keys.revoke_key(ctx, key_id=key_id, actor=cli_actor()))
     if json_output:
         print_json(out)
         return
@@ -122,7 +123,7 @@ def rotate_command(
 ) -> None:
     """轮换访问密钥：吊销旧密钥并创建新密钥 (revoke a key and issue its replacement)."""
     with catalog_unit() as ctx:
-        key, plaintext = keys.rotate_key(ctx, key_id=key_id, actor=CLI_ACTOR)
+        key, plaintext = keys.rotate_key(ctx, key_id=key_id, actor=cli_actor())
     _show_new_key(
         key, plaintext, json_output=json_output, title=f"已轮换 {key_id}，新密钥 (new key)"
     )

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govshare.runtime import CLI_ACTOR, catalog_unit, console, handle_errors, print_json
+from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
 
 mounts_app = typer.Typer(
     help="挂接配置：编码、列映射、忽略列、默认值、单位 (how a mount reads files).",
@@ -177,7 +177,7 @@ def set_config(
             ctx,
             mount_id=mount.id,
             spec=MountIn(kind=mount.kind, target=mount.target, config=config),
-            actor=CLI_ACTOR,
+            actor=cli_actor(),
         )
         out = mount_out(changed)
     if json_output:
@@ -208,7 +208,7 @@ def review(
             ctx,
             mount_id=mount.id,
             review=ReviewIn(approve=approve, reason=reason),
-            actor=CLI_ACTOR,
+            actor=cli_actor(),
         )
         out = mount_out(decided)
     if json_output:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govshare.runtime import CLI_ACTOR, catalog_unit, console, handle_errors, print_json, settings
+from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json, settings
 
 app = typer.Typer(help="质检：规则、报告、暂缓入库批次 (quality gate).", no_args_is_help=True)
 rules_app = typer.Typer(help="质检规则 (quality rules).", no_args_is_help=True)
@@ -35,7 +35,7 @@ def run(
     """运行质检，不入库 (evaluate the rules on the validated table or a file, publish nothing)."""
     from quality.run import check
 
-    outcome = check(settings(), resource_code=resource_code, actor=CLI_ACTOR, path=file)
+    outcome = check(settings(), resource_code=resource_code, actor=cli_actor(), path=file)
     if json_output:
         print_json(outcome)
         return
@@ -57,7 +57,7 @@ def report(resource_code: Code, json_output: JsonFlag = False) -> None:
     from quality.report import report as build
 
     with catalog_unit() as ctx:
-        data = build(ctx, resource_code=resource_code, actor=CLI_ACTOR)
+        data = build(ctx, resource_code=resource_code, actor=cli_actor())
     if json_output:
         print_json(data)
         return
@@ -91,7 +91,7 @@ def rules_list(resource_code: Code, json_output: JsonFlag = False) -> None:
     from quality.service import rules_of
 
     with catalog_unit() as ctx:
-        ruleset = rules_of(ctx, resource_code=resource_code, actor=CLI_ACTOR)
+        ruleset = rules_of(ctx, resource_code=resource_code, actor=cli_actor())
     rules = ruleset.describe()
     if json_output:
         print_json({"threshold": ruleset.threshold, "rules": rules})
@@ -136,7 +136,7 @@ def rules_add(
             kind=kind,
             params=parsed,
             label=label,
-            actor=CLI_ACTOR,
+            actor=cli_actor(),
         )
         out = rule_out(rule)
     if json_output:
@@ -152,7 +152,7 @@ def rules_remove(rule_id: Annotated[int, typer.Argument(help="规则编号 (rule
     from quality.service import remove_rule
 
     with catalog_unit() as ctx:
-        remove_rule(ctx, rule_id=rule_id, actor=CLI_ACTOR)
+        remove_rule(ctx, rule_id=rule_id, actor=cli_actor())
     console.print(f"已停用规则 {rule_id}")
 
 
@@ -177,7 +177,7 @@ def profile(
         saved = set_profile(
             ctx,
             resource_code=resource_code,
-            actor=CLI_ACTOR,
+            actor=cli_actor(),
             threshold=threshold,
             item=item,
             codes=[c.strip() for c in codes.split(",") if c.strip()] if codes else None,
@@ -225,7 +225,7 @@ def release(
         raise typer.BadParameter("请给出一个批次号，或使用 --all-held (one batch id or --all-held)")
     for batch in _held_batches() if all_held else [batch_id or ""]:
         with catalog_unit() as ctx:
-            order = gate.release(ctx, batch_id=batch, actor=CLI_ACTOR, reason=reason)
+            order = gate.release(ctx, batch_id=batch, actor=cli_actor(), reason=reason)
         _lake_side(order)
         console.print(f"已放行批次 {batch}：{order.rows_to_publish} 行入库")
 
@@ -240,7 +240,7 @@ def reject(
     from quality import gate
 
     with catalog_unit() as ctx:
-        order = gate.reject(ctx, batch_id=batch_id, actor=CLI_ACTOR, reason=reason)
+        order = gate.reject(ctx, batch_id=batch_id, actor=cli_actor(), reason=reason)
     _lake_side(order)
     console.print(f"已退回批次 {batch_id}，提供部门已收到通知")
 
@@ -292,9 +292,9 @@ def chart(
 
     with catalog_unit() as ctx:
         if json_output:
-            print_json(series(ctx, actor=CLI_ACTOR))
+            print_json(series(ctx, actor=cli_actor()))
             return
-        path = write_chart(ctx, actor=CLI_ACTOR, out=out)
+        path = write_chart(ctx, actor=cli_actor(), out=out)
     console.print(f"图表 (chart): {path}")
 
 
@@ -308,7 +308,7 @@ def notices(
     from quality.report import notifications
 
     with catalog_unit() as ctx:
-        data = notifications(ctx, actor=CLI_ACTOR, department_code=department)
+        data = notifications(ctx, actor=cli_actor(), department_code=department)
     if json_output:
         print_json(data)
         return

@@ -24,8 +24,8 @@ from catalog.transfer import (
     write_template,
 )
 from govshare.runtime import (
-    CLI_ACTOR,
     catalog_unit,
+    cli_actor,
     console,
     err_console,
     handle_errors,
@@ -105,7 +105,7 @@ def import_command(
             report = import_catalog(
                 ctx,
                 source,
-                actor=CLI_ACTOR,
+                actor=cli_actor(),
                 dry_run=dry_run,
                 create_departments=create_departments,
             )
@@ -197,7 +197,7 @@ def export_command(
     """导出目录：Excel 模板、JSON，或供开放数据门户采集的 DCAT (export the catalogue)."""
     with catalog_unit() as ctx:
         summary = export_catalog(
-            ctx, fmt=fmt, out=out, actor=CLI_ACTOR, base_uri=base_uri, full=full
+            ctx, fmt=fmt, out=out, actor=cli_actor(), base_uri=base_uri, full=full
         )
     if json_output:
         print_json(summary)
