@@ -95,6 +95,7 @@ def test_enterprise_theme_takes_authoritative_values_and_reports_planted_conflic
         path=late,
         clock=lambda: datetime(2020, 1, 1, tzinfo=UTC),
         data_date=date(2026, 3, 3),
+        as_of=date(2026, 3, 3),  # judged on the day it is run, not the day it was received
     )
     fourth = build_theme(lake_settings, spec, today=date(2026, 3, 3))
     assert not fourth.skipped and fourth.keys_rewritten == 1
