@@ -2,13 +2,15 @@
 # only Python 3.11 and Java 17: uv is installed if missing, then the locked environment.
 
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# uv on PATH, else where `pip install --user` put it (also found from an activated .venv,
+# whose python has no pip and no uv), else as a module of $(PYTHON).
+UV := $(shell command -v uv 2>/dev/null || { test -x "$(HOME)/.local/bin/uv" && echo "$(HOME)/.local/bin/uv"; } || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
 .PHONY: demo test check setup lint bench-search soak fuzz lake-maintain
 
 setup:
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
+	@$(UV) --version >/dev/null 2>&1 || \
 		$(PYTHON) -m pip install --user --quiet uv || \
 		$(PYTHON) -m pip install --user --quiet --break-system-packages uv
 	$(UV) sync --frozen

@@ -93,10 +93,19 @@ class ResourceView:
     state: ResourceState
     share_type: ShareType
     provider_code: str
-    table: TableRef
+    serving_table: TableRef | None  # None: nothing may be served; ``problem`` says why
     key: str | None
     key_kind: str | None
     items: dict[str, ItemView]
+    problem: GovshareError | None = None
+
+    @property
+    def table(self) -> TableRef:
+        """The lake table to serve, asked for only after the grant check: a caller without a
+        grant learns nothing of the mount (missing, refused) from the answer."""
+        if self.serving_table is None:
+            raise self.problem or DataUnavailable(f"信息资源 {self.code} 尚未挂接数据")
+        return self.serving_table
 
     @property
     def personal_rows(self) -> bool:
@@ -157,7 +166,12 @@ def _serving_table(session: Session, resource: Resource, lake_root: str) -> Tabl
 
 
 def resource_view(session: Session, resource: Resource, lake_root: str) -> ResourceView:
-    table = _serving_table(session, resource, lake_root)
+    table: TableRef | None = None
+    problem: GovshareError | None = None
+    try:
+        table = _serving_table(session, resource, lake_root)
+    except (DataUnavailable, MountRefused) as error:
+        problem = error  # raised when the table is used, after the grant check
     keys = resource.key_items
     key_kind = identifier_kind(keys[0].name) if keys else None
     items = {}
@@ -175,10 +189,11 @@ def resource_view(session: Session, resource: Resource, lake_root: str) -> Resou
         state=resource.state,
         share_type=resource.share_type,
         provider_code=resource.provider.code,
-        table=table,
+        serving_table=table,
         key=keys[0].name if keys else None,
         key_kind=key_kind if key_kind in ("uscc", "ric") else None,
         items=items,
+        problem=problem,
     )
 
 
