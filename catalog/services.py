@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog import auth, repository, search
+from catalog import auth, repository
 from catalog.context import Actor, CatalogContext
 from catalog.domain import MountState, ResourceState
 from catalog.errors import Conflict, ValidationError
@@ -261,7 +261,6 @@ def create_resource(
     _apply(ctx, resource, spec)
     ctx.session.add(resource)
     _new_version(ctx, resource, actor)
-    search.index_resource(ctx.session, resource)
     record(
         ctx,
         entity="resource",
@@ -289,7 +288,6 @@ def update_resource(ctx: CatalogContext, *, code: str, spec: ResourceIn, actor: 
     resource.version += 1
     resource.updated_at = ctx.now()
     _new_version(ctx, resource, actor)
-    search.index_resource(ctx.session, resource)
     record(
         ctx,
         entity="resource",
