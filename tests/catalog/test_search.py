@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 
+from bench import catalog_data
 from catalog import services
 from catalog.demo import DEPT
 from catalog.domain import ResourceClass, ResourceState, ShareType
-from catalog.models import Resource
+from catalog.models import DataItem, Department, Resource
 from catalog.schemas import ResourceIn, ReviewIn
 from catalog.search import SearchFilters, bigrams, normalise, search
 from catalog.store import Catalog
 from catalog.transfer import ExportFormat, export_catalog, import_catalog, read_source
+from infra import db
 from infra.settings import Settings
 from tests import factories
 from tests.factories import STEWARD
@@ -246,3 +248,36 @@ def test_scores_add_up_over_terms_and_ties_go_in_code_order(catalog) -> None:
         ]
         assert [c for page in pages for c in page] == expected
         assert all(search(ctx.session, "年报 信用", limit=2, offset=o)[1] == 5 for o in (0, 4, 9))
+
+
+def test_migration_indexes_what_was_catalogued_before_it(settings, clock) -> None:  # type: ignore[no-untyped-def]
+    store = Catalog(settings, clock=clock)
+    db.upgrade(store.engine, "0004")
+    depts = catalog_data.departments()
+    generated = list(catalog_data.resources(30, depts, seed=5))
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(Department),
+            [
+                {"id": n, **d.spec.model_dump(exclude={"parent_code"}), "parent_id": None}
+                for n, d in enumerate(depts, start=1)
+            ],
+        )
+        dept_ids = {d.spec.code: n for n, d in enumerate(depts, start=1)}
+        for rid, resource in enumerate(generated, start=1):
+            provider = dept_ids[resource.spec.provider_code]
+            conn.execute(
+                insert(Resource),
+                catalog_data.resource_row(resource, resource_id=rid, provider_id=provider),
+            )
+            items = catalog_data.item_rows(resource.spec, resource_id=rid, first_id=rid * 100)
+            conn.execute(insert(DataItem), items)
+    store.migrate()
+    for resource in generated[:5]:
+        assert resource.spec.code in _codes(store, resource.spec.name), resource.spec.name
+    for term in ("信息", "登记", "统一社会信用代码", "数据"):
+        assert _total(store, term) == _like_total(store, term), term
+    db.downgrade(store.engine, "0004")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM search_grams")).scalar_one() > 0
+    store.dispose()
