@@ -424,12 +424,14 @@ def _tiers(terms: Sequence[_Term], filters: list[Expr]) -> Iterable[Expr]:
         )
 
 
-def _tiered_page(index: _Index, tiers: Iterable[Expr], *, limit: int, offset: int) -> list[int]:
+def _tiered_page(
+    index: _Index, tiers: Iterable[Expr], *, total: int, limit: int, offset: int
+) -> list[int]:
     ids: list[int] = []
     skip = offset
     for tier in tiers:
-        if len(ids) >= limit:
-            break
+        if len(ids) >= limit or offset + len(ids) >= total:
+            break  # the page is full, or every match is on it: later tiers are empty
         if skip:
             # Only a later page needs the size of the tiers it passes over.
             size = index.count(tier)
@@ -546,7 +548,9 @@ def search(
         if all(t.exact for t in terms) and len(terms) <= MAX_TIERED_TERMS:
             total = index.count(matching)
             ids = (
-                _tiered_page(index, _tiers(terms, restrict), limit=limit, offset=offset)
+                _tiered_page(
+                    index, _tiers(terms, restrict), total=total, limit=limit, offset=offset
+                )
                 if total > offset
                 else []
             )
