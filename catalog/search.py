@@ -49,6 +49,8 @@ from catalog.models import DataItem, Resource
 GRAM_MAX = 4
 # Above this many terms the 3^n score tiers are not worth enumerating in the index.
 MAX_TIERED_TERMS = 3
+# A score tier with more matches than this is paged by walking codes in order, not by sorting.
+DENSE_FROM = 1000
 # Fields in rank order: a term in the name scores 3, in a data item 2, in the summary or code 1.
 NAME, ITEM, SUMMARY, CODE = "n", "i", "s", "c"
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -390,15 +392,26 @@ class _Index:
         return text(sql).bindparams(q=self.render(e))
 
     def count(self, e: Expr) -> int:
-        return int(
-            self.session.execute(
-                select(func.count()).select_from(self.ids(e).columns().subquery())
-            ).scalar_one()
-        )
-
-    def page(self, e: Expr, *, limit: int, offset: int) -> list[int]:
-        """Ids matching ``e`` in code order."""
         if self.sqlite:
+            sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"
+        else:
+            sql = "SELECT count(*) FROM search_docs WHERE doc @@ CAST(:q AS tsquery)"
+        return int(self.session.execute(text(sql), {"q": self.render(e)}).scalar_one())
+
+    def page(self, e: Expr, *, limit: int, offset: int, dense: bool) -> list[int]:
+        """Ids matching ``e`` in code order.
+
+        A sparse match is read out of the index and sorted; a dense one (``dense``) is found
+        sooner by walking the codes in order and keeping those in the match, which stops
+        after ``limit`` instead of sorting tens of thousands of ids.
+        """
+        if self.sqlite and dense:
+            sql = (
+                "SELECT resource_id FROM search_docs INDEXED BY ix_search_docs_code"
+                " WHERE resource_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :q)"
+                " ORDER BY code LIMIT :limit OFFSET :offset"
+            )
+        elif self.sqlite:
             sql = (
                 "SELECT d.resource_id FROM search_fts JOIN search_docs d"
                 " ON d.resource_id = search_fts.rowid WHERE search_fts MATCH :q"
@@ -432,13 +445,15 @@ def _tiered_page(
     for tier in tiers:
         if len(ids) >= limit or offset + len(ids) >= total:
             break  # the page is full, or every match is on it: later tiers are empty
-        if skip:
-            # Only a later page needs the size of the tiers it passes over.
+        size = None
+        if skip or total > DENSE_FROM:
+            # Sizes cost a pass over the index: only a later page or a big match needs them.
             size = index.count(tier)
             if size <= skip:
                 skip -= size
                 continue
-        ids += index.page(tier, limit=limit - len(ids), offset=skip)
+        dense = size is not None and size > DENSE_FROM
+        ids += index.page(tier, limit=limit - len(ids), offset=skip, dense=dense)
         skip = 0
     return ids
 
@@ -501,15 +516,24 @@ def _checked(
     statement = select(Resource.id)
     if candidates is not None:
         statement = statement.where(Resource.id.in_(candidates))
-    score_total = None
+    score_total: Any = None
     for term in terms:
         condition, score = _term_condition(term)
         statement = statement.where(condition)
         score_total = score if score_total is None else score_total + score
     statement = _filtered(statement, session, filters)
+    if candidates is not None:
+        # Candidates are few next to the catalogue: judge each once and rank them here,
+        # rather than running the LIKEs once for the count and again for the page.
+        rows = session.execute(statement.add_columns(Resource.code, score_total)).all()
+        rows.sort(key=lambda row: (-row[2], row[1]))
+        return [row[0] for row in rows[offset : offset + limit]], len(rows)
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    order = [Resource.code] if score_total is None else [score_total.desc(), Resource.code]
-    ids = list(session.scalars(statement.order_by(*order).offset(offset).limit(limit)))
+    ids = list(
+        session.scalars(
+            statement.order_by(score_total.desc(), Resource.code).offset(offset).limit(limit)
+        )
+    )
     return ids, total
 
 
