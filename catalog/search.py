@@ -28,6 +28,7 @@ from itertools import product
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Select,
     TextClause,
@@ -175,7 +176,7 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
 def _current_docs(conn: Connection, ids: list[int]) -> list[SearchDoc]:
     """The documents of these resources as they stand, texts lower-cased by the database."""
     code_text = "lower(r.code)" if conn.dialect.name == "sqlite" else "r.code"
-    ids_param = bindparam("ids", expanding=True)
+    ids_param: BindParameter[Any] = bindparam("ids", expanding=True)
     rows = conn.execute(
         text(
             f"SELECT r.id, r.code, {code_text}, lower(r.name), lower(r.summary), r.state,"
@@ -218,7 +219,7 @@ def index_resources(conn: Connection, resource_ids: Iterable[int]) -> None:
     ids = sorted(set(resource_ids))
     sqlite = conn.dialect.name == "sqlite"
     for chunk in _chunks(ids):
-        ids_param = bindparam("ids", expanding=True)
+        ids_param: BindParameter[Any] = bindparam("ids", expanding=True)
         if sqlite:
             # The FTS5 table keeps no text: removing a document means handing it the old one.
             stored = text(f"SELECT {_DOC_COLUMNS} FROM search_docs WHERE resource_id IN :ids")
@@ -420,10 +421,11 @@ class _Index:
     def page(self, e: Expr, *, limit: int, offset: int, size: int | None) -> list[int]:
         """Ids matching ``e`` in code order.
 
-        A sparse match is read out of the index and sorted; a dense one (``dense``) is found
-        sooner by walking the codes in order and keeping those in the match, which stops
-        after ``limit`` instead of sorting tens of thousands of ids. ``size`` is the number
-        of matches when it was counted (only big ones are).
+        ``size`` is the number of matches when it was counted (only big ones are). On
+        SQLite a match of over ``DENSE_FROM`` is found sooner by walking the codes in order
+        and keeping those in the match, which stops after ``limit`` instead of looking up
+        and sorting tens of thousands of codes; a smaller one is read out of the index and
+        sorted.
         """
         dense = size is not None and size > DENSE_FROM
         if self.sqlite and dense:
@@ -549,8 +551,10 @@ def _checked(
     if candidates is not None:
         # Candidates are few next to the catalogue: judge each once and rank them here,
         # rather than running the LIKEs once for the count and again for the page.
-        rows = session.execute(statement.add_columns(Resource.code, score_total)).all()
-        rows.sort(key=lambda row: (-row[2], row[1]))
+        rows = sorted(
+            session.execute(statement.add_columns(Resource.code, score_total)).all(),
+            key=lambda row: (-row[2], row[1]),  # score, then code as ORDER BY code has it
+        )
         return [row[0] for row in rows[offset : offset + limit]], len(rows)
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     ids = list(
