@@ -473,8 +473,9 @@ def _tiered_page(
         if len(ids) >= limit or offset + len(ids) >= total:
             break  # the page is full, or every match is on it: later tiers are empty
         size = None
-        if skip or total > DENSE_FROM:
-            # Sizes cost a pass over the index: only a later page or a big match needs them.
+        if skip or (index.sqlite and total > DENSE_FROM):
+            # Sizes cost a pass over the index: only a later page needs them, or SQLite to
+            # choose how to page a big match (PostgreSQL always pages the same way).
             size = index.count(tier)
             if size <= skip:
                 skip -= size
