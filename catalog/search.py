@@ -53,6 +53,8 @@ GRAM_MAX = 4
 MAX_TIERED_TERMS = 3
 # A score tier with more matches than this is paged by walking codes in order, not by sorting.
 DENSE_FROM = 1000
+# PostgreSQL first looks for a big match's page among this many codes in order.
+PREFIX_ROWS = 400
 # Fields in rank order: a term in the name scores 3, in a data item 2, in the summary or code 1.
 NAME, ITEM, SUMMARY, CODE = "n", "i", "s", "c"
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -418,14 +420,14 @@ class _Index:
             sql = "SELECT count(*) FROM search_docs WHERE doc @@ CAST(:q AS tsquery)"
         return int(self.session.execute(text(sql), {"q": self.render(e)}).scalar_one())
 
-    def page(self, e: Expr, *, limit: int, offset: int, size: int | None) -> list[int]:
+    def page(self, e: Expr, *, limit: int, offset: int, size: int | None, big: bool) -> list[int]:
         """Ids matching ``e`` in code order.
 
         ``size`` is the number of matches when it was counted (only big ones are). On
         SQLite a match of over ``DENSE_FROM`` is found sooner by walking the codes in order
         and keeping those in the match, which stops after ``limit`` instead of looking up
         and sorting tens of thousands of codes; a smaller one is read out of the index and
-        sorted.
+        sorted. PostgreSQL tries a big match (``big``) on the first codes before sorting.
         """
         dense = size is not None and size > DENSE_FROM
         if self.sqlite and dense:
@@ -441,9 +443,24 @@ class _Index:
                 " ORDER BY d.code LIMIT :limit OFFSET :offset"
             )
         else:
+            if big:
+                # A big match is often dense: the first few hundred codes may hold the page.
+                # Testing them de-toasts each document (~8 µs), so only a short prefix is
+                # tried; if it holds too few matches, the sorted read below answers.
+                prefix = (
+                    "SELECT resource_id FROM (SELECT resource_id, code, doc FROM search_docs"
+                    " ORDER BY code LIMIT :prefix) s WHERE doc @@ CAST(:q AS tsquery)"
+                    " ORDER BY code LIMIT :limit OFFSET :offset"
+                )
+                params = {"q": self.render(e), "limit": limit, "offset": offset}
+                found = list(
+                    self.session.execute(text(prefix), params | {"prefix": PREFIX_ROWS}).scalars()
+                )
+                if len(found) == limit:  # the prefix held offset + limit matches
+                    return found
             # PostgreSQL reads the matches off the GIN index and sorts them (under a
             # microsecond each: the heap holds codes, the documents are toasted). Walking
-            # codes would de-toast every document it passes, ~8 µs each.
+            # all codes would de-toast every document it passes.
             sql = (
                 "WITH m AS MATERIALIZED (SELECT resource_id, code FROM search_docs"
                 " WHERE doc @@ CAST(:q AS tsquery))"
@@ -480,7 +497,9 @@ def _tiered_page(
             if size <= skip:
                 skip -= size
                 continue
-        ids += index.page(tier, limit=limit - len(ids), offset=skip, size=size)
+        ids += index.page(
+            tier, limit=limit - len(ids), offset=skip, size=size, big=total > DENSE_FROM
+        )
         skip = 0
     return ids
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from bench import catalog_data
+from catalog import search as search_module
 from catalog import services
 from catalog.demo import DEPT
 from catalog.domain import ResourceClass, ResourceState, ShareType
@@ -281,3 +282,27 @@ def test_migration_indexes_what_was_catalogued_before_it(settings, clock) -> Non
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM search_grams")).scalar_one() > 0
     store.dispose()
+
+
+@pytest.mark.parametrize("prefix_rows", [2, 400], ids=["prefix-too-short", "prefix-holds-page"])
+def test_big_match_paging_gives_the_same_pages(
+    demo_catalog, monkeypatch: pytest.MonkeyPatch, prefix_rows: int
+) -> None:
+    """Big matches are paged another way (codes walked in order, or a prefix of them tried
+    first): with the threshold at zero, every page must be the one the sorted read gives."""
+    queries = ["信息", "登记", "企业 信息", "信用", "身份证号"]
+    pages = [(1, 0), (3, 0), (3, 2), (5, 7)]
+
+    def answers() -> list[tuple[list[str], int]]:
+        with demo_catalog.unit() as ctx:
+            return [
+                ([r.code for r in found], total)
+                for q in queries
+                for limit, offset in pages
+                for found, total in [search(ctx.session, q, limit=limit, offset=offset)]
+            ]
+
+    expected = answers()
+    monkeypatch.setattr(search_module, "DENSE_FROM", 0)
+    monkeypatch.setattr(search_module, "PREFIX_ROWS", prefix_rows)
+    assert answers() == expected
