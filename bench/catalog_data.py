@@ -4,8 +4,9 @@ Names, summaries and data items are drawn from word pools with a seeded ``random
 the same seed always yields the same catalogue. Going through ``services.create_resource``
 costs several milliseconds per resource (validation, history, a version snapshot, one flush
 per resource); the loader here writes, with SQLAlchemy Core ``executemany``, the same
-``resources``, ``data_items`` and ``search_grams`` rows the service would write, so that search
-sees exactly what it sees in production. The audit rows (``resource_versions``, ``history``)
+``resources`` and ``data_items`` rows the service would write, and indexes each batch with
+``search.index_resources`` as a committing unit does, so that search sees exactly what it sees
+in production. The audit rows (``resource_versions``, ``history``)
 are left out: search never reads them.
 """
 
@@ -30,7 +31,7 @@ from catalog.domain import (
     ShareType,
     UpdateCycle,
 )
-from catalog.models import DataItem, Department, Resource, SearchGram
+from catalog.models import DataItem, Department, Resource
 from catalog.safeguards import effective_sensitivity
 from catalog.schemas import DataItemIn, DepartmentIn, ResourceIn
 from catalog.services import CONTENT_FIELDS
@@ -686,25 +687,12 @@ def item_rows(spec: ResourceIn, *, resource_id: int, first_id: int) -> list[dict
     ]
 
 
-def resource_grams(spec: ResourceIn) -> set[str]:
-    """The postings ``search.index_resource`` writes: bigrams of the texts ``resource_text``
-    yields (name, summary, item names) plus the code's first eight characters.
-
-    Mirrors ``index_resource`` because that one needs an ORM object and a session;
-    tests/bench pins that both give the same rows.
-    """
-    grams: set[str] = set()
-    for text_ in (spec.name, spec.summary, *(item.name for item in spec.items)):
-        grams |= search.bigrams(text_)
-    return grams | {search.normalise(spec.code)[:8]}
-
-
 @dataclass
 class LoadStats:
     departments: int = 0
     resources: int = 0
     items: int = 0
-    grams: int = 0
+    documents: int = 0
     seconds: float = 0.0
 
 
@@ -730,20 +718,16 @@ def load(
         dept_ids = {row["code"]: row["id"] for row in dept_rows}
         resources_: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
-        grams: list[dict[str, Any]] = []
 
         def flush() -> None:
             conn.execute(insert(Resource), resources_)
             conn.execute(insert(DataItem), items)
-            # Sorted postings go into the (gram, resource_id) key with far fewer page splits.
-            grams.sort(key=lambda row: (row["gram"], row["resource_id"]))
-            conn.execute(insert(SearchGram), grams)
+            search.index_resources(conn, [row["id"] for row in resources_])
             stats.resources += len(resources_)
             stats.items += len(items)
-            stats.grams += len(grams)
+            stats.documents += len(resources_)
             resources_.clear()
             items.clear()
-            grams.clear()
             if on_batch is not None:
                 on_batch(stats.resources)
 
@@ -757,7 +741,6 @@ def load(
             items.extend(
                 item_rows(spec, resource_id=resource_id, first_id=stats.items + len(items) + 1)
             )
-            grams.extend({"gram": g, "resource_id": resource_id} for g in resource_grams(spec))
             if len(resources_) >= batch_size:
                 flush()
         if resources_:

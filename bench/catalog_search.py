@@ -1,4 +1,4 @@
-"""Catalogue search (bigram index) against a plain ``LIKE '%term%'`` scan, same rows, same run.
+"""Catalogue search (full-text index) against a plain ``LIKE '%term%'`` scan, same rows, same run.
 
     uv run python -m bench.catalog_search --resources 100000 --backend sqlite --queries 200
 
@@ -336,7 +336,7 @@ def analyse(engine: Engine) -> None:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("ANALYZE")
         else:
-            conn.exec_driver_sql("VACUUM ANALYZE departments, resources, data_items, search_grams")
+            conn.exec_driver_sql("VACUUM ANALYZE departments, resources, data_items, search_docs")
 
 
 def server_version(engine: Engine) -> str:
@@ -358,7 +358,7 @@ def _times(ratio: float | None) -> str:
 
 
 def table(stats: Sequence[KindStats], *, title: str) -> Table:
-    out = Table(title=title, caption="LIKE/search above 1 means the bigram index is faster")
+    out = Table(title=title, caption="LIKE/search above 1 means the search index is faster")
     out.add_column("query kind", no_wrap=True)
     out.add_column("n", justify="right")
     out.add_column("hits\np50", justify="right")
@@ -449,7 +449,7 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
                 analysed = time.perf_counter() - started
             console.print(
                 f"loaded {stats.resources:,} resources, {stats.items:,} data items, "
-                f"{stats.grams:,} postings in {stats.seconds:.1f} s "
+                f"{stats.documents:,} search documents in {stats.seconds:.1f} s "
                 f"({stats.resources / stats.seconds:,.0f} resources/s, generation included)"
                 + (f"; ANALYZE {analysed:.1f} s" if analysed else "; no ANALYZE")
             )

@@ -365,15 +365,28 @@ class IngestBatch(Base):
     mount: Mapped[Mount] = relationship()
 
 
-class SearchGram(Base):
-    """Character-bigram postings for Chinese search without word segmentation."""
+class SearchDocument(Base):
+    """What one resource's search document was built from, as the database lower-cased it.
 
-    __tablename__ = "search_grams"
+    ``catalog.search`` owns these rows and the full-text index built from them (an FTS5
+    table on SQLite, the ``doc`` tsvector column on PostgreSQL, both created by migration
+    0005). SQLite's index stores no text, so taking a document out needs the old text: that
+    is why it is kept here. No foreign key: the index removes a document itself when its
+    resource is gone, and a cascade would leave the FTS5 entry behind.
+    """
 
-    gram: Mapped[str] = mapped_column(String(8), primary_key=True)
-    resource_id: Mapped[int] = mapped_column(
-        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    __tablename__ = "search_docs"
+
+    resource_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    code_text: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    items: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    share_type: Mapped[str] = mapped_column(String(16))
+    classification: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[int] = mapped_column(Integer)
 
 
 # ---- quality gate (质检入库) -------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Exists, Select, delete, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,7 +26,6 @@ from catalog.models import (
     Mount,
     Resource,
     ResourceVersion,
-    SearchGram,
 )
 
 _RESOURCE_LOAD = (
@@ -281,23 +280,6 @@ def api_keys(session: Session, *, department_id: int | None = None) -> Sequence[
     if department_id is not None:
         query = query.where(ApiKey.department_id == department_id)
     return session.scalars(query).all()
-
-
-def replace_grams(session: Session, resource_id: int, grams: Iterable[str]) -> None:
-    session.execute(delete(SearchGram).where(SearchGram.resource_id == resource_id))
-    rows = [{"gram": g, "resource_id": resource_id} for g in sorted(set(grams))]
-    if rows:
-        session.execute(SearchGram.__table__.insert(), rows)
-
-
-def resource_ids_with_gram_query(gram: str) -> Select[tuple[int]]:
-    """Resources whose indexed text holds ``gram``: one posting list of the search index."""
-    return select(SearchGram.resource_id).where(SearchGram.gram == gram)
-
-
-def resource_has_gram(gram: str) -> Exists:
-    """Whether the resource of the enclosing query holds ``gram`` (one primary-key probe)."""
-    return exists().where(SearchGram.gram == gram, SearchGram.resource_id == Resource.id)
 
 
 def holiday_notices(session: Session) -> Sequence[HolidayNotice]:

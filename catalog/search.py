@@ -1,29 +1,64 @@
 """Catalogue search that works for Chinese without word segmentation.
 
 Chinese has no spaces between words, so a word index finds nothing and ``LIKE '%…%'`` scans
-every row. We index overlapping character bigrams of names, summaries and data item names:
-a query's bigrams pick a small candidate set through the index, and an exact substring test on
-those candidates removes false positives. The same tables and SQL work on SQLite and
-PostgreSQL.
+every row. Each resource gets one search document: a token for every substring of two to four
+characters of its name, of each data item name, of its summary and of its code, marked with the
+field it comes from (name, item, summary, code), plus tokens for the values search filters on
+(provider, classification, share type, state). The database's own full-text index holds the
+documents: an FTS5 table on SQLite, a GIN-indexed ``tsvector`` on PostgreSQL. A term of two to
+four characters is then one token, so matches and their exact count come from the index alone,
+and so does ranking: "in the name" is a different token from "in a data item".
+
+What matches is unchanged: a term matches when it occurs, as ``LIKE`` sees it, in the lower-cased
+name, summary or a data item name, or in the code. The indexed text is lower-cased by the
+database itself, so both sides agree on what lower case means. Terms longer than four characters
+are looked up by their four-character pieces and then checked with ``LIKE`` on those candidates;
+one-character terms scan, as before.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import product
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Select,
+    TextClause,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from catalog import repository
 from catalog.domain import ResourceClass, ResourceState, ShareType
 from catalog.models import DataItem, Resource
 
-# A normalised 信息资源代码 (前段码/后段码) holds only these characters.
-_CODE_CHARS = re.compile(r"[0-9a-z./\-]+")
+# Substrings of at most this many characters are tokens; longer terms are looked up by pieces.
+GRAM_MAX = 4
+# Above this many terms the 3^n score tiers are not worth enumerating in the index.
+MAX_TIERED_TERMS = 3
+# A score tier with more matches than this is paged by walking codes in order, not by sorting.
+DENSE_FROM = 1000
+# PostgreSQL first looks for a big match's page among this many codes in order.
+PREFIX_ROWS = 400
+# Fields in rank order: a term in the name scores 3, in a data item 2, in the summary or code 1.
+NAME, ITEM, SUMMARY, CODE = "n", "i", "s", "c"
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_INDEX_BATCH = 500
 
 
 def normalise(text: str) -> str:
@@ -36,19 +71,288 @@ def bigrams(text: str) -> set[str]:
     return {clean[i : i + 2] for i in range(len(clean) - 1)}
 
 
-def resource_text(resource: Resource) -> Iterable[str]:
-    yield resource.name
-    yield resource.summary
-    yield from (item.name for item in resource.items)
+# ---- documents ---------------------------------------------------------------------------
 
 
-def index_resource(session: Session, resource: Resource) -> None:
-    """Refresh the postings of one resource; called whenever its text changes."""
-    grams: set[str] = set()
-    for text in resource_text(resource):
-        grams |= bigrams(text)
-    # Codes are searched too, but as text they are mostly digits: index them whole.
-    repository.replace_grams(session, resource.id, grams | {normalise(resource.code)[:8]})
+def _char(c: str) -> str:
+    """One character as four base-36 digits (36**4 > 0x10FFFF).
+
+    Tokens are plain lower-case ASCII so that neither FTS5's tokenizer nor PostgreSQL's
+    tsquery parser folds, splits or stems them: a token means exactly these characters.
+    """
+    n = ord(c)
+    return "".join(_BASE36[(n // 36**k) % 36] for k in (3, 2, 1, 0))
+
+
+def _token(field: str, gram: str) -> str:
+    return field + "".join(map(_char, gram))
+
+
+def _grams(text: str) -> set[str]:
+    """Every substring of 2..GRAM_MAX characters; none spans whitespace, which no term holds."""
+    found: set[str] = set()
+    for word in re.split(r"\s+", text):
+        for size in range(2, GRAM_MAX + 1):
+            found.update(word[i : i + size] for i in range(len(word) - size + 1))
+    return found
+
+
+def _filter_token(kind: str, value: object) -> str:
+    return "z" + kind + "".join(map(_char, str(value)))
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    """What one resource's search document is made of, as the database lower-cased it.
+
+    Kept in ``search_docs`` so that the SQLite index, which stores no text, can take the
+    old tokens out again when the resource changes.
+    """
+
+    resource_id: int
+    code: str  # as stored: the order of results
+    code_text: str  # as LIKE compares it (SQLite's LIKE ignores ASCII case, PostgreSQL's not)
+    name: str
+    items: tuple[str, ...]
+    summary: str
+    state: str
+    share_type: str
+    classification: str
+    provider_id: int
+
+    def tokens(self) -> list[str]:
+        found = {_token(NAME, g) for g in _grams(self.name)}
+        found |= {_token(ITEM, g) for item in self.items for g in _grams(item)}
+        found |= {_token(SUMMARY, g) for g in _grams(self.summary)}
+        found |= {_token(CODE, g) for g in _grams(self.code_text)}
+        found |= {
+            _filter_token("t", self.state),
+            _filter_token("s", self.share_type),
+            _filter_token("c", self.classification),
+            _filter_token("p", self.provider_id),
+        }
+        return sorted(found)
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "resource_id": self.resource_id,
+            "code": self.code,
+            "code_text": self.code_text,
+            "name": self.name,
+            "items": json.dumps(list(self.items), ensure_ascii=False),
+            "summary": self.summary,
+            "state": self.state,
+            "share_type": self.share_type,
+            "classification": self.classification,
+            "provider_id": self.provider_id,
+        }
+
+    @classmethod
+    def from_row(cls, row: Any) -> SearchDoc:
+        m = row._mapping
+        return cls(
+            resource_id=m["resource_id"],
+            code=m["code"],
+            code_text=m["code_text"],
+            name=m["name"],
+            items=tuple(json.loads(m["items"])),
+            summary=m["summary"],
+            state=m["state"],
+            share_type=m["share_type"],
+            classification=m["classification"],
+            provider_id=m["provider_id"],
+        )
+
+
+_DOC_COLUMNS = (
+    "resource_id, code, code_text, name, items, summary, state, share_type, classification,"
+    " provider_id"
+)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), _INDEX_BATCH):
+        yield list(ids[start : start + _INDEX_BATCH])
+
+
+def _current_docs(conn: Connection, ids: list[int]) -> list[SearchDoc]:
+    """The documents of these resources as they stand, texts lower-cased by the database."""
+    code_text = "lower(r.code)" if conn.dialect.name == "sqlite" else "r.code"
+    ids_param: BindParameter[Any] = bindparam("ids", expanding=True)
+    rows = conn.execute(
+        text(
+            f"SELECT r.id, r.code, {code_text}, lower(r.name), lower(r.summary), r.state,"
+            " r.share_type, r.classification, r.provider_id FROM resources r WHERE r.id IN :ids"
+        ).bindparams(ids_param),
+        {"ids": ids},
+    ).all()
+    items: dict[int, list[str]] = {}
+    for resource_id, name in conn.execute(
+        text(
+            "SELECT resource_id, lower(name) FROM data_items WHERE resource_id IN :ids"
+            " ORDER BY resource_id, position"
+        ).bindparams(ids_param),
+        {"ids": ids},
+    ):
+        items.setdefault(resource_id, []).append(name)
+    return [
+        SearchDoc(
+            resource_id=r[0],
+            code=r[1],
+            code_text=r[2],
+            name=r[3],
+            items=tuple(items.get(r[0], ())),
+            summary=r[4] or "",
+            state=r[5],
+            share_type=r[6],
+            classification=r[7],
+            provider_id=r[8],
+        )
+        for r in rows
+    ]
+
+
+def index_resources(conn: Connection, resource_ids: Iterable[int]) -> None:
+    """Bring the search documents of these resources in line with their rows.
+
+    Called in the transaction that changed them (``Catalog.unit`` does it for every resource
+    or data item the unit touched), so a search never sees a half-applied change.
+    """
+    ids = sorted(set(resource_ids))
+    sqlite = conn.dialect.name == "sqlite"
+    for chunk in _chunks(ids):
+        ids_param: BindParameter[Any] = bindparam("ids", expanding=True)
+        if sqlite:
+            # The FTS5 table keeps no text: removing a document means handing it the old one.
+            stored = text(f"SELECT {_DOC_COLUMNS} FROM search_docs WHERE resource_id IN :ids")
+            old = conn.execute(stored.bindparams(ids_param), {"ids": chunk}).all()
+            if old:
+                conn.execute(
+                    text(
+                        "INSERT INTO search_fts(search_fts, rowid, doc)"
+                        " VALUES ('delete', :id, :doc)"
+                    ),
+                    [
+                        {"id": d.resource_id, "doc": " ".join(d.tokens())}
+                        for d in map(SearchDoc.from_row, old)
+                    ],
+                )
+        conn.execute(
+            text("DELETE FROM search_docs WHERE resource_id IN :ids").bindparams(ids_param),
+            {"ids": chunk},
+        )
+        docs = _current_docs(conn, chunk)
+        if not docs:
+            continue
+        if sqlite:
+            conn.execute(
+                text(f"INSERT INTO search_docs ({_DOC_COLUMNS}) VALUES ({_placeholders()})"),
+                [d.row() for d in docs],
+            )
+            conn.execute(
+                text("INSERT INTO search_fts(rowid, doc) VALUES (:id, :doc)"),
+                [{"id": d.resource_id, "doc": " ".join(d.tokens())} for d in docs],
+            )
+        else:
+            conn.execute(
+                text(
+                    f"INSERT INTO search_docs ({_DOC_COLUMNS}, doc) VALUES ({_placeholders()},"
+                    " array_to_tsvector(CAST(:tokens AS text[])))"
+                ),
+                [d.row() | {"tokens": d.tokens()} for d in docs],
+            )
+
+
+def _placeholders() -> str:
+    return ", ".join(f":{c.strip()}" for c in _DOC_COLUMNS.split(","))
+
+
+def rebuild_index(conn: Connection) -> None:
+    """Index every resource from scratch (after the migration that adds the index)."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
+    conn.execute(text("DELETE FROM search_docs"))
+    ids = list(conn.execute(text("SELECT id FROM resources ORDER BY id")).scalars())
+    index_resources(conn, ids)
+
+
+# ---- queries over the index --------------------------------------------------------------
+
+# An index query: ("tok", token) | ("and", parts) | ("or", parts) | ("not", keep, drop).
+Expr = tuple[Any, ...]
+
+
+def _and(*parts: Expr) -> Expr:
+    return parts[0] if len(parts) == 1 else ("and", parts)
+
+
+def _or(*parts: Expr) -> Expr:
+    return parts[0] if len(parts) == 1 else ("or", parts)
+
+
+def _fts5(e: Expr) -> str:
+    kind = e[0]
+    if kind == "tok":
+        return f'"{e[1]}"'
+    if kind == "not":
+        return f"({_fts5(e[1])} NOT {_fts5(e[2])})"
+    return "(" + f" {kind.upper()} ".join(_fts5(p) for p in e[1]) + ")"
+
+
+def _tsquery(e: Expr) -> str:
+    kind = e[0]
+    if kind == "tok":
+        return f"'{e[1]}'"
+    if kind == "not":
+        return f"({_tsquery(e[1])} & !{_tsquery(e[2])})"
+    joiner = " & " if kind == "and" else " | "
+    return "(" + joiner.join(_tsquery(p) for p in e[1]) + ")"
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One whitespace-separated term and the strings it may match as (normalised, as typed)."""
+
+    typed: str
+    patterns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, typed: str) -> _Term:
+        return cls(typed, tuple(sorted({normalise(typed), typed.lower()})))
+
+    @property
+    def indexable(self) -> bool:
+        return all(len(p) >= 2 for p in self.patterns)
+
+    @property
+    def exact(self) -> bool:
+        """Whether the index alone decides: every pattern is a single token."""
+        return all(2 <= len(p) <= GRAM_MAX for p in self.patterns)
+
+    def in_field(self, field: str) -> Expr:
+        """Candidates with the term in ``field``: exact for short patterns, a superset for
+        long ones (all their four-character pieces, in any order)."""
+        options = []
+        for p in self.patterns:
+            pieces = {p} if len(p) <= GRAM_MAX else _pieces(p)
+            options.append(_and(*(("tok", _token(field, g)) for g in sorted(pieces))))
+        return _or(*options)
+
+    def anywhere(self) -> Expr:
+        return _or(*(self.in_field(f) for f in (NAME, ITEM, SUMMARY, CODE)))
+
+    def scored(self, score: int) -> Expr:
+        """Resources where this term scores exactly ``score`` (3 name, 2 item, 1 otherwise)."""
+        name, item = self.in_field(NAME), self.in_field(ITEM)
+        if score == 3:
+            return name
+        if score == 2:
+            return ("not", item, name)
+        return ("not", _or(self.in_field(SUMMARY), self.in_field(CODE)), _or(name, item))
+
+
+def _pieces(p: str) -> set[str]:
+    return {p[i : i + GRAM_MAX] for i in range(len(p) - GRAM_MAX + 1)}
 
 
 @dataclass(frozen=True)
@@ -62,18 +366,162 @@ class SearchFilters:
     viewer_provider_id: int | None = None
 
 
+def _filter_expr(session: Session, filters: SearchFilters) -> list[Expr]:
+    parts: list[Expr] = []
+    if filters.provider_code:
+        provider = repository.department(session, filters.provider_code)
+        parts.append(("tok", _filter_token("p", provider.id)))
+    if filters.classification:
+        parts.append(("tok", _filter_token("c", filters.classification)))
+    if filters.share_type:
+        parts.append(("tok", _filter_token("s", filters.share_type)))
+    if filters.states:
+        parts.append(_or(*(("tok", _filter_token("t", s)) for s in filters.states)))
+    return parts
+
+
+class _Index:
+    """The dialect's full-text index behind one interface: ids, counts, pages in code order."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    @contextmanager
+    def planned(self) -> Iterator[None]:
+        """PostgreSQL prices ``@@`` on a toasted tsvector like a cheap filter and, the heap
+        being small, picks a sequential scan that de-toasts every document (half a second
+        at 30,000). The GIN index is always the better road here: say so for these
+        statements only, then put the setting back for the rest of the unit."""
+        if self.sqlite:
+            yield
+            return
+        before = self.session.execute(text("SELECT current_setting('enable_seqscan')")).scalar()
+        self.session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+        try:
+            yield
+        finally:
+            self.session.execute(
+                text("SELECT set_config('enable_seqscan', :v, true)"), {"v": before}
+            )
+
+    def render(self, e: Expr) -> str:
+        return _fts5(e) if self.sqlite else _tsquery(e)
+
+    def ids(self, e: Expr) -> TextClause:
+        """A subquery of the resource ids matching ``e``."""
+        if self.sqlite:
+            sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :q"
+        else:
+            sql = "SELECT resource_id FROM search_docs WHERE doc @@ CAST(:q AS tsquery)"
+        return text(sql).bindparams(q=self.render(e))
+
+    def count(self, e: Expr) -> int:
+        if self.sqlite:
+            sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"
+        else:
+            sql = "SELECT count(*) FROM search_docs WHERE doc @@ CAST(:q AS tsquery)"
+        return int(self.session.execute(text(sql), {"q": self.render(e)}).scalar_one())
+
+    def page(self, e: Expr, *, limit: int, offset: int, size: int | None, big: bool) -> list[int]:
+        """Ids matching ``e`` in code order.
+
+        ``size`` is the number of matches when it was counted (only big ones are). On
+        SQLite a match of over ``DENSE_FROM`` is found sooner by walking the codes in order
+        and keeping those in the match, which stops after ``limit`` instead of looking up
+        and sorting tens of thousands of codes; a smaller one is read out of the index and
+        sorted. PostgreSQL tries a big match (``big``) on the first codes before sorting.
+        """
+        dense = size is not None and size > DENSE_FROM
+        if self.sqlite and dense:
+            sql = (
+                "SELECT resource_id FROM search_docs INDEXED BY ix_search_docs_code"
+                " WHERE resource_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :q)"
+                " ORDER BY code LIMIT :limit OFFSET :offset"
+            )
+        elif self.sqlite:
+            sql = (
+                "SELECT d.resource_id FROM search_fts JOIN search_docs d"
+                " ON d.resource_id = search_fts.rowid WHERE search_fts MATCH :q"
+                " ORDER BY d.code LIMIT :limit OFFSET :offset"
+            )
+        else:
+            if big:
+                # A big match is often dense: the first few hundred codes may hold the page.
+                # Testing them de-toasts each document (~8 µs), so only a short prefix is
+                # tried; if it holds too few matches, the sorted read below answers.
+                prefix = (
+                    "SELECT resource_id FROM (SELECT resource_id, code, doc FROM search_docs"
+                    " ORDER BY code LIMIT :prefix) s WHERE doc @@ CAST(:q AS tsquery)"
+                    " ORDER BY code LIMIT :limit OFFSET :offset"
+                )
+                params = {"q": self.render(e), "limit": limit, "offset": offset}
+                found = list(
+                    self.session.execute(text(prefix), params | {"prefix": PREFIX_ROWS}).scalars()
+                )
+                if len(found) == limit:  # the prefix held offset + limit matches
+                    return found
+            # PostgreSQL reads the matches off the GIN index and sorts them (under a
+            # microsecond each: the heap holds codes, the documents are toasted). Walking
+            # all codes would de-toast every document it passes.
+            sql = (
+                "WITH m AS MATERIALIZED (SELECT resource_id, code FROM search_docs"
+                " WHERE doc @@ CAST(:q AS tsquery))"
+                " SELECT resource_id FROM m ORDER BY code LIMIT :limit OFFSET :offset"
+            )
+        params = {"q": self.render(e), "limit": limit, "offset": offset}
+        return list(self.session.execute(text(sql), params).scalars())
+
+
+def _tiers(terms: Sequence[_Term], filters: list[Expr]) -> Iterable[Expr]:
+    """Index queries for each total score, best first; within one, results go in code order."""
+    n = len(terms)
+    for total in range(3 * n, n - 1, -1):
+        combos = [c for c in product((3, 2, 1), repeat=n) if sum(c) == total]
+        yield _and(
+            _or(*(_and(*(t.scored(s) for t, s in zip(terms, c, strict=True))) for c in combos)),
+            *filters,
+        )
+
+
+def _tiered_page(
+    index: _Index, tiers: Iterable[Expr], *, total: int, limit: int, offset: int
+) -> list[int]:
+    ids: list[int] = []
+    skip = offset
+    for tier in tiers:
+        if len(ids) >= limit or offset + len(ids) >= total:
+            break  # the page is full, or every match is on it: later tiers are empty
+        size = None
+        if skip or (index.sqlite and total > DENSE_FROM):
+            # Sizes cost a pass over the index: only a later page needs them, or SQLite to
+            # choose how to page a big match (PostgreSQL always pages the same way).
+            size = index.count(tier)
+            if size <= skip:
+                skip -= size
+                continue
+        ids += index.page(
+            tier, limit=limit - len(ids), offset=skip, size=size, big=total > DENSE_FROM
+        )
+        skip = 0
+    return ids
+
+
+# ---- the LIKE side: the judge for long and one-character terms ---------------------------
+
+
 def _like(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _term_condition(term: str, typed: str) -> tuple[object, object]:
+def _term_condition(term: _Term) -> tuple[Any, Any]:
     """(match condition, score) for one term: name 3, data item 2, summary 1.
 
     Stored text is not normalised, so the term also counts as typed (lower-cased): a
     full-width "（" or "，" copied from a summary must find that summary.
     """
-    patterns = sorted({_like(term), _like(typed)})
+    patterns = [_like(p) for p in term.patterns]
 
     def like(column: Any) -> Any:
         return or_(*(column.like(pattern, escape="\\") for pattern in patterns))
@@ -109,6 +557,54 @@ def _filtered(query: Select, session: Session, filters: SearchFilters) -> Select
     return query
 
 
+def _checked(
+    session: Session,
+    terms: Sequence[_Term],
+    filters: SearchFilters,
+    candidates: TextClause | None,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[int], int]:
+    """Total and page by ``LIKE``, over the index's candidates or (None) every resource."""
+    statement = select(Resource.id)
+    if candidates is not None:
+        statement = statement.where(Resource.id.in_(candidates))
+    score_total: Any = None
+    for term in terms:
+        condition, score = _term_condition(term)
+        statement = statement.where(condition)
+        score_total = score if score_total is None else score_total + score
+    statement = _filtered(statement, session, filters)
+    if candidates is not None:
+        # Candidates are few next to the catalogue: judge each once and rank them here,
+        # rather than running the LIKEs once for the count and again for the page.
+        rows = sorted(
+            session.execute(statement.add_columns(Resource.code, score_total)).all(),
+            key=lambda row: (-row[2], row[1]),  # score, then code as ORDER BY code has it
+        )
+        return [row[0] for row in rows[offset : offset + limit]], len(rows)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    ids = list(
+        session.scalars(
+            statement.order_by(score_total.desc(), Resource.code).offset(offset).limit(limit)
+        )
+    )
+    return ids, total
+
+
+# ---- search ------------------------------------------------------------------------------
+
+
+def _all_in_code_order(
+    session: Session, filters: SearchFilters, *, limit: int, offset: int
+) -> tuple[list[int], int]:
+    statement = _filtered(select(Resource.id), session, filters)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    ids = list(session.scalars(statement.order_by(Resource.code).offset(offset).limit(limit)))
+    return ids, total
+
+
 def search(
     session: Session,
     query: str,
@@ -119,36 +615,30 @@ def search(
 ) -> tuple[list[Resource], int]:
     """Resources matching every whitespace-separated term, best first, and the total count."""
     filters = filters or SearchFilters()
-    typed_terms = [t for t in query.split() if normalise(t)]
-    statement = select(Resource.id)
-    score_total = None
-    for typed in typed_terms:
-        term = normalise(typed)
-        condition, score = _term_condition(term, typed.lower())
-        statement = statement.where(condition)
-        score_total = score if score_total is None else score_total + score
-        grams = sorted(bigrams(term))
-        if grams:
-            # The index narrows to candidates; the substring test above stays the judge.
-            if filters.provider_code:
-                # A department holds a sliver of the catalogue: probe its resources' grams
-                # by key instead of reading whole posting lists.
-                indexed = and_(*(repository.resource_has_gram(g) for g in grams))
-            else:
-                # One semi-join per gram: the planner sizes each posting list from its own
-                # statistics and drives from the candidates instead of scanning resources.
-                indexed = and_(
-                    *(Resource.id.in_(repository.resource_ids_with_gram_query(g)) for g in grams)
+    terms = [_Term.of(t) for t in query.split() if normalise(t)]
+    if not terms:
+        ids, total = _all_in_code_order(session, filters, limit=limit, offset=offset)
+    elif not all(t.indexable for t in terms):
+        # A one-character term has no token: scan, as a LIKE would.
+        ids, total = _checked(session, terms, filters, None, limit=limit, offset=offset)
+    else:
+        index = _Index(session)
+        restrict = _filter_expr(session, filters)
+        matching = _and(*(t.anywhere() for t in terms), *restrict)
+        with index.planned():
+            if all(t.exact for t in terms) and len(terms) <= MAX_TIERED_TERMS:
+                total = index.count(matching)
+                ids = (
+                    _tiered_page(
+                        index, _tiers(terms, restrict), total=total, limit=limit, offset=offset
+                    )
+                    if total > offset
+                    else []
                 )
-            if _CODE_CHARS.fullmatch(term):
-                # Only a term that could be part of a code needs the unindexed code test;
-                # OR-ing it onto every term made each search a full scan.
-                indexed = or_(indexed, Resource.code.like(_like(term), escape="\\"))
-            statement = statement.where(indexed)
-    statement = _filtered(statement, session, filters)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    order = [Resource.code] if score_total is None else [score_total.desc(), Resource.code]
-    ids = session.scalars(statement.order_by(*order).offset(offset).limit(limit)).all()
+            else:
+                ids, total = _checked(
+                    session, terms, filters, index.ids(matching), limit=limit, offset=offset
+                )
     if not ids:
         return [], total
     loaded = {

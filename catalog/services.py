@@ -270,7 +270,6 @@ def create_resource(
     _apply(ctx, resource, spec)
     ctx.session.add(resource)
     _new_version(ctx, resource, actor)
-    search.index_resource(ctx.session, resource)
     record(
         ctx,
         entity="resource",
@@ -298,7 +297,6 @@ def update_resource(ctx: CatalogContext, *, code: str, spec: ResourceIn, actor: 
     resource.version += 1
     resource.updated_at = ctx.now()
     _new_version(ctx, resource, actor)
-    search.index_resource(ctx.session, resource)
     record(
         ctx,
         entity="resource",

@@ -15,6 +15,7 @@ from infra.errors import ConfigurationError
 from infra.settings import Settings
 
 CAPABILITIES_CHANGED = "govshare.capabilities_changed"
+SEARCH_STALE = "govshare.search_stale"
 
 
 def _note_capability_change(session: Session, _context: object, _instances: object) -> None:
@@ -23,6 +24,29 @@ def _note_capability_change(session: Session, _context: object, _instances: obje
     touched = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(obj, Resource | Mount) for obj in touched):
         session.info[CAPABILITIES_CHANGED] = True
+
+
+def _note_search_change(session: Session, _context: object) -> None:
+    """Remember which resources' search documents this flush made stale (ids exist now)."""
+    from catalog.models import DataItem, Resource
+
+    stale: set[int] = session.info.setdefault(SEARCH_STALE, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Resource) and obj.id is not None:
+            stale.add(obj.id)
+        elif isinstance(obj, DataItem) and obj.resource_id is not None:
+            stale.add(obj.resource_id)
+
+
+def _reindex_before_commit(session: Session) -> None:
+    """Refresh the search documents in the transaction that changed them: whatever creates,
+    edits, imports or moves a resource, search agrees with the catalogue once it commits."""
+    from catalog import search
+
+    session.flush()
+    stale = session.info.pop(SEARCH_STALE, None)
+    if stale:
+        search.index_resources(session.connection(), stale)
 
 
 class Catalog:
@@ -56,6 +80,8 @@ class Catalog:
         """
         with db.transaction(self._factory) as session:
             event.listen(session, "before_flush", _note_capability_change)
+            event.listen(session, "after_flush", _note_search_change)
+            event.listen(session, "before_commit", _reindex_before_commit)
             yield CatalogContext(session=session, settings=self.settings, clock=self.clock)
             session.flush()
             changed = session.info.pop(CAPABILITIES_CHANGED, False)

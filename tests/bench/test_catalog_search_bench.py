@@ -57,7 +57,7 @@ def test_bulk_loader_writes_the_rows_the_service_writes(tmp_path: Path) -> None:
         for resource in generated:
             services.create_resource(ctx, spec=resource.spec, actor=STEWARD, state=resource.state)
 
-    for table in ("departments", "resources", "data_items", "search_grams"):
+    for table in ("departments", "resources", "data_items", "search_docs"):
         assert _rows(bulk.engine, table) == _rows(service.engine, table), table
     bulk.dispose()
     service.dispose()
