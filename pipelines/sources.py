@@ -333,23 +333,10 @@ def map_columns(plan: IngestPlan, headers: list[str]) -> ColumnMatch:
     )
 
 
-def inspect_source(path: Path, plan: IngestPlan) -> SourceShape:
-    if not path.exists():
-        raise SourceUnreadable(f"源文件不存在 (no such file): {path}")
-    fmt = detect_format(path, plan.format)
-    encoding = check_encoding(path, plan.encoding) if fmt in TEXT_FORMATS else "binary"
-    headers = read_headers(
-        path,
-        fmt,
-        encoding,
-        header_row=plan.header_row,
-        sheet=plan.sheet,
-        delimiter=plan.delimiter,
-        quote=plan.quote,
-    )
-    if not headers:
-        raise SourceUnreadable(f"文件 {path.name} 没有表头 (no header row)")
-    found = map_columns(plan, headers)
+def _shape(
+    path: Path, plan: IngestPlan, fmt: str, encoding: str, headers: list[str], found: ColumnMatch
+) -> SourceShape:
+    """The shape of a file whose format, encoding, headers and column match are known."""
     sheet = plan.sheet
     if fmt == "xlsx" and sheet is None:
         from pipelines.xlsx import first_sheet
@@ -369,6 +356,25 @@ def inspect_source(path: Path, plan: IngestPlan) -> SourceShape:
         escape=plan.escape,
         path=path,
     )
+
+
+def inspect_source(path: Path, plan: IngestPlan) -> SourceShape:
+    if not path.exists():
+        raise SourceUnreadable(f"源文件不存在 (no such file): {path}")
+    fmt = detect_format(path, plan.format)
+    encoding = check_encoding(path, plan.encoding) if fmt in TEXT_FORMATS else "binary"
+    headers = read_headers(
+        path,
+        fmt,
+        encoding,
+        header_row=plan.header_row,
+        sheet=plan.sheet,
+        delimiter=plan.delimiter,
+        quote=plan.quote,
+    )
+    if not headers:
+        raise SourceUnreadable(f"文件 {path.name} 没有表头 (no header row)")
+    return _shape(path, plan, fmt, encoding, headers, map_columns(plan, headers))
 
 
 def read_frame(
@@ -536,25 +542,7 @@ def preview_source(path: Path, plan: IngestPlan, *, rows: int = 5) -> dict[str, 
         quote=plan.quote,
     )
     found = match_columns(plan, headers)
-    sheet = plan.sheet
-    if fmt == "xlsx" and sheet is None:
-        from pipelines.xlsx import first_sheet
-
-        sheet = first_sheet(path)
-    shape = SourceShape(
-        fmt,
-        encoding,
-        headers,
-        found.mapping,
-        ignored=found.ignored,
-        defaults=found.defaults,
-        header_row=plan.header_row,
-        sheet=sheet,
-        delimiter=plan.delimiter,
-        quote=plan.quote,
-        escape=plan.escape,
-        path=path,
-    )
+    shape = _shape(path, plan, fmt, encoding, headers, found)
     items = {i.name: i for i in plan.items}
     mapped_rows: list[dict[str, Any]] = []
     for line, cells in _first_rows(path, shape, rows):
@@ -580,7 +568,7 @@ def preview_source(path: Path, plan: IngestPlan, *, rows: int = 5) -> dict[str, 
         "detected_encoding": detected,
         "encoding_ok": fmt not in TEXT_FORMATS or detected == declared,
         "header_row": plan.header_row,
-        "sheet": sheet,
+        "sheet": shape.sheet,
         "columns": [
             {
                 "column": header,
