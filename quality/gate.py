@@ -13,6 +13,7 @@ lake side carries out (commit the staged passing rows); :func:`reject` closes th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,13 +61,19 @@ class GateDecision:
 
     @property
     def message(self) -> str:
-        rate, needed = f"{self.pass_rate:.2%}", f"{self.threshold:.2%}"
+        rate, needed = percent_floor(self.pass_rate), f"{self.threshold:.2%}"
         if self.publish:
             return f"合格率 {rate}，达到阈值 {needed}，已入库 (published)"
         return (
             f"合格率 {rate} 低于阈值 {needed}，整批暂缓入库，等待审核员放行或退回 "
             "(held below the threshold)"
         )
+
+
+def percent_floor(rate: float) -> str:
+    """A rate as a percentage with two decimals, rounded down: 98.996% shows as 98.99%, never as
+    the 99.00% it falls short of ("合格率 99.00% 低于阈值 99.00%" confused stewards)."""
+    return f"{math.floor(rate * 10_000) / 100:.2f}%"
 
 
 @dataclass(frozen=True)

@@ -193,3 +193,9 @@ def test_pass_rates_over_time_by_resource_department_and_overall(
         assert "<svg" in html_page and "企业登记信息" in html_page
         with pytest.raises(NotAuthorized):
             report.series(ctx, actor=PROVIDER)
+
+
+def test_a_rate_just_below_the_threshold_never_shows_as_equal_to_it() -> None:
+    decision = gate.decide(rows_read=10_000, rows_failed=101, threshold=0.99)
+    assert not decision.publish
+    assert "合格率 98.99% 低于阈值 99.00%" in decision.message
