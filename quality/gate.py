@@ -73,7 +73,7 @@ class GateDecision:
 def percent_floor(rate: float) -> str:
     """A rate as a percentage with two decimals, rounded down: 98.996% shows as 98.99%, never as
     the 99.00% it falls short of ("合格率 99.00% 低于阈值 99.00%" confused stewards)."""
-    return f"{math.floor(rate * 10_000) / 100:.2f}%"
+    return f"{math.floor(round(rate * 10_000, 6)) / 100:.2f}%"  # round(): 0.29 * 10_000 = 2899.99…
 
 
 @dataclass(frozen=True)
