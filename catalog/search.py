@@ -377,6 +377,12 @@ def _filter_expr(session: Session, filters: SearchFilters) -> list[Expr]:
         parts.append(("tok", _filter_token("s", filters.share_type)))
     if filters.states:
         parts.append(_or(*(("tok", _filter_token("t", s)) for s in filters.states)))
+    if filters.visible_states is not None:
+        # A department sees other providers' resources only in these states, its own in any.
+        visible: list[Expr] = [("tok", _filter_token("t", s)) for s in filters.visible_states]
+        if filters.viewer_provider_id is not None:
+            visible.append(("tok", _filter_token("p", filters.viewer_provider_id)))
+        parts.append(_or(*visible))
     return parts
 
 
