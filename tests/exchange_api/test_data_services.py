@@ -195,7 +195,13 @@ def test_person_filter_that_matches_too_few_is_refused(data_api: Api) -> None:
     body = {"resource_code": PERSON, "measures": [{"op": "count"}], "group_by": ["sex"],
             "filters": {"marital_status": "x"}}  # fmt: skip
     response = data_post(data_api, "rs", "/aggregates", body, PERSON_PURPOSE)
-    assert response.status_code == 403 and response.json()["errorCode"] == "QUERY_REFUSED"
+    # The "too few" check runs on a noisy count (docs/privacy.md), so it refuses with high
+    # probability, not always; what may never happen is an exact small count coming back.
+    if response.status_code == 200:
+        assert response.json()["noise"].startswith("laplace")
+        assert response.json()["suppressed_groups"] is None
+    else:
+        assert response.status_code == 403 and response.json()["errorCode"] == "QUERY_REFUSED"
 
 
 def test_sum_of_a_personal_amount_needs_bounds_and_is_noised(data_api: Api) -> None:
@@ -214,10 +220,12 @@ def test_sum_of_a_personal_amount_needs_bounds_and_is_noised(data_api: Api) -> N
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["noise"].startswith("laplace") and result["epsilon_spent"] == 0.5
-    (group,) = result["groups"]
-    # True sum 150000 and mean 5000; Laplace noise of scale 20000 / (0.5 / 3) = 120000.
-    assert abs(group["values"]["sum:缴费基数"] - 150_000) < 2_000_000
-    assert 0 <= group["values"]["mean:缴费基数"] <= 20_000
+    # Groups are shown only above a noisy threshold: the one group may be withheld.
+    assert len(result["groups"]) <= 1
+    for group in result["groups"]:
+        # True sum 150000 and mean 5000; Laplace noise of scale 20000 / (0.5 / 3) = 120000.
+        assert abs(group["values"]["sum:缴费基数"] - 150_000) < 2_000_000
+        assert 0 <= group["values"]["mean:缴费基数"] <= 20_000
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "arrow"])
