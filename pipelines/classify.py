@@ -17,8 +17,8 @@ Spark aggregate over the key columns the tasks wrote (:func:`later_failures`).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -515,12 +515,19 @@ def later_failures(
     return out
 
 
-@functools.cache
-def _duckdb() -> Any:
-    """One single-threaded DuckDB per worker process (Spark runs one task per core)."""
-    import duckdb
+_local = threading.local()
 
-    return duckdb.connect(config={"threads": 1})
+
+def _duckdb() -> Any:
+    """One single-threaded DuckDB per thread: Spark runs one task per worker process, and
+    in-process batches (``pipelines.local``) may run in several threads at once, which one
+    shared connection refuses ("connection is busy")."""
+    con = getattr(_local, "duckdb", None)
+    if con is None:
+        import duckdb
+
+        con = _local.duckdb = duckdb.connect(config={"threads": 1})
+    return con
 
 
 def _key_hash(columns: Sequence[pa.Array], length: int) -> pa.Array:
