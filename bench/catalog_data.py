@@ -22,8 +22,6 @@ from sqlalchemy import Engine, func, insert, select, text
 from stdnum.cn import uscc
 
 from catalog import search
-from catalog.demo import DEPARTMENTS as DEMO_DEPARTMENTS
-from catalog.demo import _item
 from catalog.domain import (
     ResourceClass,
     ResourceState,
@@ -35,6 +33,8 @@ from catalog.models import DataItem, Department, Resource
 from catalog.safeguards import effective_sensitivity
 from catalog.schemas import DataItemIn, DepartmentIn, ResourceIn
 from catalog.services import CONTENT_FIELDS
+from demo.catalog import DEPARTMENTS as DEMO_DEPARTMENTS
+from demo.catalog import parse_item
 
 # Every timestamp of the synthetic catalogue: fixed, so two runs write identical rows.
 LOADED_AT = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
@@ -573,7 +573,7 @@ _ITEM_CACHE: dict[str, DataItemIn] = {}
 def _cached_item(spec: str) -> DataItemIn:
     """Item specs repeat endlessly; validate each once (the models are immutable in use)."""
     if spec not in _ITEM_CACHE:
-        _ITEM_CACHE[spec] = _item(spec)
+        _ITEM_CACHE[spec] = parse_item(spec)
     return _ITEM_CACHE[spec]
 
 

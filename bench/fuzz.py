@@ -1,7 +1,7 @@
 """``make fuzz``: schemathesis against a real ``govshare serve`` on a seeded demo home.
 
 The home is built in a temporary folder in seconds, without Spark or Airflow: the demo
-catalogue (``catalog.demo.seed_demo``), the demo consumer's grants, an API key and an access
+catalogue (``demo.catalog.seed_demo``), the demo consumer's grants, an API key and an access
 token for 人社, and the small lake of the exchange tests (both themes and three validated
 tables). The run is bounded (examples per operation and a time budget) and checks one thing
 hard: no response is a server error. The exit code is 1 when any response was a 5xx (a
@@ -40,8 +40,8 @@ def _seed(home: Path, lake_dir: Path) -> tuple[str, str]:
     """A migrated, seeded catalogue and a lake; returns (lake root, 人社's API key)."""
     from catalog import keys
     from catalog.context import Actor
-    from catalog.demo import DEPT, seed_demo
     from catalog.store import Catalog
+    from demo.catalog import DEPT, seed_demo
     from govshare.commands.demo import _consumer_grants
     from infra.settings import Settings
     from tests.exchange_api.lake_cases import build_lake

@@ -123,8 +123,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="govshare-bench-"))
     with scratch_run(work):
-        from catalog.demo import seed_demo
         from catalog.store import Catalog
+        from demo.catalog import seed_demo
         from infra.settings import Settings
         from pipelines.ingest import ingest_file
         from pipelines.jobs import _plan, _ruleset

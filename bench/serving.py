@@ -300,9 +300,9 @@ def _seed(home: Path) -> None:
     """Demo catalogue and an approved grant of 一人一档 for 人社 (masked personal fields)."""
     from catalog import demands
     from catalog.context import Actor
-    from catalog.demo import DEPT, seed_demo
     from catalog.schemas import DemandDecisionIn, DemandIn
     from catalog.store import Catalog
+    from demo.catalog import DEPT, seed_demo
     from infra.settings import Settings
 
     catalog = Catalog(Settings(home=home))
@@ -343,8 +343,8 @@ def _seed(home: Path) -> None:
 def _api_key(home: Path) -> str:
     from catalog import keys
     from catalog.context import Actor
-    from catalog.demo import DEPT
     from catalog.store import Catalog
+    from demo.catalog import DEPT
     from infra.settings import Settings
 
     catalog = Catalog(Settings(home=home))

@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
-        from catalog.demo import seed_demo
         from catalog.store import Catalog
+        from demo.catalog import seed_demo
         from infra.settings import Settings
         from pipelines.ingest import ingest_file
         from pipelines.jobs import _plan, _ruleset

@@ -432,14 +432,14 @@ def main(argv: list[str] | None = None, *, console: Console | None = None) -> di
 
 def _run(args: argparse.Namespace, console: Console, work: Path) -> dict[str, Any]:
     """Set up the lake (catalogue, synthetic extracts, ingest), then time the three steps."""
-    from catalog.demo import seed_demo
     from catalog.store import Catalog
+    from demo.catalog import seed_demo
+    from demo.synth import SynthOptions, synthesise
+    from demo.synth.tables import mounted_resources
     from infra.settings import Settings
     from pipelines.jobs import ingest_one, ingestable_resources, landing_files
     from pipelines.lake import delta
     from pipelines.spark import spark_session
-    from pipelines.synth import SynthOptions, synthesise
-    from pipelines.synth.tables import mounted_resources
     from pipelines.themes.build import build_theme, source_links, theme_tables
     from pipelines.themes.spec import ENTERPRISE, PERSON, resolve
 

@@ -112,7 +112,7 @@ class _Templates:
             store = Catalog(settings, clock=Clock(START))
             store.migrate()
             if kind == "demo":
-                from catalog.demo import seed_demo
+                from demo.catalog import seed_demo
 
                 with store.unit() as ctx:
                     seed_demo(ctx)
@@ -155,7 +155,7 @@ def demo_catalog(catalog: Catalog, _templates: _Templates) -> Catalog:
         shutil.copyfile(_templates.path("demo"), file)
         write_snapshot(catalog.settings, catalog=catalog)  # as seeding's commit hook does
         return catalog
-    from catalog.demo import seed_demo
+    from demo.catalog import seed_demo
 
     with catalog.unit() as ctx:
         seed_demo(ctx)

@@ -8,12 +8,12 @@ import typer
 from rich.table import Table
 
 from catalog import repository, services
-from catalog.demo import seed_demo
 from catalog.domain import ResourceClass, ShareType
 from catalog.gaps import GapReport, gap_report
 from catalog.search import SearchFilters, search
 from catalog.views import history_out, resource_out
 from catalog.workdays import PROVISIONAL_NOTE
+from demo.catalog import seed_demo
 from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
 
 app = typer.Typer(

@@ -16,10 +16,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from catalog import repository
 from catalog.context import CatalogContext
-from catalog.demo import seed_demo
 from catalog.gaps import gap_report
 from catalog.search import search
 from catalog.store import Catalog
+from demo.catalog import seed_demo
 from govshare.runtime import catalog_unit, console, handle_errors, settings
 
 # Real extracts are mostly clean; at 0.5% defects most batches clear the 99% gate
@@ -76,7 +76,7 @@ def _search() -> str:
 
 
 def _synth() -> str:
-    from pipelines.synth import SynthOptions, synthesise
+    from demo.synth import SynthOptions, synthesise
 
     result = synthesise(
         SynthOptions(out=settings().landing_dir, scale=2000, seed=7, defect_rate=DEMO_DEFECT_RATE)
@@ -182,9 +182,9 @@ def _consumer_grants(ctx: CatalogContext) -> None:
 
     from catalog import demands
     from catalog.context import Actor
-    from catalog.demo import DEPT
     from catalog.models import Grant
     from catalog.schemas import DemandDecisionIn, DemandIn
+    from demo.catalog import DEPT
     from pipelines.themes.spec import ENTERPRISE, PERSON
 
     requester = repository.department(ctx.session, DEPT["rs"])
@@ -236,7 +236,7 @@ def _exchange() -> str:
 
     from catalog import keys
     from catalog.context import Actor
-    from catalog.demo import DEPT
+    from demo.catalog import DEPT
     from exchange_api.app import create_app
     from pipelines.themes.build import theme_tables
     from pipelines.themes.spec import ENTERPRISE, PERSON, resolve

@@ -25,7 +25,7 @@ from rich.table import Table
 from govshare.runtime import console, err_console, handle_errors, print_json, settings
 
 if TYPE_CHECKING:
-    from pipelines.synth import SynthResult
+    from demo.synth import SynthResult
 
 # Literal here so that building the CLI does not import numpy, pyarrow and Faker; the
 # generator checks the value again.
@@ -35,7 +35,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="打印 manifest.json (pr
 
 
 def _batch_date(text: str | None) -> dt.date:
-    from pipelines.synth import DEFAULT_BATCH_DATE, InvalidSynthOption
+    from demo.synth import DEFAULT_BATCH_DATE, InvalidSynthOption
 
     if text is None:
         return DEFAULT_BATCH_DATE
@@ -128,7 +128,7 @@ def synth(
     json_output: JsonFlag = False,
 ) -> None:
     """生成演示目录各挂接资源的仿真部门数据及 manifest.json (synthetic extracts)."""
-    from pipelines.synth import SynthOptions, synthesise
+    from demo.synth import SynthOptions, synthesise
 
     options = SynthOptions(
         out=out if out is not None else settings().landing_dir,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog.demo import DEPT
 from catalog.domain import Role
 from catalog.store import Catalog
+from demo.catalog import DEPT
 from exchange_api.app import create_app
 from exchange_api.configuration import ExchangeSettings
 from infra.settings import Settings

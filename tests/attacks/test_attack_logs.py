@@ -18,9 +18,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from catalog.demo import DEPT
 from catalog.domain import Role
 from catalog.store import Catalog
+from demo.catalog import DEPT
 from infra.settings import Settings
 from tests.exchange_api.conftest import PERSON_FIELDS, PERSON_PURPOSE, _grant, _issue
 from tests.exchange_api.lake_cases import ACME, DEAD, LI, UNKNOWN, ZHANG

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from catalog import repository
-from catalog.demo import DEPT
 from catalog.domain import DemandState
 from catalog.gaps import gap_report
+from demo.catalog import DEPT
 
 
 def test_demo_catalogue_has_demands_in_every_state(demo_catalog) -> None:

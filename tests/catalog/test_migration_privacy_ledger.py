@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
-from catalog.demo import DEPT, seed_demo
 from catalog.models import AggregateRelease, PrivacyBudgetAccount
 from catalog.store import Catalog
+from demo.catalog import DEPT, seed_demo
 from infra import db
 from infra.settings import Settings
 from tests.exchange_api.api_helpers import Clock

@@ -8,13 +8,13 @@ from sqlalchemy import insert, select, text
 from bench import catalog_data
 from catalog import search as search_module
 from catalog import services
-from catalog.demo import DEPT
 from catalog.domain import ResourceClass, ResourceState, ShareType
 from catalog.models import DataItem, Department, Resource
 from catalog.schemas import ResourceIn, ReviewIn
 from catalog.search import SearchFilters, bigrams, normalise, search
 from catalog.store import Catalog
 from catalog.transfer import ExportFormat, export_catalog, import_catalog, read_source
+from demo.catalog import DEPT
 from infra import db
 from infra.settings import Settings
 from tests import factories

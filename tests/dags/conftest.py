@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog.demo import seed_demo
 from catalog.snapshot import write_snapshot
 from catalog.store import Catalog
 from dags.runner import DAGS_FOLDER
+from demo.catalog import seed_demo
 from infra.settings import Settings, get_settings
 
 

@@ -115,7 +115,7 @@ def reg_settings(tmp_path: Path) -> Settings:
     )
     catalog = Catalog(settings)
     catalog.migrate()
-    from catalog.demo import seed_demo
+    from demo.catalog import seed_demo
 
     with catalog.unit() as ctx:
         seed_demo(ctx)

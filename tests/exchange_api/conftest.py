@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from catalog import keys
-from catalog.demo import DEPT
 from catalog.domain import Role
 from catalog.store import Catalog
+from demo.catalog import DEPT
 from exchange_api.app import create_app
 from infra.settings import Settings
 from tests import factories

@@ -12,8 +12,8 @@ import pytest
 import uvicorn
 
 from catalog import keys
-from catalog.demo import DEPT
 from catalog.store import Catalog
+from demo.catalog import DEPT
 from exchange_api.app import create_app
 from infra.settings import Settings
 from tests.exchange_api.api_helpers import Clock

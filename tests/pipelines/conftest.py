@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from stdnum.cn import ric, uscc
 
-from catalog.demo import seed_demo
 from catalog.store import Catalog
+from demo.catalog import seed_demo
 from infra.settings import Settings
 
 REGISTRATION = "000001001/000001"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from stdnum.cn import ric
 
-from pipelines.synth import SynthOptions, read_manifest, synthesise
-from pipelines.synth.readback import read_rows
+from demo.synth import SynthOptions, read_manifest, synthesise
+from demo.synth.readback import read_rows
 
 Run = tuple[Path, dict[str, Any]]
 

@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 from stdnum.cn import ric, uscc
 
-from catalog.demo import RESOURCES, _item
 from catalog.domain import DataType
-from pipelines.synth import SynthOptions, read_manifest, synthesise
-from pipelines.synth.readback import read_rows
+from demo.catalog import RESOURCES, parse_item
+from demo.synth import SynthOptions, read_manifest, synthesise
+from demo.synth.readback import read_rows
 
 BATCH = date(2026, 3, 1)
 RATE = 0.08
@@ -39,7 +39,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
 
 def _items(mount: str) -> dict[str, Any]:
     resource = next(r for r in RESOURCES if r.mount == mount)
-    return {i.name: i for i in map(_item, resource.items)}
+    return {i.name: i for i in map(parse_item, resource.items)}
 
 
 def _text(value: Any) -> str | None:

@@ -11,9 +11,9 @@ import pytest
 from stdnum.cn import ric, uscc
 
 from catalog.identifiers import region_name
-from pipelines.synth import SynthOptions, read_manifest, synthesise
-from pipelines.synth import identifiers as ids
-from pipelines.synth.readback import read_rows
+from demo.synth import SynthOptions, read_manifest, synthesise
+from demo.synth import identifiers as ids
+from demo.synth.readback import read_rows
 
 
 @pytest.fixture(scope="module")

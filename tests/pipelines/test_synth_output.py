@@ -12,10 +12,8 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from catalog.demo import RESOURCES, _item
-from govshare.commands.synth import FORMATS as CLI_FORMATS
-from govshare.commands.synth import register
-from pipelines.synth import (
+from demo.catalog import RESOURCES, parse_item
+from demo.synth import (
     DEFAULT_MOUNTS,
     FORMATS,
     InvalidSynthOption,
@@ -24,7 +22,9 @@ from pipelines.synth import (
     read_manifest,
     synthesise,
 )
-from pipelines.synth.readback import read_rows
+from demo.synth.readback import read_rows
+from govshare.commands.synth import FORMATS as CLI_FORMATS
+from govshare.commands.synth import register
 
 Run = tuple[Path, dict[str, Any]]
 
@@ -41,7 +41,7 @@ def every_mount(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 def _catalogue_names(mount: str) -> list[str]:
     resource = next(r for r in RESOURCES if r.mount == mount)
-    return [_item(spec).name for spec in resource.items]
+    return [parse_item(spec).name for spec in resource.items]
 
 
 def test_headers_are_the_catalogue_item_names_in_every_format(every_mount: Run) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from catalog.context import Actor
-from catalog.demo import DEPT
 from catalog.models import QualityNotification
 from catalog.store import Catalog
+from demo.catalog import DEPT
 from quality import gate, report, service
 from quality.errors import BadRule, GateStateError, NotAuthorized
 from tests.factories import STEWARD

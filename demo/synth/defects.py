@@ -26,7 +26,7 @@ from stdnum.cn import ric, uscc
 
 from catalog.domain import DataType
 from catalog.schemas import DataItemIn
-from pipelines.synth.text import excel_serial, full_width
+from demo.synth.text import excel_serial, full_width
 
 STANDARDISABLE = ("full_width", "whitespace", "date_chinese", "date_excel_serial", "lowercase_x")
 REJECTABLE = ("wrong_check_digit", "missing_required", "out_of_range", "duplicate_key")

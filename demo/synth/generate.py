@@ -22,12 +22,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from catalog.demo import DEPT, DemoResource
-from pipelines.synth import defects as defect_mod
-from pipelines.synth.errors import InvalidSynthOption, SynthOutputError
-from pipelines.synth.manifest import DefectCounts, FileEntry, Manifest
-from pipelines.synth.pools import stream
-from pipelines.synth.tables import (
+from demo.catalog import DEPT, DemoResource
+from demo.synth import defects as defect_mod
+from demo.synth.errors import InvalidSynthOption, SynthOutputError
+from demo.synth.manifest import DefectCounts, FileEntry, Manifest
+from demo.synth.pools import stream
+from demo.synth.tables import (
     DEFAULT_MOUNTS,
     DELIVERY,
     ENCODINGS,
@@ -37,9 +37,9 @@ from pipelines.synth.tables import (
     mounted_resources,
     plan_for,
 )
-from pipelines.synth.values import generate, to_text
-from pipelines.synth.world import World, build_world
-from pipelines.synth.writers import XLSX_SHEET_ROWS, open_writer
+from demo.synth.values import generate, to_text
+from demo.synth.world import World, build_world
+from demo.synth.writers import XLSX_SHEET_ROWS, open_writer
 
 MIN_SCALE = 1_000
 MAX_SCALE = 10_000_000

@@ -3,7 +3,7 @@
 A plan counts the table's *units* (persons, enterprises, marriages...) and turns a slice of
 them into a :class:`Rows` chunk: who each row is about and the values only this table knows.
 Column names and the remaining values come from the catalogue and the value registry, so the
-extract follows catalog/demo.py. Event lists two tables must agree on (licences the housing
+extract follows demo/catalog.py. Event lists two tables must agree on (licences the housing
 bureau and the licence library both hold) are computed once per world and cached on it.
 """
 
@@ -17,12 +17,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from catalog.demo import DEPT, RESOURCES, DemoResource, _item
 from catalog.schemas import DataItemIn
-from pipelines.synth import text
-from pipelines.synth.pools import stream
-from pipelines.synth.values import Rows, expiry
-from pipelines.synth.world import DAY, MIGRATION_REASONS, World, days_between, years
+from demo.catalog import DEPT, RESOURCES, DemoResource, parse_item
+from demo.synth import text
+from demo.synth.pools import stream
+from demo.synth.values import Rows, expiry
+from demo.synth.world import DAY, MIGRATION_REASONS, World, days_between, years
 
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
@@ -69,9 +69,9 @@ def mounted_resources() -> dict[str, DemoResource]:
 
 
 def items_of(resource: DemoResource) -> list[DataItemIn]:
-    # _item is the demo catalogue's own parser of its compact item specs; reusing it keeps
+    # parse_item is the demo catalogue's own parser of its compact item specs; reusing it keeps
     # one reading of 'name:type:length:flags'.
-    return [_item(spec) for spec in resource.items]
+    return [parse_item(spec) for spec in resource.items]
 
 
 @dataclass(frozen=True)
@@ -648,7 +648,7 @@ def _segment_of(world: World, units: np.ndarray) -> np.ndarray:
 # --- anything else the catalogue mounts --------------------
 def _generic_plan(resource: DemoResource) -> Plan:
     """Resources without a plan of their own: one row for every tenth person or enterprise."""
-    names = [_item(spec).name for spec in resource.items]
+    names = [parse_item(spec).name for spec in resource.items]
     about_people = any(n.endswith(("身份证号", "驾驶证号", "姓名")) for n in names)
 
     def units(world: World) -> int:

@@ -68,7 +68,7 @@ def mask_for(name: str) -> str | None:
     return next((kind for word, kind in _MASKS.items() if word in name), None)
 
 
-def _item(spec: str) -> DataItemIn:
+def parse_item(spec: str) -> DataItemIn:
     """'名称:类型:长度:flags' with flags K key, R required, A authoritative, P personal,
     S sensitive personal, L public."""
     name, dtype, length, flags = [*spec.split(":"), "", "", ""][:4]
@@ -708,7 +708,7 @@ def _resource_in(r: DemoResource) -> ResourceIn:
         data_level=r.level,
         business_matter="",
         scenario="",
-        items=[_item(spec) for spec in r.items],
+        items=[parse_item(spec) for spec in r.items],
     )
 
 
@@ -718,7 +718,7 @@ GB18030_MOUNTS = {"sw_tax_credit", "sw_tax_paid", "rs_person_contributions", "wj
 
 def mount_config(r: DemoResource) -> dict[str, object]:
     """How the ingest job reads this resource's extracts."""
-    keys = [item.name for item in map(_item, r.items) if item.is_key]
+    keys = [item.name for item in map(parse_item, r.items) if item.is_key]
     encoding = "gb18030" if r.mount in GB18030_MOUNTS else "utf-8"
     return {"layer": "validated", "key": keys, "load": r.load, "encoding": encoding}
 

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.synth.identifiers import digits, to_arrow, yyyymmdd
+from demo.synth.identifiers import digits, to_arrow, yyyymmdd
 
 Part: TypeAlias = pa.Array | str
 

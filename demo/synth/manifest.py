@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.synth.defects import KIND_LABELS, REJECTABLE, STANDARDISABLE
+from demo.synth.defects import KIND_LABELS, REJECTABLE, STANDARDISABLE
 
 SCHEMA_VERSION = 1
 

@@ -21,9 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.synth import identifiers, regions
-from pipelines.synth.pools import Pools, build_pools, stream
-from pipelines.synth.text import join, strings, take
+from demo.synth import identifiers, regions
+from demo.synth.pools import Pools, build_pools, stream
+from demo.synth.text import join, strings, take
 
 DAY = np.timedelta64(1, "D")
 

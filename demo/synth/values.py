@@ -3,7 +3,7 @@
 The generator follows the catalogue rather than a hard-coded schema: a table plan says *whose*
 rows a chunk holds (which persons, which enterprises) and fixes the values only it can know
 (a marriage's date, a penalty's amount); every other column is looked up here by the item's
-name as catalog/demo.py spells it. An item nobody has taught the registry still gets plausible
+name as demo/catalog.py spells it. An item nobody has taught the registry still gets plausible
 values from its data type, so adding an item to the catalogue never breaks generation.
 """
 
@@ -17,12 +17,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from catalog.demo import DEPARTMENTS
 from catalog.domain import DataType
 from catalog.schemas import DataItemIn
-from pipelines.synth import text
-from pipelines.synth.identifiers import to_arrow
-from pipelines.synth.world import INDUSTRIES, STATUSES, World
+from demo.catalog import DEPARTMENTS
+from demo.synth import text
+from demo.synth.identifiers import to_arrow
+from demo.synth.world import INDUSTRIES, STATUSES, World
 
 # What a generator may return: text as it will be written, or typed numpy values that
 # ``to_text`` formats according to the item (dates per its length, money with two decimals).

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 from faker import Faker
 
-from pipelines.synth.text import strings
+from demo.synth.text import strings
 
 POOL_SIZE = 5000
 

@@ -9,9 +9,9 @@ records what was planted so the ingest can be tested against it.
 
 from __future__ import annotations
 
-from pipelines.synth.defects import REJECTABLE, STANDARDISABLE
-from pipelines.synth.errors import InvalidSynthOption, SynthError, SynthOutputError
-from pipelines.synth.generate import (
+from demo.synth.defects import REJECTABLE, STANDARDISABLE
+from demo.synth.errors import InvalidSynthOption, SynthError, SynthOutputError
+from demo.synth.generate import (
     DEFAULT_BATCH_DATE,
     MAX_SCALE,
     MIN_SCALE,
@@ -19,8 +19,8 @@ from pipelines.synth.generate import (
     SynthResult,
     synthesise,
 )
-from pipelines.synth.manifest import read_manifest
-from pipelines.synth.tables import DEFAULT_MOUNTS, DELIVERY, FORMATS
+from demo.synth.manifest import read_manifest
+from demo.synth.tables import DEFAULT_MOUNTS, DELIVERY, FORMATS
 
 __all__ = [
     "DEFAULT_BATCH_DATE",
