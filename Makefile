@@ -26,9 +26,12 @@ test: setup
 check: setup
 	$(UV) run --frozen pytest -p no:cacheprovider -q -m "not spark and not airflow and not postgres and not slow"
 
+# ruff, the one-way layers ([tool.importlinter] in pyproject.toml) and mypy.
 lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen lint-imports
+	$(UV) run --frozen mypy
 
 bench-search: setup
 	$(UV) run --frozen python -m bench.catalog_search

@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         from catalog.store import Catalog
         from demo.catalog import seed_demo
         from infra.settings import Settings
+        from jobs.batch import _plan, _ruleset
         from pipelines.ingest import ingest_file
-        from pipelines.jobs import _plan, _ruleset
         from pipelines.spark import spark_session
 
         settings = Settings(

@@ -64,8 +64,8 @@ def write_extract(path: Path, rows: int, *, bad_every: int = 200) -> int:
 def ruleset():  # type: ignore[no-untyped-def]
     from catalog.domain import DataType
     from catalog.identifiers import identifier_kind
-    from pipelines.plan import ItemSpec
-    from quality.rules import build_ruleset
+    from checks.plan import ItemSpec
+    from checks.rules import build_ruleset
 
     items = [
         ItemSpec(name, DataType(t), length, required, key, identifier_kind(name))

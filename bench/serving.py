@@ -38,12 +38,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from exchange_api.bucketing import bucket_of
-from pipelines.lake import delta
-from pipelines.lake.delta import TableRef
+from lake import delta
+from lake.bucketing import BUCKET, BUCKETS_KEY, bucket_of
+from lake.delta import TableRef
 
-BUCKET = "_bucket"
-BUCKETS_KEY = "govshare.buckets"
 PERSON_TABLE = "theme_person"
 PERSON_CODE = "000008002/000002"
 PURPOSE = "就业困难人员认定"
@@ -442,7 +440,7 @@ def run(rows: int, lookups: int, clients: int, seconds: float, keep: Path | None
     from rich.console import Console
     from rich.table import Table
 
-    from exchange_api.lake import LakeReader
+    from lake.readers import LakeReader
 
     console = Console()
     home = keep or Path(tempfile.mkdtemp(prefix="govshare-serving-"))

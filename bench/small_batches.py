@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         from catalog.store import Catalog
         from demo.catalog import seed_demo
         from infra.settings import Settings
+        from jobs.batch import _plan, _ruleset
         from pipelines.ingest import ingest_file
-        from pipelines.jobs import _plan, _ruleset
 
         settings = Settings(
             home=work / "home", database_url=f"sqlite:///{work / 'c.db'}", landing_dir=work

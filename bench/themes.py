@@ -150,7 +150,7 @@ class Stages:
         from pyspark.sql.classic.dataframe import DataFrame as ClassicFrame
         from pyspark.sql.readwriter import DataFrameReader
 
-        from pipelines.lake import delta
+        from lake import delta
         from pipelines.themes import build
 
         def written(args: tuple[Any, ...]) -> str:
@@ -212,8 +212,8 @@ def plain_theme(spark: SparkSession, settings: Settings, spec: ThemeSpec, today:
     """
     from pyspark.sql import functions as F
 
-    from pipelines.lake import delta
-    from pipelines.lake.delta import TableRef
+    from lake import delta
+    from lake.delta import TableRef
 
     def read(table: str) -> DataFrame | None:
         files = delta.live_files(TableRef(settings.lake_path, "validated", table))
@@ -305,7 +305,7 @@ class Run:
 
 
 def _theme_frame(spark: SparkSession, settings: Settings, spec: ThemeSpec) -> DataFrame:
-    from pipelines.lake import delta
+    from lake import delta
     from pipelines.themes.build import theme_tables
 
     theme_ref, _ = theme_tables(settings, spec)
@@ -363,8 +363,8 @@ def _changed_extract(settings: Settings, spec: ThemeSpec, count: int) -> Change:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pipelines.lake import delta
-    from pipelines.lake.delta import TableRef
+    from lake import delta
+    from lake.delta import TableRef
 
     source = spec.base
     table = delta.read(TableRef(settings.lake_path, "validated", source.table))
@@ -437,8 +437,8 @@ def _run(args: argparse.Namespace, console: Console, work: Path) -> dict[str, An
     from demo.synth import SynthOptions, synthesise
     from demo.synth.tables import mounted_resources
     from infra.settings import Settings
-    from pipelines.jobs import ingest_one, ingestable_resources, landing_files
-    from pipelines.lake import delta
+    from jobs.batch import ingest_one, ingestable_resources, landing_files
+    from lake import delta
     from pipelines.spark import spark_session
     from pipelines.themes.build import build_theme, source_links, theme_tables
     from pipelines.themes.spec import ENTERPRISE, PERSON, resolve

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     Connection,
     Select,
     TextClause,
@@ -556,7 +557,7 @@ def _filtered(query: Select, session: Session, filters: SearchFilters) -> Select
     if filters.states:
         query = query.where(Resource.state.in_(filters.states))
     if filters.visible_states is not None:
-        visible = Resource.state.in_(filters.visible_states)
+        visible: ColumnElement[bool] = Resource.state.in_(filters.visible_states)
         if filters.viewer_provider_id is not None:
             visible = or_(visible, Resource.provider_id == filters.viewer_provider_id)
         query = query.where(visible)

@@ -24,6 +24,9 @@ THEME_DAG_ID = "govshare_themes"
 MAINTENANCE_DAG_ID = "govshare_maintenance"
 # Daily lake maintenance at 03:00 Beijing time, after the 20:00 pushes and the theme refresh.
 MAINTENANCE_CRON = "0 3 * * *"
+# Stewards' release and reject orders reach the lake within minutes (the API only records them).
+GATE_ORDERS_DAG_ID = "govshare_gate_orders"
+GATE_ORDERS_CRON = "*/5 * * * *"
 TIMEZONE = "Asia/Shanghai"
 # The same zone as catalog.context.CHINA_TZ, named here so parsing a DAG file stays light.
 CHINA_TZ = ZoneInfo(TIMEZONE)

@@ -11,7 +11,7 @@ a theme has published::
     build_themes >> update_catalogue >> finish_run
 
 and ``govshare_maintenance``, daily: compaction, checkpoints and vacuum of every lake table
-within the time-travel window (``pipelines.lake.maintenance``)::
+within the time-travel window (``lake.maintenance``)::
 
     maintain_lake
 
@@ -32,7 +32,15 @@ import pendulum
 from airflow.sdk import DAG, Asset, AssetAlias, AssetAny, PokeReturnValue, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from dags.cycles import MAINTENANCE_CRON, MAINTENANCE_DAG_ID, TIMEZONE, DagSpec, dag_specs
+from dags.cycles import (
+    GATE_ORDERS_CRON,
+    GATE_ORDERS_DAG_ID,
+    MAINTENANCE_CRON,
+    MAINTENANCE_DAG_ID,
+    TIMEZONE,
+    DagSpec,
+    dag_specs,
+)
 
 T = TypeVar("T")
 
@@ -342,8 +350,46 @@ def maintenance_dag() -> DAG:
     return dag
 
 
+def gate_orders_dag() -> DAG:
+    """Stewards' release and reject orders carried out on the lake.
+
+    The API and the CLI record a decision in the catalogue and never start Spark themselves;
+    this DAG commits released batches' staged rows (or discards rejected ones) every few
+    minutes. A lake side that fails stays pending and is retried by the next run, the
+    resource's next ingest or ``govshare quality apply``: the batch is never stuck.
+    """
+    with DAG(
+        dag_id=GATE_ORDERS_DAG_ID,
+        description="执行审核员的放行与退回决定 (carry out stewards' gate orders on the lake)",
+        doc_md=(
+            "### 放行与退回 (gate orders)\n\n"
+            "审核员在接口或命令行放行、退回暂缓入库的批次时只记录决定；本流程每 5 分钟把"
+            "已放行批次的合格行提交到 validated 表、清除已退回批次的暂存行；"
+            "失败的会在下次运行重试。"
+        ),
+        schedule=CronTriggerTimetable(GATE_ORDERS_CRON, timezone=TIMEZONE),
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=_defaults(),
+        dagrun_timeout=timedelta(hours=1),
+        tags=["govshare", "quality"],
+    ) as dag:
+
+        @task(task_id="apply_gate_orders", retries=RETRIES)
+        def apply_gate_orders() -> list[dict[str, Any]]:
+            from dags import tasks
+
+            return _guarded(
+                "apply_gate_orders", [], lambda s, run: tasks.apply_gate_orders(s, run=run)
+            )
+
+        apply_gate_orders()
+    return dag
+
+
 def build_dags(snapshot: dict[str, Any]) -> dict[str, DAG]:
-    """Every DAG of the snapshot, by id, and the lake's maintenance DAG."""
+    """Every DAG of the snapshot, by id, the lake's maintenance DAG and the gate orders' DAG."""
     specs = dag_specs(snapshot)
     themes = {t["resource_code"]: t["table"] for s in specs if s.kind == "themes" for t in s.themes}
     dags = {
@@ -351,4 +397,5 @@ def build_dags(snapshot: dict[str, Any]) -> dict[str, DAG]:
         for spec in specs
     }
     dags[MAINTENANCE_DAG_ID] = maintenance_dag()
+    dags[GATE_ORDERS_DAG_ID] = gate_orders_dag()
     return dags

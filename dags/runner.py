@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from catalog.snapshot import read_snapshot, snapshot_path, write_snapshot
-from dags.cycles import MAINTENANCE_CRON, MAINTENANCE_DAG_ID, TIMEZONE, DagSpec, dag_specs
+from dags.cycles import (
+    GATE_ORDERS_CRON,
+    GATE_ORDERS_DAG_ID,
+    MAINTENANCE_CRON,
+    MAINTENANCE_DAG_ID,
+    TIMEZONE,
+    DagSpec,
+    dag_specs,
+)
 from dags.errors import NothingToRun
 from infra.errors import ConfigurationError, NotFound
 from infra.settings import Settings
@@ -94,7 +102,7 @@ def configure_airflow(settings: Settings) -> dict[str, str]:
 
 
 def list_dags(settings: Settings) -> list[dict[str, Any]]:
-    """The DAGs the current snapshot generates, and the lake's maintenance DAG (no Airflow
+    """The DAGs the current snapshot generates, the maintenance and gate-order DAGs (no Airflow
     import, no database)."""
     rows = [spec.as_dict() for spec in dag_specs(read_snapshot(snapshot_path(settings)))]
     if rows:
@@ -112,6 +120,22 @@ def list_dags(settings: Settings) -> list[dict[str, Any]]:
                 "provider": "",
                 "themes": [],
                 "description": "数据湖维护：合并小文件、检查点、清理回溯窗口之外的旧文件",
+            }
+        )
+        rows.append(
+            {
+                "dag_id": GATE_ORDERS_DAG_ID,
+                "kind": "quality",
+                "schedule": GATE_ORDERS_CRON,
+                "schedule_label": "每 5 分钟",
+                "timezone": TIMEZONE,
+                "resource_code": "",
+                "resource_name": "",
+                "table": "",
+                "update_cycle": "",
+                "provider": "",
+                "themes": [],
+                "description": "执行审核员的放行与退回决定",
             }
         )
     return rows

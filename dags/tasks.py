@@ -5,7 +5,7 @@ the catalogue and the pipelines; ``dags.factory`` only wires them into TaskFlow 
 heavy pieces (Spark, Delta, the quality gate) are imported inside the functions, because
 Airflow imports this module whenever a task starts.
 
-Everything a run decides ends up in the catalogue: batches through ``pipelines.jobs``
+Everything a run decides ends up in the catalogue: batches through ``jobs.batch``
 (counts, status, mount state and freshness), and one history entry on the mount for each
 run outcome (调度入库 with the pass rate, 调度失败 with the reason, 推送超时 when the
 same-day deadline was missed), so stewards see the schedule's effect where they already look.
@@ -66,7 +66,7 @@ def _note(
     from catalog import batches, repository
     from catalog.services import record
     from catalog.store import Catalog
-    from pipelines.plan import table_mount
+    from checks.plan import table_mount
 
     catalog = Catalog(settings, clock=clock)
     try:
@@ -133,7 +133,7 @@ def new_files(settings: Settings, *, resource_code: str, table: str) -> list[str
     """
     from catalog import batches
     from catalog.store import Catalog
-    from pipelines.jobs import landing_files
+    from jobs.batch import landing_files
     from pipelines.sources import file_digest
 
     files = landing_files(settings, table)
@@ -158,10 +158,10 @@ def ingest(
 ) -> list[dict[str, Any]]:
     """Ingest each new file as one batch into the raw, quarantine and validated layers.
 
-    ``pipelines.jobs.ingest_one`` records every batch in the catalogue (and runs the quality
+    ``jobs.batch.ingest_one`` records every batch in the catalogue (and runs the quality
     gate); a file it refuses raises, which fails this run without touching the others.
     """
-    from pipelines.jobs import ingest_one
+    from jobs.batch import ingest_one
 
     lineage.emit(
         settings,
@@ -239,9 +239,9 @@ def publish(
     version is checked (a commit that vanished is an error, not a success) and the run's
     OpenLineage COMPLETE event names the files read and the tables written.
     """
-    from pipelines.errors import TransientLakeError
+    from lake import delta
+    from lake.errors import TransientLakeError
     from pipelines.ingest import tables
-    from pipelines.lake import delta
 
     validated = tables(settings, table)["validated"]
     current = delta.version(validated)
@@ -280,7 +280,7 @@ def update_catalogue(
     from catalog import repository
     from catalog.snapshot import write_snapshot
     from catalog.store import Catalog
-    from pipelines.plan import table_mount
+    from checks.plan import table_mount
 
     catalog = Catalog(settings)
     try:
@@ -489,7 +489,7 @@ def run_history(settings: Settings, *, resource_code: str) -> list[dict[str, Any
     """The scheduler's entries on the resource's mount, oldest first (for reports and tests)."""
     from catalog import repository
     from catalog.store import Catalog
-    from pipelines.plan import table_mount
+    from checks.plan import table_mount
 
     actions = {RUN_RECORDED, RUN_FAILED, RUN_OVERDUE, THEMES_REFRESHED, EMPTY_PUSH}
     catalog = Catalog(settings)
@@ -508,9 +508,19 @@ def run_history(settings: Settings, *, resource_code: str) -> list[dict[str, Any
         catalog.dispose()
 
 
+def apply_gate_orders(settings: Settings, *, run: RunRef) -> list[dict[str, Any]]:
+    """Carry out every steward's release or reject whose lake side has not happened yet."""
+    from jobs.batch import apply_pending_orders
+
+    done = apply_pending_orders(settings)
+    for order, version in done:
+        log.info("%s %s (%s): validated v%s", order.action, order.batch_id, order.table, version)
+    return [{**order.__dict__, "table_version": version} for order, version in done]
+
+
 def maintain_lake(settings: Settings, *, run: RunRef) -> list[dict[str, Any]]:
     """Compact, checkpoint and vacuum every lake table within the time-travel window."""
-    from pipelines.lake.maintenance import maintain_lake as maintain
+    from lake.maintenance import maintain_lake as maintain
 
     reports = [r.as_dict() for r in maintain(settings)]
     for r in reports:

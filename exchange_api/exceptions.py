@@ -84,14 +84,6 @@ class InvalidToken(NotAuthenticated):
     error_code = "INVALID_TOKEN"
 
 
-class DataUnavailable(GovshareError):
-    """The lake table behind a resource has not been built yet (transient for the caller)."""
-
-    status_code = 503
-    error_code = "DATA_UNAVAILABLE"
-    transient = True
-
-
 class FieldNotInData(Conflict):
     """The mounted table lacks a column the catalogue declares (mount and catalogue disagree).
 
@@ -100,10 +92,3 @@ class FieldNotInData(Conflict):
     """
 
     error_code = "FIELD_NOT_IN_DATA"
-
-
-class MountRefused(GovshareError):
-    """The resource's mount does not name the provider's own table: nothing is served."""
-
-    status_code = 409
-    error_code = "MOUNT_REFUSED"

@@ -41,13 +41,13 @@ from catalog.store import Catalog
 from exchange_api.access import RateLimiter, normalise_purpose
 from exchange_api.audit import AuditLog, AuditRecord, AuditRef, CheckpointStore, result_hash
 from exchange_api.configuration import ExchangeSettings
-from exchange_api.exceptions import DataUnavailable, MountRefused
-from exchange_api.lake import LakeReader
 from exchange_api.signing import PlatformKey
 from exchange_api.tokens import TokenService
 from infra.errors import GovshareError, ValidationError
 from infra.settings import Settings
-from pipelines.lake.delta import TableRef
+from lake.delta import TableRef
+from lake.errors import DataUnavailable, MountRefused
+from lake.readers import LakeReader
 from privacy.masking import MaskKind
 
 log = logging.getLogger("govshare.exchange_api")
@@ -118,7 +118,7 @@ class ResourceView:
         """How a granted field is shown: None when raw, else its item's convention.
 
         ``detected`` are the columns whose sampled values are personal identifiers
-        (:meth:`exchange_api.lake.Snapshot.identifier_columns`): an item declared not personal
+        (:meth:`lake.readers.Snapshot.identifier_columns`): an item declared not personal
         that holds them is masked whatever the grant says, since its raw access was given for
         data the provider called non-personal.
         """

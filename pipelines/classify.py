@@ -30,12 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from checks.plan import ItemSpec
+from checks.rules import KEY_DUPLICATE_REASON, Rule, RuleSet, check_patterns
+from checks.standardise import ARROW_TYPES, error_list, item_checks, standardised_text, typed
 from infra.settings import Settings
-from pipelines.errors import PipelineError
-from pipelines.plan import ItemSpec
-from pipelines.standardise import ARROW_TYPES, error_list, item_checks, standardised_text, typed
-from quality.references import BaseKeys, base_keys
-from quality.rules import KEY_DUPLICATE_REASON, Rule, RuleSet, check_patterns
+from lake.errors import PipelineError
+from pipelines.references import BaseKeys, base_keys
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -352,7 +352,7 @@ def partition_offsets(frame: DataFrame) -> tuple[dict[int, int], dict[int, int]]
             F.count(F.lit(1)).alias("rows")
         )
     else:
-        stats = frame.select(F.lit(1).alias("_one")).mapInArrow(_count_rows, "pid long, rows long")
+        stats = frame.select(F.lit(1).alias("_one")).mapInArrow(_count_rows, "pid long, rows long")  # type: ignore[arg-type]
     counts = {int(row["pid"]): int(row["rows"]) for row in stats.collect() if row["rows"]}
     return offsets_of(counts), counts
 
@@ -380,8 +380,9 @@ def run_pass(
     With ``tolerate`` a task's reported problem or a changed count returns None instead (the
     caller discards the outputs and takes the other path).
     """
-    stats = frame.mapInArrow(task, STATS_SCHEMA).collect()
-    return collect_stats(stats, expected, sample_rows=sample_rows, tolerate=tolerate)
+    stats = frame.mapInArrow(task, STATS_SCHEMA).collect()  # type: ignore[arg-type]
+    rows: Any = stats  # Rows read by field name, as the mappings collect_stats takes
+    return collect_stats(rows, expected, sample_rows=sample_rows, tolerate=tolerate)
 
 
 def run_local(

@@ -5,7 +5,7 @@ checks its rows on Arrow data and writes its slice of the three layers as Parque
 (``pipelines.classify``: the rules as Spark expressions cost five times more). A UTF-8 CSV
 file's slices are byte ranges each task parses itself (``pipelines.slices``); other files
 are read by Spark's readers. Duplicate keys follow from the key files the tasks wrote; the
-driver commits the files to the Delta logs (``pipelines.lake.delta``). Every row read is
+driver commits the files to the Delta logs (``lake.delta``). Every row read is
 either accepted or quarantined with its reasons, and the job refuses to commit if a slice's
 rows went missing between passes. Each commit carries the batch id, so a re-run of the same
 file finds its own earlier commits and changes nothing.
@@ -28,7 +28,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from checks.plan import IngestPlan
 from infra.settings import Settings
+from lake import delta
+from lake.delta import BATCH_KEY, TableRef
+from lake.errors import ConcurrentCommit, PipelineError
 from pipelines import local
 from pipelines.classify import (
     DATA_DATE,
@@ -46,10 +50,6 @@ from pipelines.classify import (
     run_local,
     run_pass,
 )
-from pipelines.errors import ConcurrentCommit, PipelineError
-from pipelines.lake import delta
-from pipelines.lake.delta import BATCH_KEY, TableRef
-from pipelines.plan import IngestPlan
 from pipelines.slices import (
     CsvSlices,
     byte_ranges,
@@ -63,8 +63,8 @@ from pipelines.spark import spark_session
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from quality.gate import GateDecision
-    from quality.rules import RuleSet
+    from checks.gate import GateDecision
+    from checks.rules import RuleSet
 
 log = logging.getLogger("govshare.ingest")
 
@@ -413,9 +413,9 @@ def _without_rows(
 ) -> list[str]:
     """The passing-row files rewritten without rows that failed once the batch was seen whole."""
     if spark is None:
-        written = local.without_rows(files, failures, table.path / folder)
+        kept_files = local.without_rows(files, failures, table.path / folder)
         _remove_folders_of(files)
-        return written
+        return kept_files
     from pyspark.sql import functions as F
 
     failed = spark.createDataFrame([(rn,) for rn in failures], "_row_number long")
@@ -443,16 +443,16 @@ def _quarantine_later(
     """
     if spark is None:
         names = [*plan.item_names, *META, "_errors"]
-        more = any(rn in later.already_failing for rn in later.reasons)
-        if not later.newly_failing and not more:
+        rewrite = any(rn in later.already_failing for rn in later.reasons)
+        if not later.newly_failing and not rewrite:
             return failing_files
-        written = local.quarantine_later(
-            raw_files, failing_files if more else [], later, names, table.path / folder
+        requarantined = local.quarantine_later(
+            raw_files, failing_files if rewrite else [], later, names, table.path / folder
         )
-        if more:
+        if rewrite:
             _remove_folders_of(failing_files)
-            return written
-        return [*failing_files, *written]
+            return requarantined
+        return [*failing_files, *requarantined]
     from pyspark.sql import functions as F
 
     columns = [f"`{c}`" for c in (*plan.item_names, *META, "_errors")]
@@ -506,7 +506,7 @@ def ingest_file(
     quarantine and validated files (``pipelines.classify``); duplicate keys follow as one
     aggregate; the driver commits. With a rule set the quality gate decides: at or above the
     resource's pass-rate threshold the passing rows are published; below it nothing is, the
-    passing rows wait in staging for a steward (``apply_gate_order`` in ``pipelines.jobs``),
+    passing rows wait in staging for a steward (``apply_gate_order`` in ``jobs.batch``),
     and the summary says why. Failing rows go to quarantine either way.
     """
     started = time.perf_counter()
@@ -570,6 +570,7 @@ def ingest_file(
         )
 
     try:
+        result: PassResult | None
         if spark is None:
             assert local_input is not None
             result = run_local(task_for({0: 0}, 1), *local_input)
@@ -653,8 +654,8 @@ def _gate(
 ) -> GateOutcome:
     """The gate's decision from the counts the job already has, and a masked sample whose
     rows say where they are in the file (line; for XLSX the sheet and cells)."""
-    from quality import gate
-    from quality.evaluate import sample_entry
+    from checks import gate
+    from pipelines.samples import sample_entry
 
     counts = ruleset.counts_from_reasons(summary.reasons)
     decision = gate.decide(

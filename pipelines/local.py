@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from lake.errors import PipelineError
 from pipelines.classify import DATA_DATE, ERRORS, ROW_NUMBER, LaterFailures
-from pipelines.errors import PipelineError
 from pipelines.slices import count_rows
 from pipelines.sources import SourceShape
 

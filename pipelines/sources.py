@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.errors import EncodingMismatch, SchemaDrift, SourceUnreadable
-from pipelines.plan import IngestPlan
+from checks.plan import IngestPlan
+from lake.errors import EncodingMismatch, SchemaDrift, SourceUnreadable
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -385,7 +385,7 @@ def read_frame(
     The ingest job, ``quality run --file`` and so the DAGs read departmental files here, so a
     mount's encoding, layout, mapping, ignored columns and defaults mean the same everywhere.
     Values are as received (the raw layer keeps them so); units convert when values are typed
-    (``pipelines.standardise.typed``). A CSV whose header is below line 1 is read from a copy
+    (``checks.standardise.typed``). A CSV whose header is below line 1 is read from a copy
     without the title lines, written under ``workdir``, which must outlive the frame.
     """
     from pyspark.sql import functions as F
@@ -519,7 +519,7 @@ def preview_source(path: Path, plan: IngestPlan, *, rows: int = 5) -> dict[str, 
     Unlike :func:`inspect_source` nothing is refused: drift and a wrong encoding are reported
     so the mapping can be fixed (``govshare mounts set``) before the file is sent.
     """
-    from pipelines.standardise import standardised_text, typed
+    from checks.standardise import standardised_text, typed
 
     if not path.exists():
         raise SourceUnreadable(f"源文件不存在 (no such file): {path}")

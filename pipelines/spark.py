@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from infra.settings import Settings
-from pipelines.errors import EngineUnavailable
+from lake.errors import EngineUnavailable
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

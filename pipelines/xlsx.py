@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipelines.errors import SourceUnreadable
+from lake.errors import SourceUnreadable
 
 
 def _open(path: Path) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from infra.errors import Conflict, GovshareError, NotAuthorized, NotFound, ValidationError
 
 __all__ = [
-    "BadRule",
     "GateStateError",
     "NotAuthorized",
     "NotFound",
@@ -19,12 +18,6 @@ class QualityError(GovshareError):
 
     status_code = 422
     error_code = "QUALITY_ERROR"
-
-
-class BadRule(ValidationError):
-    """A steward rule whose kind is not whitelisted or whose parameters do not fit it."""
-
-    error_code = "BAD_RULE"
 
 
 class GateStateError(Conflict):

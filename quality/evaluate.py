@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from checks.rules import RuleSet
 from infra.settings import Settings
 from pipelines.classify import (
     ERRORS,
@@ -37,8 +38,7 @@ from pipelines.classify import (
     partition_offsets,
     run_pass,
 )
-from privacy.masking import mask
-from quality.rules import RuleSet
+from pipelines.samples import sample_entry
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -121,6 +121,7 @@ def _check_pass(
         buckets=max(2, len(expected or {})),
     )
     result = run_pass(frame, task, expected)
+    assert result is not None  # only a tolerant pass returns None
     failures = later_failures(
         spark, scratch / "keys", ruleset.keys, classifier.batch_rules, where=where
     )
@@ -191,38 +192,6 @@ def evaluate(
         ],
         seconds=round(time.perf_counter() - started, 3),
     )
-
-
-def sample_entry(
-    data: dict[str, Any],
-    ruleset: RuleSet,
-    *,
-    locate: Callable[[int | None, Sequence[str]], dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """A failing row for reports. ``row_number`` is the lake's data row number; ``locate``
-    (``SourceShape.locate``) adds where a person finds it in the file: ``line`` (the header
-    counts), ``where``, and for XLSX ``sheet`` and the ``cells`` of the items that failed."""
-    reasons = list(data.get(ERRORS) or [])
-    entry: dict[str, Any] = {
-        "row_number": data.get(ROW_NUMBER),
-        "reasons": reasons,
-        "values": masked_row(data, ruleset),
-    }
-    if locate is not None:
-        failed = [i.name for i in ruleset.items if any(r.startswith(i.name) for r in reasons)]
-        entry.update(locate(data.get(ROW_NUMBER), failed))
-    return entry
-
-
-def masked_row(row: dict[str, Any], ruleset: RuleSet) -> dict[str, Any]:
-    """A failing row as reports may show it: personal items masked (privacy/ maskers)."""
-    shown: dict[str, Any] = {}
-    for item in ruleset.items:
-        value = row.get(item.name)
-        text = None if value is None else str(value)
-        kind = ruleset.masks.get(item.name)
-        shown[item.name] = mask(text, kind) if kind and text is not None else text
-    return shown
 
 
 def read_source(

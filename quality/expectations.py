@@ -23,9 +23,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from checks.rules import Rule, RuleSet
 from infra.settings import Settings
 from quality.docs_assets import localise
-from quality.rules import Rule, RuleSet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,9 +60,9 @@ def _custom_expectations() -> dict[str, type[Expectation]]:
     )
 
     from catalog.domain import DataType
-    from pipelines.checks import region_valid, ric_valid, uscc_valid
-    from pipelines.plan import ItemSpec
-    from pipelines.standardise import clean_text, typed
+    from checks.identifiers import region_valid, ric_valid, uscc_valid
+    from checks.plan import ItemSpec
+    from checks.standardise import clean_text, typed
 
     def spec(data_type: str) -> ItemSpec:
         return ItemSpec("v", DataType(data_type), None, False, False, None)

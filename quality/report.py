@@ -16,9 +16,9 @@ from typing import Any
 from catalog import repository as catalog_repository
 from catalog.context import Actor, CatalogContext
 from catalog.models import QualityResult
+from checks.gate import LABELS
 from quality import auth
 from quality import repository as repo
-from quality.gate import LABELS
 from quality.service import ruleset_for
 
 

@@ -20,16 +20,17 @@ from typing import Any
 from catalog import repository as catalog_repository
 from catalog.context import Actor, CatalogContext, utcnow
 from catalog.store import Catalog
+from checks import gate as verdict
+from checks.plan import plan_for
+from checks.rules import RuleSet
 from infra.settings import Settings
-from pipelines.lake import delta
-from pipelines.lake.delta import TableRef
-from pipelines.plan import plan_for
+from lake import delta
+from lake.delta import TableRef
 from pipelines.sources import inspect_source, read_frame
 from quality import auth, gate
 from quality import repository as repo
 from quality.errors import NotFound
 from quality.evaluate import evaluate, read_source
-from quality.rules import RuleSet
 from quality.service import ruleset_for
 
 
@@ -52,12 +53,12 @@ def conclude(
     *,
     ruleset: RuleSet,
     batch_id: str,
-    decision: gate.GateDecision,
+    decision: verdict.GateDecision,
     counts: dict[str, int],
     sample: list[dict[str, Any]],
     run_kind: str = "ingest",
     data_docs: bool = True,
-) -> gate.GateDecision:
+) -> verdict.GateDecision:
     """Data Docs from the counts, then the result (and any hold) in the catalogue."""
     docs_path = ""
     if data_docs:
@@ -135,11 +136,11 @@ def check(
             batch_id = f"check-{ruleset.table[:40]}-v{version}"
             source = f"{table.qualified}@v{version}"
         evaluation = evaluate(frame, ruleset, spark=spark, settings=settings, source=locate)
-        decision = gate.decide(
+        decision = verdict.decide(
             rows_read=evaluation.rows_read,
             rows_failed=evaluation.rows_failed,
             threshold=ruleset.threshold,
-            reasons=gate.reasons(ruleset, evaluation.counts, rows_read=evaluation.rows_read),
+            reasons=verdict.reasons(ruleset, evaluation.counts, rows_read=evaluation.rows_read),
         )
         with catalog.unit() as ctx:
             conclude(

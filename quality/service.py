@@ -15,11 +15,9 @@ from catalog.domain import MountKind, MountState
 from catalog.identifiers import identifier_kind
 from catalog.models import QualityProfile, QualityRule, Resource
 from catalog.services import record
-from pipelines.plan import item_specs
-from quality import auth
-from quality import repository as repo
-from quality.errors import BadRule
-from quality.rules import (
+from checks.errors import BadRule
+from checks.plan import item_specs
+from checks.rules import (
     Reference,
     RuleSet,
     build_ruleset,
@@ -27,6 +25,8 @@ from quality.rules import (
     steward_label,
     steward_rule,
 )
+from quality import auth
+from quality import repository as repo
 
 # Which base library holds which identifier (DOMAIN: 法人 keyed by USCC, 人口 by ID number).
 LIBRARIES = {"法人": "uscc", "人口": "ric"}

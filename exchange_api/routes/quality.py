@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Path
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from exchange_api.deps import Context, CurrentActor
 from exchange_api.errors import responses
-from infra.settings import Settings
 from quality import gate, report, service
 
 router = APIRouter(prefix="/quality", tags=["质检 quality"])
@@ -62,6 +61,9 @@ class RulesOut(BaseModel):
     count: int
 
 
+PENDING = "pending"
+
+
 class OrderOut(BaseModel):
     action: str
     batch_id: str
@@ -69,6 +71,10 @@ class OrderOut(BaseModel):
     table: str
     rows_to_publish: int
     rows_quarantined: int
+    lake_side: str = Field(
+        description="湖仓侧执行状态：pending 表示由放行流程 (govshare_gate_orders)、下次入库或 "
+        "govshare quality apply 完成 (the lake side is carried out asynchronously)"
+    )
 
 
 @router.get(
@@ -168,13 +174,13 @@ def release(
     actor: CurrentActor,
     batch_id: BatchId,
     body: DecisionIn,
-    background: BackgroundTasks,
 ) -> OrderOut:
-    """The decision commits with the request; the staged rows are committed to the lake
-    right after the response (a Spark job, seconds), as ``govshare quality release`` does."""
+    """Only the decision commits with the request: the API never starts a lake job. The
+    staged rows reach the validated table through the ``govshare_gate_orders`` DAG (every five
+    minutes), the resource's next ingest or ``govshare quality apply``; a lake side that fails
+    stays pending and is retried, so the batch is never stuck under a recorded release."""
     order = gate.release(ctx, batch_id=batch_id, actor=actor, reason=body.reason)
-    background.add_task(_lake_side, ctx.settings, order)
-    return OrderOut(**order.__dict__)
+    return OrderOut(**order.__dict__, lake_side=PENDING)
 
 
 @router.post(
@@ -188,14 +194,7 @@ def reject(
     actor: CurrentActor,
     batch_id: BatchId,
     body: DecisionIn,
-    background: BackgroundTasks,
 ) -> OrderOut:
+    """Recorded at once; the staged rows are discarded by the lake side later (see release)."""
     order = gate.reject(ctx, batch_id=batch_id, actor=actor, reason=body.reason)
-    background.add_task(_lake_side, ctx.settings, order)
-    return OrderOut(**order.__dict__)
-
-
-def _lake_side(settings: Settings, order: gate.GateOrder) -> None:
-    from pipelines.jobs import apply_gate_order
-
-    apply_gate_order(settings, order)
+    return OrderOut(**order.__dict__, lake_side=PENDING)

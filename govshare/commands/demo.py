@@ -89,7 +89,7 @@ def _synth() -> str:
 def _dag_runs() -> str:
     """Every ingest DAG with files waiting runs through Airflow (real metadata DB, dag.test)."""
     from dags.runner import list_dags, run_dags, write_snapshot
-    from pipelines.jobs import ingestable_resources, landing_files
+    from jobs.batch import ingestable_resources, landing_files
 
     cfg = settings()
     # The demo's own lines tell the outcome; a held batch's failed task is expected here, and

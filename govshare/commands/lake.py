@@ -40,7 +40,8 @@ def _render(summaries: list[dict[str, object]]) -> None:
         )
     console.print(table)
     for s in summaries:
-        for reason, count in sorted((s.get("reasons") or {}).items(), key=lambda kv: -kv[1]):  # type: ignore[union-attr]
+        reasons: dict[str, int] = s.get("reasons") or {}  # type: ignore[assignment]
+        for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
             console.print(f"  [yellow]{s['resource_code']}[/] 隔离原因 {reason}：{count} 行")
     for s in summaries:
         if s.get("empty"):
@@ -91,7 +92,7 @@ def ingest(
 
     每一行或入库或隔离（附原因）；合格率低于阈值的批次暂缓入库，等待审核员放行或退回。
     """
-    from pipelines.jobs import ingest_one, ingestable_resources, landing_files
+    from jobs.batch import ingest_one, ingestable_resources, landing_files
 
     cfg = settings()
     if all_resources == (resource_code is not None):
@@ -152,7 +153,7 @@ def ingest(
 
 
 def _table(name: str):  # type: ignore[no-untyped-def]
-    from pipelines.lake.delta import TableRef
+    from lake.delta import TableRef
 
     layer, _, table = name.rpartition(".")
     layer = layer or "validated"
@@ -168,7 +169,7 @@ def history(
     json_output: JsonFlag = False,
 ) -> None:
     """表的版本历史：每个版本的时间、操作与批次 (table versions)."""
-    from pipelines.lake import delta
+    from lake import delta
 
     ref = _table(table)
     if not delta.exists(ref):
@@ -211,7 +212,7 @@ def read(
     """读取表（或其早先的版本）的前若干行 (read a table, or an earlier version)."""
     import pyarrow as pa
 
-    from pipelines.lake import delta
+    from lake import delta
 
     ref = _table(table)
     if not delta.exists(ref):
@@ -243,7 +244,7 @@ def read(
 
 def _outside_window(ref, version: int) -> GovshareError:  # type: ignore[no-untyped-def]
     """Reading a version whose files maintenance vacuumed: say so, with what is readable."""
-    from pipelines.lake.maintenance import oldest_readable_version, window_of
+    from lake.maintenance import oldest_readable_version, window_of
 
     cfg = settings()
     oldest = oldest_readable_version(ref, window=window_of(cfg))
@@ -267,8 +268,8 @@ def maintain(
     回溯窗口内的每个版本仍可读取（GOVSHARE_LAKE_TIME_TRAVEL_HOURS，缺省 168 小时）；
     正在写入、尚未提交的文件不会被清理。
     """
-    from pipelines.lake import delta
-    from pipelines.lake.maintenance import maintain_lake
+    from lake import delta
+    from lake.maintenance import maintain_lake
 
     chosen = None
     if table is not None:

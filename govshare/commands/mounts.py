@@ -72,7 +72,7 @@ def _defaults(values: list[str]) -> dict[str, Any]:
 def _table_mount(ctx: Any, code: str) -> Any:
     from catalog import repository
     from catalog.errors import NotFound
-    from pipelines.plan import table_mount
+    from checks.plan import table_mount
 
     resource = repository.resource(ctx.session, code)
     mount = table_mount(resource)
@@ -230,7 +230,7 @@ def preview(
 ) -> None:
     """预览文件如何映射到信息项：编码、各列去向、缺少的信息项、前几行 (nothing is ingested)."""
     from catalog import repository
-    from pipelines.plan import plan_for
+    from checks.plan import plan_for
     from pipelines.sources import preview_source
 
     with catalog_unit() as ctx:

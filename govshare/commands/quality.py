@@ -119,7 +119,7 @@ def rules_add(
     json_output: JsonFlag = False,
 ) -> None:
     """添加审核员规则 (add a steward rule; whitelisted kinds with parameters, never SQL)."""
-    from quality.errors import BadRule
+    from checks.errors import BadRule
     from quality.service import add_rule, rule_out
 
     try:
@@ -192,7 +192,7 @@ def profile(
 
 def _lake_side(order: Any) -> None:
     """The lake side of a steward's decision: commit or discard the staged passing rows."""
-    from pipelines.jobs import apply_gate_order
+    from jobs.batch import apply_gate_order
 
     apply_gate_order(settings(), order)
 
@@ -258,7 +258,7 @@ def apply(
     A release is recorded in the catalogue first and committed to the lake afterwards; if that
     process died in between, this (or the next ingest of the resource) completes it.
     """
-    from pipelines.jobs import apply_pending_orders
+    from jobs.batch import apply_pending_orders
 
     done = apply_pending_orders(settings(), resource_code=resource_code)
     rows = [

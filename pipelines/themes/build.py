@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 
 from infra.settings import Settings
-from pipelines.errors import ConcurrentCommit
-from pipelines.lake import delta
-from pipelines.lake.delta import BATCH_KEY, TableRef
+from lake import delta
+from lake.bucketing import BUCKET, BUCKETS_KEY
+from lake.delta import BATCH_KEY, TableRef
+from lake.errors import ConcurrentCommit
 from pipelines.spark import spark_session
 from pipelines.themes.derive import RULES
 from pipelines.themes.spec import SourceSpec, ThemeSpec
@@ -40,8 +41,6 @@ SOURCES_KEY = "govshare.sources"
 # reader pairs a theme version with exactly its build's conflicts.
 CONFLICTS_KEY = "govshare.conflicts_version"
 BUILD_ATTEMPTS = 5
-BUCKETS_KEY = "govshare.buckets"
-BUCKET = "_bucket"
 # Small row groups (256 KiB before compression, about a thousand theme rows): the exchange
 # API finds a key's row group from the footer's min/max and decodes only that one, so a
 # lookup's cost does not grow with the table (1k rows: ~1 ms; 4k rows: ~2-3 ms with the
@@ -182,12 +181,12 @@ def theme_rows(
             out = out.withColumn(d.field, F.col("死亡日期").isNull())
             if death is not None and death.authoritative is not None:
                 stamp = next((a for name, a in provenance if name == "死亡日期"), None)
-                source = death.authoritative.resource_code
+                death_source = death.authoritative.resource_code
                 provenance.append(
                     (
                         d.field,
                         F.struct(
-                            F.lit(source).alias("source"),
+                            F.lit(death_source).alias("source"),
                             F.lit(None).cast("timestamp").alias("as_of"),
                         ),
                     )
@@ -197,7 +196,7 @@ def theme_rows(
                         F.coalesce(
                             stamp,
                             F.struct(
-                                F.lit(source).alias("source"),
+                                F.lit(death_source).alias("source"),
                                 F.lit(None).cast("timestamp").alias("as_of"),
                             ),
                         ),

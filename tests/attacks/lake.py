@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from pipelines.lake.delta import TableRef
+from lake.delta import TableRef
 from tests.exchange_api.lake_cases import build_lake, person_id
 
 PEOPLE = 30

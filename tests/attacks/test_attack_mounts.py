@@ -15,7 +15,7 @@ from deltalake import write_deltalake
 from catalog.domain import MountKind, MountState
 from catalog.models import Mount
 from demo.catalog import DEPT
-from pipelines.lake.delta import TableRef
+from lake.delta import TableRef
 from tests.exchange_api.api_helpers import Api, data_get
 from tests.exchange_api.lake_cases import LI, ZHANG, person_id
 

@@ -15,8 +15,8 @@ from dags import tasks
 from dags.lineage import events_path
 from dags.runner import run_dag
 from infra.settings import Settings
+from lake import delta
 from pipelines.ingest import tables
-from pipelines.lake import delta
 from tests.pipelines.conftest import (
     REG_HEADERS,
     REG_TABLE,
@@ -153,7 +153,7 @@ def test_an_empty_push_passes_the_run_and_is_recorded_as_empty(dag_settings: Set
 
 def test_the_maintenance_dag_maintains_every_lake_table(dag_settings: Settings) -> None:
     from dags.cycles import MAINTENANCE_DAG_ID
-    from pipelines.jobs import ingest_one
+    from jobs.batch import ingest_one
 
     path = write_csv(dag_settings.landing_dir / REG_TABLE / "reg.csv", [registration_row(1)])
     ingest_one(dag_settings, resource_code=REGISTRATION, path=path)

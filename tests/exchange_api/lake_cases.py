@@ -16,7 +16,7 @@ from deltalake import write_deltalake
 from stdnum.cn import ric, uscc
 
 from bench.serving import provenance_map, write_theme_table
-from pipelines.lake.delta import TableRef
+from lake.delta import TableRef
 
 BUILT = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
 POPULATION = "000004001/000001"

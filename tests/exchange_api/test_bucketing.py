@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from bench.serving import person_id_matrix, spark_buckets, spark_buckets_bytes
-from exchange_api.bucketing import bucket_of, xxh64
+from lake.bucketing import bucket_of, xxh64
 
 KEYS = ["91330106000000001X", "330106198001010014", "", "a", "abcdefgh" * 5, "中文主键一二三"]
 

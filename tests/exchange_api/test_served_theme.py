@@ -10,9 +10,9 @@ import pytest
 
 from catalog.store import Catalog
 from demo.synth import SynthOptions, synthesise
-from exchange_api.lake import LakeReader
-from pipelines.jobs import ingest_one, landing_files
-from pipelines.lake import delta
+from jobs.batch import ingest_one, landing_files
+from lake import delta
+from lake.readers import LakeReader
 from pipelines.themes.build import build_theme, theme_tables
 from pipelines.themes.spec import ENTERPRISE, resolve
 from tests.pipelines.conftest import REGISTRATION, lake_settings, landing  # noqa: F401

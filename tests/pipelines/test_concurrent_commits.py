@@ -26,9 +26,9 @@ from catalog import batches
 from catalog.context import Actor
 from catalog.store import Catalog
 from infra.settings import Settings
+from jobs.batch import apply_gate_order, apply_pending_orders, ingest_one
+from lake import delta
 from pipelines.ingest import tables
-from pipelines.jobs import apply_gate_order, apply_pending_orders, ingest_one
-from pipelines.lake import delta
 from quality import gate
 from tests.pipelines.conftest import (
     REG_TABLE,
@@ -109,7 +109,7 @@ def test_a_release_committed_while_a_merge_runs_is_not_lost(
     set_threshold(lake_settings, 0.0, REGISTRATION)
     # The next ingest would carry the release out first itself; here the release lands in the
     # middle of that ingest's own merge, as when a steward's CLI and a DAG run overlap.
-    monkeypatch.setattr("pipelines.jobs.apply_pending_orders", lambda *a, **k: [])
+    monkeypatch.setattr("jobs.batch.apply_pending_orders", lambda *a, **k: [])
     _during_validated_commit(monkeypatch, lambda: apply_gate_order(lake_settings, order))
 
     ingest_one(
@@ -196,7 +196,7 @@ from pathlib import Path
 from catalog.context import Actor
 from catalog.store import Catalog
 from infra.settings import Settings
-from pipelines.jobs import apply_gate_order
+from jobs.batch import apply_gate_order
 from quality import gate
 
 # Spark for the lake side (not the in-process path for small files): its start-up holds the

@@ -15,10 +15,10 @@ import pytest
 from catalog import batches, repository
 from catalog.domain import MountState
 from catalog.store import Catalog
-from pipelines.errors import EncodingMismatch, SchemaDrift
+from jobs.batch import ingest_one
+from lake import delta
+from lake.errors import EncodingMismatch, SchemaDrift
 from pipelines.ingest import tables
-from pipelines.jobs import ingest_one
-from pipelines.lake import delta
 from quality import repository as quality_repo
 from tests.pipelines.conftest import (
     REG_HEADERS,
@@ -113,7 +113,7 @@ def test_held_batch_publishes_nothing_until_a_steward_releases_it(lake_settings,
     assert ingest_one(lake_settings, resource_code=REGISTRATION, path=path).skipped
 
     from catalog.context import Actor
-    from pipelines.jobs import apply_gate_order
+    from jobs.batch import apply_gate_order
     from quality import gate
 
     catalog = Catalog(lake_settings)
@@ -339,7 +339,7 @@ KILL_SCRIPT = """
 import sys
 from pathlib import Path
 from infra.settings import Settings
-from pipelines.jobs import ingest_one
+from jobs.batch import ingest_one
 settings = Settings(home=Path(sys.argv[1]), database_url=sys.argv[2], landing_dir=Path(sys.argv[3]),
                     spark_master="local[2]", spark_shuffle_partitions=2)
 ingest_one(settings, resource_code=sys.argv[4], path=Path(sys.argv[5]))

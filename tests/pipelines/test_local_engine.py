@@ -13,9 +13,9 @@ import pyarrow as pa
 import pytest
 
 from infra.settings import Settings
+from jobs.batch import ingest_one
+from lake import delta
 from pipelines.ingest import tables
-from pipelines.jobs import ingest_one
-from pipelines.lake import delta
 from tests.pipelines.conftest import (
     REG_TABLE,
     REGISTRATION,

@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from jobs.batch import ingest_one
+from lake import delta
+from lake.maintenance import data_bytes, live_bytes, maintain, maintain_lake, window_of
 from pipelines.ingest import tables
-from pipelines.jobs import ingest_one
-from pipelines.lake import delta
-from pipelines.lake.maintenance import data_bytes, live_bytes, maintain, maintain_lake, window_of
 from tests.pipelines.conftest import REG_TABLE, REGISTRATION, registration_row, write_csv
 
 pytestmark = pytest.mark.slow

@@ -23,10 +23,10 @@ from catalog.domain import MountState
 from catalog.store import Catalog
 from govshare.cli import app
 from infra.settings import Settings, get_settings
-from pipelines.errors import EncodingMismatch
+from jobs.batch import ingest_one
+from lake import delta
+from lake.errors import EncodingMismatch
 from pipelines.ingest import tables
-from pipelines.jobs import ingest_one
-from pipelines.lake import delta
 from tests.factories import STEWARD
 from tests.pipelines.conftest import REG_TABLE, REGISTRATION, company_code, set_threshold
 

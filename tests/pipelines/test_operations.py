@@ -17,9 +17,9 @@ import pytest
 from catalog import batches, repository
 from catalog.store import Catalog
 from infra.settings import Settings
+from jobs.batch import ingest_one
+from lake import delta
 from pipelines.ingest import tables
-from pipelines.jobs import ingest_one
-from pipelines.lake import delta
 from tests.pipelines.conftest import REG_TABLE, REGISTRATION, registration_row, write_csv
 
 pytestmark = pytest.mark.slow
@@ -126,7 +126,7 @@ KILLED_JOB = """
 import os, sys, time
 from pathlib import Path
 from infra.settings import Settings
-from pipelines.jobs import ingest_one
+from jobs.batch import ingest_one
 from pipelines.spark import spark_session
 
 settings = Settings()

@@ -12,9 +12,9 @@ import pytest
 
 import pipelines.ingest as ingest
 from catalog.store import Catalog
+from jobs.batch import _plan, ingest_one
+from lake import delta
 from pipelines.ingest import tables
-from pipelines.jobs import _plan, ingest_one
-from pipelines.lake import delta
 from pipelines.slices import byte_ranges, count_rows
 from tests.pipelines.conftest import (
     REG_HEADERS,

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import Workbook
 
 from catalog.domain import DataType
-from pipelines.errors import SchemaDrift
-from pipelines.plan import IngestPlan, ItemSpec
+from checks.plan import IngestPlan, ItemSpec
+from lake.errors import SchemaDrift
 from pipelines.sources import inspect_source, preview_source
 
 ITEMS = (

@@ -10,8 +10,8 @@ import pytest
 
 from catalog.store import Catalog
 from demo.synth import SynthOptions, synthesise
-from pipelines.jobs import ingest_one, landing_files
-from pipelines.lake import delta
+from jobs.batch import ingest_one, landing_files
+from lake import delta
 from pipelines.themes.build import build_theme, theme_tables
 from pipelines.themes.spec import ENTERPRISE, resolve
 from tests.pipelines.conftest import REGISTRATION, registration_row, write_csv

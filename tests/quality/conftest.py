@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from catalog.store import Catalog
+from checks.rules import RuleSet
 from infra.settings import Settings
-from quality.rules import RuleSet
 from quality.service import ruleset_for
 from tests.pipelines.conftest import REGISTRATION, lake_settings, landing  # noqa: F401 - fixtures
 

@@ -14,18 +14,10 @@ from stdnum.cn import ric, uscc
 
 from catalog.domain import DataType
 from catalog.identifiers import region_codes
-from pipelines.checks import USCC_ALPHABET, region_valid, ric_valid, uscc_valid
-from pipelines.plan import ItemSpec
-from pipelines.standardise import (
-    ARROW_TYPES,
-    clean_text,
-    error_list,
-    item_checks,
-    standardised_text,
-    typed,
-)
-from quality.errors import BadRule
-from quality.rules import (
+from checks.errors import BadRule
+from checks.identifiers import USCC_ALPHABET, region_valid, ric_valid, uscc_valid
+from checks.plan import ItemSpec
+from checks.rules import (
     Reference,
     Rule,
     build_ruleset,
@@ -33,6 +25,14 @@ from quality.rules import (
     failed_condition,
     reference_rule,
     steward_rule,
+)
+from checks.standardise import (
+    ARROW_TYPES,
+    clean_text,
+    error_list,
+    item_checks,
+    standardised_text,
+    typed,
 )
 
 TODAY = date(2026, 3, 3)

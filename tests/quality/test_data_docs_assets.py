@@ -16,11 +16,11 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from catalog.domain import DataType
+from checks.plan import ItemSpec
+from checks.rules import RuleSet, build_ruleset
 from infra.settings import Settings
-from pipelines.plan import ItemSpec
 from quality.docs_assets import ASSETS, MARKER, VENDOR_DIR, VENDORED, localise
 from quality.expectations import validation_result, write_data_docs
-from quality.rules import RuleSet, build_ruleset
 
 WEB = re.compile(r"^(?:https?:)?//", re.IGNORECASE)
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog.store import Catalog
+from checks import gate as verdict
 from quality import gate, report, run
 from quality.evaluate import evaluate, read_source
 from tests.factories import STEWARD
@@ -52,11 +53,11 @@ def test_batch_passes_or_is_held_and_counts_add_up(
     assert evaluation.rows_passed + evaluation.rows_failed == evaluation.rows_read
     assert evaluation.counts["not_future:成立日期"] == (bad + 1) // 2
     assert evaluation.counts["uscc:统一社会信用代码"] == bad // 2
-    decision = gate.decide(
+    decision = verdict.decide(
         rows_read=evaluation.rows_read,
         rows_failed=evaluation.rows_failed,
         threshold=ruleset.threshold,
-        reasons=gate.reasons(ruleset, evaluation.counts, rows_read=evaluation.rows_read),
+        reasons=verdict.reasons(ruleset, evaluation.counts, rows_read=evaluation.rows_read),
     )
     assert decision.publish is published
     assert decision.pass_rate == pytest.approx(1 - bad / 1000)

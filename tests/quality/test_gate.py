@@ -7,9 +7,11 @@ import pytest
 from catalog.context import Actor
 from catalog.models import QualityNotification
 from catalog.store import Catalog
+from checks import gate as verdict
+from checks.errors import BadRule
 from demo.catalog import DEPT
 from quality import gate, report, service
-from quality.errors import BadRule, GateStateError, NotAuthorized
+from quality.errors import GateStateError, NotAuthorized
 from tests.factories import STEWARD
 from tests.pipelines.conftest import REGISTRATION
 
@@ -25,20 +27,20 @@ OTHER = Actor.department(DEPT["sw"])
 def test_gate_publishes_at_or_above_the_threshold(
     bad_rows: int, publish: bool, rate: float
 ) -> None:
-    decision = gate.decide(rows_read=1000, rows_failed=bad_rows, threshold=0.99)
+    decision = verdict.decide(rows_read=1000, rows_failed=bad_rows, threshold=0.99)
     assert decision.publish is publish
     assert decision.pass_rate == pytest.approx(rate)
     assert decision.rows_passed + decision.rows_failed == 1000
 
 
-def _held(ctx, batch_id: str = "b" * 32) -> gate.GateDecision:  # type: ignore[no-untyped-def]
+def _held(ctx, batch_id: str = "b" * 32) -> verdict.GateDecision:  # type: ignore[no-untyped-def]
     ruleset = service.ruleset_for(ctx, REGISTRATION)
     counts = {r.id: 0 for r in ruleset.rules} | {"uscc:统一社会信用代码": 50}
-    decision = gate.decide(
+    decision = verdict.decide(
         rows_read=1000,
         rows_failed=50,
         threshold=ruleset.threshold,
-        reasons=gate.reasons(ruleset, counts, rows_read=1000),
+        reasons=verdict.reasons(ruleset, counts, rows_read=1000),
     )
     gate.record(
         ctx, ruleset=ruleset, batch_id=batch_id, decision=decision, counts=counts, sample=[]
@@ -103,7 +105,7 @@ def test_rejected_batch_publishes_nothing_and_tells_the_provider(demo_catalog: C
                 ctx,
                 ruleset=service.ruleset_for(ctx, REGISTRATION),
                 batch_id="b" * 32,
-                decision=gate.decide(rows_read=1, rows_failed=0, threshold=0.99),
+                decision=verdict.decide(rows_read=1, rows_failed=0, threshold=0.99),
                 counts={},
                 sample=[],
             )
@@ -117,7 +119,7 @@ def test_threshold_is_configurable_per_resource(demo_catalog: Catalog) -> None:
     with demo_catalog.unit() as ctx:
         ruleset = service.ruleset_for(ctx, REGISTRATION)
         assert ruleset.threshold == 0.9
-        assert gate.decide(rows_read=1000, rows_failed=50, threshold=ruleset.threshold).publish
+        assert verdict.decide(rows_read=1000, rows_failed=50, threshold=ruleset.threshold).publish
 
 
 def test_deployment_threshold_applies_where_a_resource_sets_none(demo_catalog: Catalog) -> None:
@@ -179,7 +181,7 @@ def test_pass_rates_over_time_by_resource_department_and_overall(
     with demo_catalog.unit() as ctx:
         ruleset = service.ruleset_for(ctx, REGISTRATION)
         for n, failed in enumerate((0, 5, 50)):
-            decision = gate.decide(rows_read=1000, rows_failed=failed, threshold=0.99)
+            decision = verdict.decide(rows_read=1000, rows_failed=failed, threshold=0.99)
             gate.record(
                 ctx, ruleset=ruleset, batch_id=f"batch{n}", decision=decision, counts={}, sample=[]
             )
@@ -196,6 +198,6 @@ def test_pass_rates_over_time_by_resource_department_and_overall(
 
 
 def test_a_rate_just_below_the_threshold_never_shows_as_equal_to_it() -> None:
-    decision = gate.decide(rows_read=10_000, rows_failed=101, threshold=0.99)
+    decision = verdict.decide(rows_read=10_000, rows_failed=101, threshold=0.99)
     assert not decision.publish
     assert "合格率 98.99% 低于阈值 99.00%" in decision.message

@@ -7,12 +7,12 @@ import pytest
 from deltalake import write_deltalake
 
 from catalog.store import Catalog
+from checks.errors import BadRule
+from checks.rules import KEY_DUPLICATE_REASON, check_steward_params
+from lake.delta import TableRef
 from pipelines.classify import duplicate_reason
-from pipelines.lake.delta import TableRef
 from quality import service
-from quality.errors import BadRule
 from quality.evaluate import evaluate, row_reasons
-from quality.rules import KEY_DUPLICATE_REASON, check_steward_params
 from tests.pipelines.conftest import (
     REG_HEADERS,
     REG_TABLE,

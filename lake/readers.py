@@ -27,14 +27,12 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from catalog.safeguards import table_name_problem
-from exchange_api.bucketing import bucket_of
-from exchange_api.exceptions import DataUnavailable, MountRefused
-from pipelines.lake.delta import TableRef
+from lake.bucketing import BUCKET, BUCKETS_KEY, bucket_of
+from lake.delta import TableRef
+from lake.errors import DataUnavailable, MountRefused
 from privacy.detect import identifier_kind_of
 from privacy.masking import MaskKind
 
-BUCKET = "_bucket"
-BUCKETS_KEY = "govshare.buckets"
 SERVED_LAYERS = ("validated", "themes")  # written by pipelines.themes.build into each commit
 
 

@@ -18,8 +18,10 @@ from catalog import batches, repository
 from catalog.context import CHINA_TZ, utcnow
 from catalog.domain import MountState, ResourceClass, ResourceState
 from catalog.store import Catalog
+from checks.plan import IngestPlan, plan_for
 from infra.settings import Settings
-from pipelines.errors import PipelineError, SourceUnreadable
+from jobs.lease import kept_alive
+from lake.errors import PipelineError, SourceUnreadable
 from pipelines.ingest import (
     BatchSummary,
     batch_id_for,
@@ -28,16 +30,14 @@ from pipelines.ingest import (
     publish_staged,
     staging_path,
 )
-from pipelines.lease import kept_alive
-from pipelines.plan import IngestPlan, plan_for
+from pipelines.references import missing_bases
 from pipelines.sources import FORMATS, file_digest
 from quality.gate import hold_for_missing_bases
-from quality.references import missing_bases
 from quality.run import conclude
 
 if TYPE_CHECKING:
+    from checks.rules import RuleSet
     from quality.gate import GateOrder
-    from quality.rules import RuleSet
 
 
 def landing_files(settings: Settings, table: str) -> list[Path]:
@@ -276,7 +276,7 @@ def apply_gate_order(
     quarantine), the batch becomes 已入库 and the mount fresh. Rejected: the staged rows are
     discarded; the catalogue side already marked the batch. Safe to repeat.
     """
-    from quality.gate import RELEASED
+    from checks.gate import RELEASED
 
     catalog = Catalog(settings, clock=clock)
     try:
@@ -321,7 +321,8 @@ def apply_pending_orders(
     A release recorded by the API or the CLI is committed to the lake afterwards; if that
     process died in between, the batch stays 暂缓入库 under a 已放行 decision until this runs.
     """
-    from quality.gate import REJECTED, pending_orders
+    from checks.gate import REJECTED
+    from quality.gate import pending_orders
 
     catalog = Catalog(settings, clock=clock)
     try:

@@ -16,6 +16,9 @@ _P3 = 1609587929392839161
 _P4 = 9650029242287828579
 _P5 = 2870177450012600261
 SPARK_SEED = 42
+# The partition column of a theme table and the commit-info key recording its bucket count.
+BUCKET = "_bucket"
+BUCKETS_KEY = "govshare.buckets"
 
 
 def _rotl(x: int, r: int) -> int:

@@ -5,7 +5,7 @@ expectation it corresponds to (class name and kwargs) and a failed condition ove
 standardised text and typed value, as Arrow arrays. The ingest job evaluates
 ``RuleSet.item_checks`` and ``RuleSet.reference_checks`` on each Arrow batch inside Spark
 ``mapInArrow`` tasks and folds the ``(condition, reason)`` pairs into ``_errors`` with
-``pipelines.standardise.error_list``: as Spark column expressions the rules cost about six
+``checks.standardise.error_list``: as Spark column expressions the rules cost about six
 plain scans, while ``pyarrow.compute`` evaluates them 10-20× faster, still in the job's one
 pass and with nothing collected to the driver. The same rules build the GE suite
 (``quality.expectations``), so Data Docs and the quarantine reasons never disagree.
@@ -31,10 +31,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog.domain import DataType
-from pipelines.checks import as_array, region_valid, ric_valid, uscc_valid
-from pipelines.plan import ItemSpec
-from pipelines.standardise import typed
-from quality.errors import BadRule
+from checks.errors import BadRule
+from checks.identifiers import as_array, region_valid, ric_valid, uscc_valid
+from checks.plan import ItemSpec
+from checks.standardise import typed
 
 DEFAULT_THRESHOLD = 0.99
 """质检入库率: the pass rate a batch must reach to be published, unless the resource says."""
@@ -607,7 +607,7 @@ class RuleSet:
     def item_checks(
         self, item: ItemSpec, text: pa.Array, value: pa.Array
     ) -> list[tuple[pa.BooleanArray, str]]:
-        """Drop-in for ``pipelines.standardise.item_checks``: every row rule of the item."""
+        """Drop-in for ``checks.standardise.item_checks``: every row rule of the item."""
         today = self._today()
         return [
             (failed_condition(r, text, value, today=today), r.reason)

@@ -25,7 +25,7 @@ from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import CommitFailedError
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
-from pipelines.errors import ConcurrentCommit, TransientLakeError
+from lake.errors import ConcurrentCommit, TransientLakeError
 
 BATCH_KEY = "govshare.batch_id"
 # Read version a commit was computed from; ``commit`` fails rather than rebase on top of a
@@ -225,7 +225,7 @@ def commit(
         delta = DeltaTable(table.uri) if not pinned else DeltaTable(table.uri, version=read_version)
         if mode == "overwrite":
             delta.create_write_transaction(
-                adds,
+                list[AddAction | RemoveAction](adds),
                 mode="overwrite",
                 schema=schema,
                 commit_properties=properties,  # type: ignore[arg-type]

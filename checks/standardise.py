@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog.domain import DataType
-from pipelines.checks import as_array, real_date, region_valid, ric_valid, uscc_valid
-from pipelines.plan import ItemSpec
+from checks.identifiers import as_array, real_date, region_valid, ric_valid, uscc_valid
+from checks.plan import ItemSpec
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space map onto ASCII.
 FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"

@@ -25,7 +25,7 @@ from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError
 
 from infra.settings import Settings
-from pipelines.lake.delta import TableRef
+from lake.delta import TableRef
 
 MAINTENANCE_KEY = "govshare.maintenance"
 LAYERS = ("raw", "validated", "quarantine", "themes")

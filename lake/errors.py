@@ -1,4 +1,7 @@
-"""Errors of the ingest pipelines; each says whether running again could help."""
+"""Errors of the data path (lake, checks, pipelines, jobs): each says if a retry could help.
+
+They live in the lowest layer that raises one, so every layer above can catch them.
+"""
 
 from __future__ import annotations
 
@@ -61,3 +64,18 @@ class ConcurrentCommit(TransientLakeError):
             "(another job committed after this one read the table)"
         )
         self.table = table
+
+
+class DataUnavailable(GovshareError):
+    """The lake table behind a resource has not been built yet (transient for the caller)."""
+
+    status_code = 503
+    error_code = "DATA_UNAVAILABLE"
+    transient = True
+
+
+class MountRefused(GovshareError):
+    """The resource's mount does not name the provider's own table: nothing is served."""
+
+    status_code = 409
+    error_code = "MOUNT_REFUSED"

@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from checks.rules import Reference, RuleSet
 from infra.settings import Settings
-from pipelines.lake import delta
-from pipelines.lake.delta import TableRef
-from quality.rules import Reference, RuleSet
+from lake import delta
+from lake.delta import TableRef
 
 log = logging.getLogger("govshare.quality")
 

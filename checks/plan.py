@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.domain import DataType, MountKind, MountState, ResourceState
 from catalog.identifiers import identifier_kind
-from pipelines.errors import NotIngestable
+from lake.errors import NotIngestable
 
 if TYPE_CHECKING:
     # Spark's Python workers import this module for ItemSpec; the ORM costs them 0.6 s each.

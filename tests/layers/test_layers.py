@@ -1,0 +1,75 @@
+"""The one-way layers hold, and the contract really catches a planted violation.
+
+import-linter reads the contracts from ``pyproject.toml``; the second test copies the source
+tree, plants an upward import in a low layer and expects the check to fail naming it, so a
+contract that silently stopped checking (a renamed package, a typo in a layer) fails here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+    "root_packages"
+]
+
+
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.run(
+        [str(exe), "--config", str(cwd / "pyproject.toml"), "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _copy_tree(target: Path) -> None:
+    shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, target / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+
+
+def test_the_tree_keeps_its_layers(tmp_path: Path) -> None:
+    _copy_tree(tmp_path)
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_a_planted_upward_import_fails_the_contract(tmp_path: Path) -> None:
+    _copy_tree(tmp_path)
+    target = tmp_path / "lake" / "delta.py"
+    target.write_text(target.read_text() + "\n\ndef _planted() -> None:\n    import jobs.batch\n")
+    api = tmp_path / "exchange_api" / "app.py"
+    api.write_text(api.read_text() + "\n\ndef _planted() -> None:\n    import pipelines.spark\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "One-way layers BROKEN" in result.stdout
+    assert re.search(r"lake\.delta -> jobs\.batch", result.stdout), result.stdout
+    assert "The API starts no Spark and no ingest job BROKEN" in result.stdout
+
+
+def test_no_production_package_imports_the_demo() -> None:
+    """The demo city is data for the CLI, tests and benchmarks, never for the platform."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for package in PACKAGES
+        if package not in ("demo", "govshare")
+        for path in (ROOT / package).rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.match(r"\s*(from demo\b|import demo\b)", line)
+    ]
+    assert offenders == []
