@@ -13,8 +13,9 @@ from catalog import repository
 from catalog.context import Actor, CatalogContext
 from catalog.domain import MountKind, MountState
 from catalog.errors import NotFound
+from catalog.history import record
 from catalog.models import IngestBatch, Mount, Resource
-from catalog.services import record
+from catalog.mounts import table_mount
 from catalog.workflow import MOUNT_FLOW, MountAction
 
 RUNNING = "处理中"
@@ -102,9 +103,9 @@ def batches(ctx: CatalogContext, *, resource_code: str | None = None) -> Sequenc
 
 def ensure_table_mount(ctx: CatalogContext, resource: Resource) -> Mount:
     """The resource's 库表 mount; one is registered (未挂接) if the provider has none yet."""
-    for mount in resource.mounts:
-        if mount.kind is MountKind.TABLE and mount.state is not MountState.RETURNED:
-            return mount
+    found = table_mount(resource)
+    if found is not None:
+        return found
     now = ctx.now()
     mount = Mount(
         resource=resource,

@@ -49,6 +49,9 @@ class CatalogContext:
     session: Session
     settings: Settings
     clock: Callable[[], datetime] = utcnow
+    # Reads imported holiday notices (``catalog.workdays_notices.load_calendar``); the store
+    # passes it, so this module needs nothing above it.
+    calendar_loader: Callable[[CatalogContext], WorkCalendar] | None = None
     _calendar: WorkCalendar | None = field(default=None, init=False, repr=False)
 
     @property
@@ -59,9 +62,14 @@ class CatalogContext:
         never reads the notices.
         """
         if self._calendar is None:
-            from catalog.workdays_notices import load_calendar
-
-            self._calendar = load_calendar(self)
+            self._calendar = (
+                self.calendar_loader(self)
+                if self.calendar_loader is not None
+                else WorkCalendar(
+                    extra_holidays=self.settings.extra_holidays,
+                    extra_workdays=self.settings.extra_workdays,
+                )
+            )
         return self._calendar
 
     @calendar.setter

@@ -15,9 +15,10 @@ from catalog import auth, repository
 from catalog.context import Actor, CatalogContext
 from catalog.domain import DemandState, FieldAccess, ResourceState, ShareType
 from catalog.errors import ValidationError
+from catalog.history import record
 from catalog.models import Demand, Department, Grant, Resource
+from catalog.mounts import capability
 from catalog.schemas import DemandDecisionIn, DemandIn
-from catalog.services import capability, record
 from catalog.workflow import DEMAND_FLOW, DemandAction
 
 

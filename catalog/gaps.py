@@ -14,7 +14,7 @@ from catalog import auth, repository
 from catalog.context import Actor, CatalogContext
 from catalog.demands import is_overdue
 from catalog.domain import DemandState, MountState, ResourceState
-from catalog.services import capability
+from catalog.mounts import capability
 from catalog.workdays_notices import demand_deadline
 
 LIVE_STATES = (

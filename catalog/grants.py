@@ -13,8 +13,8 @@ from typing import Any
 from catalog import auth, repository
 from catalog.context import Actor, CatalogContext
 from catalog.errors import Conflict, ValidationError
+from catalog.history import record
 from catalog.models import Grant, HistoryEntry
-from catalog.services import record
 
 
 def _summary(grant: Grant) -> dict[str, Any]:

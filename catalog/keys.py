@@ -24,8 +24,8 @@ from catalog import auth, repository
 from catalog.context import Actor, CatalogContext
 from catalog.domain import Role
 from catalog.errors import Conflict, NotFound, ValidationError
+from catalog.history import record
 from catalog.models import ApiKey
-from catalog.services import record
 from infra.errors import NotAuthenticated
 
 PREFIX = "gs"

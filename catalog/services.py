@@ -16,6 +16,7 @@ from catalog import auth, repository, search
 from catalog.context import Actor, CatalogContext
 from catalog.domain import MountKind, MountState, ResourceClass, ResourceState
 from catalog.errors import Conflict, NotAuthorized, ValidationError
+from catalog.history import record
 from catalog.models import (
     DataItem,
     Department,
@@ -55,29 +56,6 @@ CONTENT_FIELDS = (
 
 
 # ---- history ---------------------------------------------------------------------------
-
-
-def record(
-    ctx: CatalogContext,
-    *,
-    entity: str,
-    entity_id: int,
-    action: str,
-    actor: Actor,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    ctx.session.add(
-        HistoryEntry(
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            actor=actor.name,
-            at=ctx.now(),
-            before=before,
-            after=after,
-        )
-    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -536,9 +514,3 @@ def record_refresh(ctx: CatalogContext, *, mount_id: int, at: datetime, actor: A
     if mount.last_refreshed_at is None or at > mount.last_refreshed_at:
         mount.last_refreshed_at = at
     return mount
-
-
-def capability(resource: Resource) -> Mount | None:
-    """The mount that makes a resource usable right now, if any."""
-    usable = (MountState.MOUNTED, MountState.CHANGE_PENDING)
-    return next((m for m in resource.mounts if m.state in usable), None)

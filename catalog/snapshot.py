@@ -16,14 +16,23 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from infra.settings import Settings
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from sqlalchemy.orm import Session
 
-    from catalog.store import Catalog
+    from catalog.context import CatalogContext
+
+
+class Units(Protocol):
+    """What the snapshot needs of a catalogue: units of work (``catalog.store.Catalog``)."""
+
+    def unit(self) -> AbstractContextManager[CatalogContext]: ...
+
 
 SNAPSHOT_FORMAT = "govshare-capabilities/1"
 SNAPSHOT_NAME = "capabilities.json"
@@ -37,16 +46,14 @@ def snapshot_path(settings: Settings) -> Path:
 def build_snapshot(session: Session) -> dict[str, Any]:
     """The capability list as plain data, ordered by resource code so the file is stable."""
     from catalog import repository
-    from catalog.domain import MountKind, MountState, ResourceClass, ResourceState
+    from catalog.domain import MountKind, ResourceClass, ResourceState
+    from catalog.mounts import capability
 
-    usable = (MountState.MOUNTED, MountState.CHANGE_PENDING)
     capabilities: list[dict[str, Any]] = []
     for resource in repository.resources(
         session, states=[ResourceState.PUBLISHED, ResourceState.RETIRING]
     ):
-        mount = next(
-            (m for m in resource.mounts if m.kind is MountKind.TABLE and m.state in usable), None
-        )
+        mount = capability(resource, kind=MountKind.TABLE)
         if mount is None:
             continue
         config = mount.config or {}
@@ -87,17 +94,13 @@ def _write_if_changed(path: Path, content: dict[str, Any]) -> bool:
     return True
 
 
-def write_snapshot(settings: Settings, *, catalog: Catalog | None = None) -> bool:
-    """Refresh the snapshot file from the catalogue; True when its content changed."""
-    from catalog.store import Catalog
+def write_snapshot(settings: Settings, *, catalog: Units) -> bool:
+    """Refresh the snapshot file from the catalogue; True when its content changed.
 
-    store = catalog or Catalog(settings)
-    try:
-        with store.unit() as ctx:
-            content = build_snapshot(ctx.session)
-    finally:
-        if catalog is None:
-            store.dispose()
+    ``catalog.store.refresh_snapshot`` opens a catalogue for callers that have none.
+    """
+    with catalog.unit() as ctx:
+        content = build_snapshot(ctx.session)
     return _write_if_changed(snapshot_path(settings), content)
 
 

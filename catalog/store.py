@@ -10,6 +10,8 @@ from sqlalchemy import Engine, event, inspect
 from sqlalchemy.orm import Session
 
 from catalog.context import CatalogContext, utcnow
+from catalog.snapshot import write_snapshot
+from catalog.workdays_notices import load_calendar
 from infra import db
 from infra.errors import ConfigurationError
 from infra.settings import Settings
@@ -82,13 +84,25 @@ class Catalog:
             event.listen(session, "before_flush", _note_capability_change)
             event.listen(session, "after_flush", _note_search_change)
             event.listen(session, "before_commit", _reindex_before_commit)
-            yield CatalogContext(session=session, settings=self.settings, clock=self.clock)
+            yield CatalogContext(
+                session=session,
+                settings=self.settings,
+                clock=self.clock,
+                calendar_loader=load_calendar,
+            )
             session.flush()
             changed = session.info.pop(CAPABILITIES_CHANGED, False)
         if changed:
-            from catalog.snapshot import write_snapshot
-
             write_snapshot(self.settings, catalog=self)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def refresh_snapshot(settings: Settings) -> bool:
+    """Rewrite the capability snapshot from a catalogue opened for the purpose."""
+    catalog = Catalog(settings)
+    try:
+        return write_snapshot(settings, catalog=catalog)
+    finally:
+        catalog.dispose()

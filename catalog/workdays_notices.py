@@ -23,8 +23,8 @@ from catalog import auth, repository
 from catalog.context import CHINA_TZ, Actor, CatalogContext
 from catalog.domain import DemandState
 from catalog.errors import ValidationError
+from catalog.history import record
 from catalog.models import Demand, HolidayNotice
-from catalog.services import record
 from catalog.workdays import Deadline, WorkCalendar
 from infra.settings import Settings
 

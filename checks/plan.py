@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from catalog.domain import DataType, MountKind, MountState, ResourceState
+from catalog.domain import DataType, ResourceState
 from catalog.identifiers import identifier_kind
 from lake.errors import NotIngestable
 
@@ -59,18 +59,6 @@ class IngestPlan:
     @property
     def item_names(self) -> list[str]:
         return [i.name for i in self.items]
-
-
-def table_mount(resource: Resource) -> Mount | None:
-    """The 库表 mount that ingestion fills (the first one that was not returned)."""
-    return next(
-        (
-            m
-            for m in resource.mounts
-            if m.kind is MountKind.TABLE and m.state is not MountState.RETURNED
-        ),
-        None,
-    )
 
 
 def item_specs(resource: Resource) -> tuple[ItemSpec, ...]:

@@ -22,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from catalog.snapshot import read_snapshot, snapshot_path, write_snapshot
+from catalog.snapshot import read_snapshot, snapshot_path
+from catalog.store import refresh_snapshot
 from dags.cycles import (
     GATE_ORDERS_CRON,
     GATE_ORDERS_DAG_ID,
@@ -155,7 +156,7 @@ def _load_bag() -> Any:
 
 def sync(settings: Settings, *, configure: bool = True) -> dict[str, Any]:
     """Refresh the snapshot, migrate Airflow's metadata database and register the DAGs."""
-    changed = write_snapshot(settings)
+    changed = refresh_snapshot(settings)
     if configure:
         configure_airflow(settings)
     from airflow.dag_processing.bundles.manager import DagBundlesManager

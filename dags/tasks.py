@@ -64,9 +64,9 @@ def _note(
 ) -> None:
     """One history entry on the resource's 库表 mount, written by the pipeline actor."""
     from catalog import batches, repository
-    from catalog.services import record
+    from catalog.history import record
+    from catalog.mounts import table_mount
     from catalog.store import Catalog
-    from checks.plan import table_mount
 
     catalog = Catalog(settings, clock=clock)
     try:
@@ -278,9 +278,8 @@ def update_catalogue(
 ) -> dict[str, Any]:
     """Record the run on the mount: batches, pass rate (质检入库率), state and freshness."""
     from catalog import repository
-    from catalog.snapshot import write_snapshot
-    from catalog.store import Catalog
-    from checks.plan import table_mount
+    from catalog.mounts import table_mount
+    from catalog.store import Catalog, refresh_snapshot
 
     catalog = Catalog(settings)
     try:
@@ -314,7 +313,7 @@ def update_catalogue(
             },
         )
     # Landing data can move a mount to 已挂接: keep the capability list current.
-    write_snapshot(settings)
+    refresh_snapshot(settings)
     return outcome
 
 
@@ -398,7 +397,7 @@ def record_themes(
 ) -> list[dict[str, Any]]:
     """Each rebuilt theme's mount is as fresh as this build; a history entry says so."""
     from catalog import batches, repository
-    from catalog.services import capability
+    from catalog.mounts import capability
     from catalog.store import Catalog
 
     catalog = Catalog(settings)
@@ -488,8 +487,8 @@ def record_failure(
 def run_history(settings: Settings, *, resource_code: str) -> list[dict[str, Any]]:
     """The scheduler's entries on the resource's mount, oldest first (for reports and tests)."""
     from catalog import repository
+    from catalog.mounts import table_mount
     from catalog.store import Catalog
-    from checks.plan import table_mount
 
     actions = {RUN_RECORDED, RUN_FAILED, RUN_OVERDUE, THEMES_REFRESHED, EMPTY_PUSH}
     catalog = Catalog(settings)

@@ -27,7 +27,6 @@ from catalog.context import Actor, CatalogContext
 from catalog.domain import (
     FieldAccess,
     MountKind,
-    MountState,
     ResourceClass,
     ResourceState,
     Sensitivity,
@@ -36,6 +35,7 @@ from catalog.domain import (
 from catalog.identifiers import identifier_kind, ric_problem, uscc_problem
 from catalog.keys import key_is_live
 from catalog.models import Grant, Resource
+from catalog.mounts import capability
 from catalog.safeguards import effective_sensitivity, mount_target_problem
 from catalog.store import Catalog
 from exchange_api.access import RateLimiter, normalise_purpose
@@ -139,10 +139,7 @@ def _serving_table(session: Session, resource: Resource, lake_root: str) -> Tabl
     applied again here so that a mount stored before them, or written around them, serves
     nothing (defence in depth).
     """
-    usable = (MountState.MOUNTED, MountState.CHANGE_PENDING)
-    mount = next(
-        (m for m in resource.mounts if m.kind is MountKind.TABLE and m.state in usable), None
-    )
+    mount = capability(resource, kind=MountKind.TABLE)
     if mount is None:
         raise DataUnavailable(f"信息资源 {resource.code} 尚未挂接数据 (no mounted table)")
     theme = resource.classification is ResourceClass.THEME

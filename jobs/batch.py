@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from catalog import batches, repository
 from catalog.context import CHINA_TZ, utcnow
-from catalog.domain import MountState, ResourceClass, ResourceState
+from catalog.domain import ResourceClass, ResourceState
+from catalog.mounts import table_mount
 from catalog.store import Catalog
 from checks.plan import IngestPlan, plan_for
 from infra.settings import Settings
@@ -363,19 +364,9 @@ def ingestable_resources(settings: Settings) -> list[tuple[str, str]]:
             for resource in repository.resources(
                 ctx.session, states=[ResourceState.PUBLISHED, ResourceState.RETIRING]
             ):
-                for mount in resource.mounts:
-                    if (
-                        mount.state
-                        in (
-                            MountState.MOUNTED,
-                            MountState.CHANGE_PENDING,
-                            MountState.PENDING,
-                            MountState.UNMOUNTED,
-                        )
-                        and mount.kind.name == "TABLE"
-                    ):
-                        found.append((resource.code, mount.target, resource.classification))
-                        break
+                mount = table_mount(resource)
+                if mount is not None:
+                    found.append((resource.code, mount.target, resource.classification))
             # Base libraries (基础库) first: other resources' reference rules check against them.
             found.sort(key=lambda entry: entry[2] is not ResourceClass.BASE)
             return [(code, table) for code, table, _ in found]

@@ -20,8 +20,8 @@ from typing import Any
 from catalog import batches as catalog_batches
 from catalog import repository as catalog_repository
 from catalog.context import Actor, CatalogContext
+from catalog.history import record as record_history
 from catalog.models import QualityDecision, QualityNotification, QualityResult
-from catalog.services import record as record_history
 from checks.gate import (
     CHECKED,
     HELD,

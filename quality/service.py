@@ -11,10 +11,10 @@ from typing import Any
 
 from catalog import repository as catalog_repository
 from catalog.context import Actor, CatalogContext
-from catalog.domain import MountKind, MountState
+from catalog.history import record
 from catalog.identifiers import identifier_kind
 from catalog.models import QualityProfile, QualityRule, Resource
-from catalog.services import record
+from catalog.mounts import table_mount
 from checks.errors import BadRule
 from checks.plan import item_specs
 from checks.rules import (
@@ -34,10 +34,10 @@ LIBRARIES = {"法人": "uscc", "人口": "ric"}
 
 def table_of(resource: Resource) -> tuple[str, tuple[str, ...]]:
     """The resource's lake table and key items (its 库表 mount, or the name ingest would give)."""
-    for mount in resource.mounts:
-        if mount.kind is MountKind.TABLE and mount.state is not MountState.RETURNED:
-            keys = tuple((mount.config or {}).get("key") or [i.name for i in resource.key_items])
-            return mount.target, keys
+    mount = table_mount(resource)
+    if mount is not None:
+        keys = tuple((mount.config or {}).get("key") or [i.name for i in resource.key_items])
+        return mount.target, keys
     return "r_" + resource.code.replace("/", "_").lower(), tuple(i.name for i in resource.key_items)
 
 

@@ -25,8 +25,8 @@ from catalog.domain import DataType, ResourceState, ShareType, UpdateCycle
 from catalog.errors import NotAuthorized
 from catalog.identifiers import region_name
 from catalog.models import Department, Resource
+from catalog.mounts import capability
 from catalog.schemas import ResourceOut
-from catalog.services import capability
 from catalog.views import resource_out
 from infra.settings import Settings
 

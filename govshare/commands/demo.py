@@ -88,14 +88,15 @@ def _synth() -> str:
 
 def _dag_runs() -> str:
     """Every ingest DAG with files waiting runs through Airflow (real metadata DB, dag.test)."""
-    from dags.runner import list_dags, run_dags, write_snapshot
+    from catalog.store import refresh_snapshot
+    from dags.runner import list_dags, run_dags
     from jobs.batch import ingestable_resources, landing_files
 
     cfg = settings()
     # The demo's own lines tell the outcome; a held batch's failed task is expected here, and
     # its traceback belongs in the task logs under GOVSHARE_HOME/airflow/logs, not on screen.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "CRITICAL")
-    write_snapshot(cfg)
+    refresh_snapshot(cfg)
     by_table = {
         spec["table"]: spec["dag_id"] for spec in list_dags(cfg) if spec["kind"] == "ingest"
     }

@@ -72,7 +72,7 @@ def _defaults(values: list[str]) -> dict[str, Any]:
 def _table_mount(ctx: Any, code: str) -> Any:
     from catalog import repository
     from catalog.errors import NotFound
-    from checks.plan import table_mount
+    from catalog.mounts import table_mount
 
     resource = repository.resource(ctx.session, code)
     mount = table_mount(resource)

@@ -17,7 +17,7 @@ from catalog import repository
 from catalog.domain import ResourceState
 from catalog.identifiers import identifier_kind
 from catalog.models import Resource
-from catalog.services import capability
+from catalog.mounts import capability
 
 ENTERPRISE = "000008002/000001"
 PERSON = "000008002/000002"

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.snapshot import write_snapshot
-from catalog.store import Catalog
+from catalog.store import Catalog, refresh_snapshot
 from dags.runner import DAGS_FOLDER
 from demo.catalog import seed_demo
 from infra.settings import Settings, get_settings
@@ -67,7 +66,7 @@ def dag_settings(
     with catalog.unit() as ctx:
         seed_demo(ctx)
     catalog.dispose()
-    write_snapshot(settings)
+    refresh_snapshot(settings)
     yield settings
     get_settings.cache_clear()
 

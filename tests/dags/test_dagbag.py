@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from catalog.snapshot import read_snapshot, snapshot_path
-from dags.cycles import MAINTENANCE_DAG_ID, THEME_DAG_ID, dag_specs
+from dags.cycles import GATE_ORDERS_DAG_ID, MAINTENANCE_DAG_ID, THEME_DAG_ID, dag_specs
 from dags.runner import DAGS_FOLDER
 from infra.settings import Settings
 
@@ -32,8 +32,8 @@ def bag(dag_settings: Settings) -> Any:
 def test_dagbag_loads_without_import_errors(bag: Any, dag_settings: Settings) -> None:
     assert bag.import_errors == {}
     expected = {s.dag_id for s in dag_specs(read_snapshot(snapshot_path(dag_settings)))}
-    expected.add(MAINTENANCE_DAG_ID)
-    assert set(bag.dag_ids) == expected and len(expected) == 20
+    expected |= {MAINTENANCE_DAG_ID, GATE_ORDERS_DAG_ID}
+    assert set(bag.dag_ids) == expected and len(expected) == 21
 
 
 def test_ingest_dags_share_one_pipeline_on_their_cycle(bag: Any, dag_settings: Settings) -> None:
@@ -80,4 +80,4 @@ def test_parsing_reads_only_the_snapshot(dag_settings: Settings, tmp_path: Path)
     # Without a reachable catalogue the DAGs still parse: nothing queries it at parse time.
     Path(dag_settings.catalog_url.removeprefix("sqlite:///")).unlink()
     bag = _bag()
-    assert bag.import_errors == {} and len(bag.dag_ids) == 20
+    assert bag.import_errors == {} and len(bag.dag_ids) == 21

@@ -32,8 +32,9 @@ def test_dags_list_shows_every_generated_dag_with_its_schedule(dag_settings: Set
 
     assert listed.returncode == 0, listed.stderr
     rows = {r["dag_id"]: r for r in json.loads(listed.stdout)}
-    assert len(rows) == 20
+    assert len(rows) == 21
     assert rows["govshare_maintenance"]["schedule"] == "0 3 * * *"
+    assert rows["govshare_gate_orders"]["schedule"] == "*/5 * * * *"
     population = rows["govshare_ingest_ga_population"]
     assert (population["schedule"], population["update_cycle"]) == ("0 20 * * *", "每日")
     assert rows["govshare_themes"]["themes"] == ["000008002/000001", "000008002/000002"]

@@ -73,3 +73,26 @@ def test_no_production_package_imports_the_demo() -> None:
         if re.match(r"\s*(from demo\b|import demo\b)", line)
     ]
     assert offenders == []
+
+
+def _cycles(package: str) -> list[str]:
+    """Pairs of modules of ``package`` that import each other, directly or through others."""
+    import grimp
+
+    graph = grimp.build_graph(package)
+    modules = {m for m in graph.modules if ".migrations" not in m}
+    found = []
+    for module in sorted(modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported in modules and imported != module:
+                back = graph.find_shortest_chain(importer=imported, imported=module)
+                if back:
+                    found.append(f"{module} -> {' -> '.join(back)}")
+    return found
+
+
+def test_the_catalogue_and_the_lower_layers_have_no_import_cycles() -> None:
+    """One history module, one place for live mounts, the snapshot written by the store's
+    after-commit hook: nothing inside these packages imports back into its importer."""
+    for package in ("infra", "privacy", "catalog", "lake", "checks", "quality", "jobs"):
+        assert _cycles(package) == [], package
