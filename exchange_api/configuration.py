@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.settings import Settings
+from privacy.disclosure import AGE_BAND_CAP, BirthDateShown
 from privacy.units import BudgetPeriod
 
 
@@ -49,6 +50,15 @@ class ExchangeSettings(BaseSettings):
         gt=0,
         lt=0.5,
         description="chance a group of one person is released by a noised group-by (δ)",
+    )
+    birth_date_shown: BirthDateShown = Field(
+        default=BirthDateShown.YEAR,
+        description="a birth date not granted raw, served beside a masked ID number: "
+        "year (出生年份) or age_band (年龄段); docs/privacy.md",
+    )
+    age_band_width: int = Field(default=10, ge=1, le=50, description="years per age band")
+    age_band_cap: int | None = Field(
+        default=AGE_BAND_CAP, ge=1, description="ages from here share one open band (80+)"
     )
     batch_max_keys: int = Field(default=1000, ge=1, le=10_000)
     snapshot_refresh_seconds: float = Field(

@@ -47,15 +47,24 @@ class FieldValue(BaseModel):
     """One field of a profile with its 一数一源 provenance."""
 
     value: Any = Field(description="值；脱敏字段为掩码后的文本 (masked text when masked)")
-    masked: bool
+    masked: bool = Field(description="不是原值：已脱敏或已泛化 (not the stored value)")
     source: str | None = Field(description="权威来源信息资源代码 (authoritative source)")
     as_of: datetime | None = Field(description="来源数据时间 (as-of time of the value)")
+    generalised: str | None = Field(
+        default=None,
+        description="已泛化时的方式：year 出生年份、age_band 年龄段 (how it was generalised)",
+    )
+    note: str | None = Field(default=None, description="为何泛化 (why it was generalised)")
 
 
 class ProfileOut(BaseModel):
     theme: Theme
     found: bool
     fields: dict[str, FieldValue] = Field(default_factory=dict)
+    withheld: dict[str, str] = Field(
+        default_factory=dict,
+        description="未提供的授权字段及原因，如按脱敏授权的婚姻状况 (fields left out, why)",
+    )
     table_version: int | None = None
     evidence: Evidence | None = None
 

@@ -2,14 +2,17 @@
 
 Granted fields only, masked per the grant, read batch by batch from the Delta snapshot and
 written to the response as they come: memory stays flat whatever the table's size. The audit
-entry is written when the stream ends, with the rows sent and the SHA-256 of the bytes.
+entry is written when the stream ends, with the rows sent and the SHA-256 of the bytes. What the
+columns show together follows ``privacy.disclosure`` as profiles do; withheld columns are left
+out and named, with the reason, in the ``X-Withheld-Fields`` header.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -21,7 +24,7 @@ from catalog.domain import ShareType
 from exchange_api.exceptions import ShareTypeRefused
 from exchange_api.profiles import authorised_fields, jsonable
 from exchange_api.runtime import DataCall, Exchange, ResourceView
-from privacy.masking import MaskKind, mask
+from privacy.disclosure import DisclosureRules, FieldPlan, Treatment, plan_fields, served_value
 
 
 class ExtractFormat(StrEnum):
@@ -67,17 +70,31 @@ class Extract:
     chunks: Iterator[bytes]
     media_type: str
     filename: str
+    withheld: dict[str, str] = field(default_factory=dict)  # column -> reason (Chinese)
 
 
-def _mask_batch(batch: pa.RecordBatch, kinds: dict[str, MaskKind | None]) -> pa.RecordBatch:
+def _rewritten(plan: FieldPlan | None) -> bool:
+    """Columns served as text other than their stored values (masked or generalised)."""
+    return plan is not None and plan.treatment in (Treatment.MASK, Treatment.GENERALISE)
+
+
+def transform_batch(
+    batch: pa.RecordBatch, plans: Mapping[str, FieldPlan], rules: DisclosureRules, today: date
+) -> pa.RecordBatch:
+    """A batch as the caller may see it: masked and generalised columns become text.
+
+    Withheld columns are never read (``extract`` leaves them out of the scan); a value that
+    cannot be generalised becomes null rather than being shown.
+    """
     columns = []
     fields = []
     for name in batch.schema.names:
         column = batch.column(name)
-        kind = kinds.get(name)
-        if kind is not None and kind is not MaskKind.NONE:
+        plan = plans.get(name)
+        if plan is not None and _rewritten(plan):
             values = [
-                None if v is None else mask(str(jsonable(v)), kind) for v in column.to_pylist()
+                served_value(plan, None if v is None else jsonable(v), rules, on=today)
+                for v in column.to_pylist()
             ]
             column = pa.array(values, pa.string())
             fields.append(pa.field(name, pa.string()))
@@ -87,15 +104,11 @@ def _mask_batch(batch: pa.RecordBatch, kinds: dict[str, MaskKind | None]) -> pa.
     return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
 
 
-def _schema(source: pa.Schema, kinds: dict[str, MaskKind | None]) -> pa.Schema:
+def _schema(source: pa.Schema, plans: Mapping[str, FieldPlan]) -> pa.Schema:
     return pa.schema(
-        [
-            pa.field(n, pa.string())
-            if kinds.get(n) not in (None, MaskKind.NONE)
-            else source.field(n)
-            for n in source.names
-        ]
-    )
+        [pa.field(n, pa.string()) if _rewritten(plans.get(n)) else source.field(n)
+         for n in source.names]
+    )  # fmt: skip
 
 
 def extract(
@@ -117,23 +130,27 @@ def extract(
             access = {n: str(grant.fields[n]) for n in chosen}
         snap = ex.lake.snapshot(view.table)
         detected = snap.identifier_columns()
-        kinds = {n: view.mask_kind(n, how, detected) for n, how in access.items()}
-        present = [n for n in chosen if n in snap.schema.names]
+        plans = plan_fields(view.served_fields(access, detected), ex.disclosure)
+        withheld = {
+            n: p.reason or "" for n, p in plans.items() if p.treatment is Treatment.WITHHOLD
+        }
+        present = [n for n in chosen if n in snap.schema.names and n not in withheld]
         recorder.extra["deferred"] = True
-    stream = _stream(ex, recorder, view, snap, present, kinds, fmt)
+    stream = _stream(ex, recorder, view, snap, present, plans, fmt)
     filename = f"{view.table.name}.{'arrow' if fmt is ExtractFormat.ARROW else fmt.value}"
-    return Extract(chunks=stream, media_type=MEDIA_TYPES[fmt], filename=filename)
+    return Extract(chunks=stream, media_type=MEDIA_TYPES[fmt], filename=filename, withheld=withheld)
 
 
 def _stream(
     ex: Exchange, recorder: Any, view: ResourceView, snap: Any, columns: list[str],
-    kinds: dict[str, MaskKind | None], fmt: ExtractFormat,
+    plans: Mapping[str, FieldPlan], fmt: ExtractFormat,
 ) -> Iterator[bytes]:  # fmt: skip
     digest = hashlib.sha256()
     rows = 0
     complete = False
     sink = _Chunks()
-    schema = _schema(snap.schema.empty_table().select(columns).schema, kinds)
+    today = ex.today()
+    schema = _schema(snap.schema.empty_table().select(columns).schema, plans)
     writer: Any
     if fmt is ExtractFormat.PARQUET:
         writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema)
@@ -146,7 +163,7 @@ def _stream(
         for batch in scanner.to_batches():
             if batch.num_rows == 0:
                 continue
-            masked = _mask_batch(batch, kinds).cast(schema)
+            masked = transform_batch(batch, plans, ex.disclosure, today).cast(schema)
             writer.write_batch(masked)
             rows += masked.num_rows
             chunk = sink.drain()

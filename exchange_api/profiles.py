@@ -1,8 +1,12 @@
-"""一企一档 / 一人一档 profiles: granted fields only, masked unless raw, with provenance."""
+"""一企一档 / 一人一档 profiles: granted fields only, masked unless raw, with provenance.
+
+What a profile shows together follows ``privacy.disclosure``: a birth date beside a masked ID
+number is generalised, a status field granted masked is left out (and listed as withheld).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,7 +26,14 @@ from exchange_api.runtime import (
 )
 from infra.errors import NotFound, ValidationError
 from pipelines.themes.spec import ENTERPRISE, PERSON
-from privacy.masking import MaskKind, mask
+from privacy.disclosure import (
+    WITHHELD_BIRTH_DATE,
+    DisclosureRules,
+    FieldPlan,
+    Treatment,
+    plan_fields,
+    served_value,
+)
 
 THEME_RESOURCES = {Theme.ENTERPRISE: ENTERPRISE, Theme.PERSON: PERSON}
 PROVENANCE = "_provenance"
@@ -69,36 +80,42 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def shown(value: Any, kind: MaskKind | None) -> Any:
-    """A value as the grant lets the caller see it."""
-    if value is None or kind is None or kind is MaskKind.NONE:
-        return jsonable(value)
-    return mask(str(jsonable(value)), kind)
-
-
 def evidence(ref: Any) -> Evidence:
     return Evidence(audit_seq=ref.seq, entry_hash=ref.entry_hash, request_id=ref.request_id,
                     at=ref.at)  # fmt: skip
 
 
 def _profile(
-    theme: Theme, view: ResourceView, row: dict[str, Any] | None, access: dict[str, str],
-    version: int, detected: dict[str, MaskKind],
+    theme: Theme, view: ResourceView, row: dict[str, Any] | None,
+    plans: Mapping[str, FieldPlan], version: int, rules: DisclosureRules, today: date,
 ) -> ProfileOut:  # fmt: skip
     if row is None:
         return ProfileOut(theme=theme, found=False, table_version=version)
     provenance = dict(row.get(PROVENANCE) or [])
     fields = {}
-    for name, how in access.items():
-        kind = view.mask_kind(name, how, detected)
+    withheld = {}
+    for name, plan in plans.items():
+        if plan.treatment is Treatment.WITHHOLD:
+            withheld[name] = plan.reason or ""
+            continue
+        stored = row.get(name)
+        value = served_value(plan, jsonable(stored), rules, on=today)
+        generalised = plan.treatment is Treatment.GENERALISE
+        if generalised and stored is not None and value is None:
+            withheld[name] = WITHHELD_BIRTH_DATE  # unreadable: never shown as it is
+            continue
         stamp = provenance.get(name) or {}
         fields[name] = FieldValue(
-            value=shown(row.get(name), kind),
-            masked=kind is not None and kind is not MaskKind.NONE,
+            value=value,
+            masked=plan.treatment in (Treatment.MASK, Treatment.GENERALISE),
             source=stamp.get("source") or (view.code if name == view.key else None),
             as_of=stamp.get("as_of"),
+            generalised=rules.birth_date.value if generalised else None,
+            note=plan.reason if generalised else None,
         )
-    return ProfileOut(theme=theme, found=True, fields=fields, table_version=version)
+    return ProfileOut(
+        theme=theme, found=True, fields=fields, withheld=withheld, table_version=version
+    )
 
 
 def lookup(
@@ -140,16 +157,21 @@ def lookup(
             )  # fmt: skip
             access = {name: str(grant.fields[name]) for name in chosen}
         assert view.key is not None
-        version, rows = ex.lake.lookup(
-            view.table, key_column=view.key, keys=wanted, columns=[*access, PROVENANCE]
-        )
         detected = ex.lake.snapshot(view.table).identifier_columns()
-        data = [_profile(theme, view, rows.get(k), access, version, detected) for k in wanted]
+        plans = plan_fields(view.served_fields(access, detected), ex.disclosure)
+        served = [n for n, plan in plans.items() if plan.treatment is not Treatment.WITHHOLD]
+        version, rows = ex.lake.lookup(
+            view.table, key_column=view.key, keys=wanted, columns=[*served, PROVENANCE]
+        )
+        today = ex.today()
+        data = [
+            _profile(theme, view, rows.get(k), plans, version, ex.disclosure, today) for k in wanted
+        ]
         found = sum(p.found for p in data)
         if single and not found:
             raise NotFound("未找到该主体的档案 (no profile for this key)")
         ref = ex.commit(
-            recorder, fields=list(access), rows=found,
+            recorder, fields=served, rows=found,
             result=[p.model_dump(mode="json") for p in data], subjects=wanted,
             table_version=version,
         )  # fmt: skip

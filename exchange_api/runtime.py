@@ -16,14 +16,14 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from catalog import repository
-from catalog.context import Actor, CatalogContext
+from catalog.context import CHINA_TZ, Actor, CatalogContext
 from catalog.domain import (
     FieldAccess,
     MountKind,
@@ -48,7 +48,8 @@ from infra.settings import Settings
 from lake.delta import TableRef
 from lake.errors import DataUnavailable, MountRefused
 from lake.readers import LakeReader
-from privacy.masking import MaskKind
+from privacy.disclosure import DisclosureRules, ServedField
+from privacy.masking import MaskKind, NameMask
 
 log = logging.getLogger("govshare.exchange_api")
 
@@ -130,6 +131,20 @@ class ResourceView:
         if access == FieldAccess.RAW:
             return None
         return item.mask_kind if item is not None else MaskKind.GENERIC
+
+    def served_fields(
+        self, access: Mapping[str, str], detected: Mapping[str, MaskKind] | None = None
+    ) -> list[ServedField]:
+        """Granted fields as ``privacy.disclosure`` weighs them: their mask, and whether raw
+        access was a decision about personal data (an item declared non-personal is granted
+        raw by default, which says nothing about, say, the birth date it holds)."""
+        served = []
+        for name, how in access.items():
+            kind = self.mask_kind(name, how, detected)
+            item = self.items.get(name)
+            personal = item is not None and item.sensitivity.is_personal
+            served.append(ServedField(name, kind, raw_granted=kind is None and personal))
+        return served
 
 
 def _serving_table(session: Session, resource: Resource, lake_root: str) -> TableRef:
@@ -263,9 +278,19 @@ class Exchange:
             checkpoint_every=self.config.audit_checkpoint_every,
         )
         self.limiter = RateLimiter(clock)
+        self.disclosure = DisclosureRules(
+            name_mask=NameMask(settings.name_mask),
+            birth_date=self.config.birth_date_shown,
+            age_band_width=self.config.age_band_width,
+            age_band_cap=self.config.age_band_cap,
+        )
         self._subject_key = self.key.derive_secret("audit-subject")
         self._views: dict[str, tuple[ResourceView, float]] = {}
         self._views_lock = threading.Lock()
+
+    def today(self) -> date:
+        """The day in China, for answers that depend on it (age bands)."""
+        return self.clock().astimezone(CHINA_TZ).date()
 
     def _key_is_live(self, key_id: str, actor: Actor) -> bool:
         with self.catalog.unit() as ctx:

@@ -11,7 +11,7 @@ import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     extra_workdays: list[date] = Field(default_factory=list)
 
     default_grant_days: int = 365
+
+    # How a masked person name the exchange serves hides what follows its first character:
+    # "fixed" shows 张** whatever the length (the length narrows who it is, GB/T 37964-2019);
+    # "per_character" one * per hidden character (李*, 欧***). Masking elsewhere (quality
+    # reports) uses the privacy library's default, fixed. See docs/privacy.md.
+    name_mask: Literal["fixed", "per_character"] = "fixed"
 
     # The open-data feed (DCAT-AP): where the exchange API is reached from outside (access
     # URLs point there), the licence open data is published under (CKAN matches it by URL,

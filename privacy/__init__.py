@@ -4,6 +4,14 @@ Pure functions and value objects with no IO, so any stage of the platform may ca
 exchange API uses them to deliver data that is "usable but invisible" (可用不可见).
 """
 
+from privacy.disclosure import (
+    BirthDateShown,
+    DisclosureRules,
+    ServedField,
+    Treatment,
+    plan_fields,
+    served_value,
+)
 from privacy.dp import (
     PrivacyBudget,
     check_epsilon,
@@ -31,6 +39,7 @@ from privacy.kanon import (
 )
 from privacy.masking import (
     MaskKind,
+    NameMask,
     mask,
     mask_address,
     mask_bank_card,
@@ -48,12 +57,17 @@ from privacy.units import PERSON, BudgetPeriod, budget_period, privacy_unit
 
 __all__ = [
     "PERSON",
+    "BirthDateShown",
     "BudgetExhausted",
     "BudgetPeriod",
+    "DisclosureRules",
     "InvalidPrivacyParameter",
     "MaskKind",
+    "NameMask",
     "PrivacyBudget",
     "PrivacyError",
+    "ServedField",
+    "Treatment",
     "age_band",
     "age_band_from_id",
     "age_on",
@@ -80,9 +94,11 @@ __all__ = [
     "mask_uscc",
     "noisy_mean",
     "numeric_band",
+    "plan_fields",
     "privacy_unit",
     "pseudonymise",
     "secondary_suppression",
+    "served_value",
     "sum_sensitivity",
     "suppress_small_groups",
     "truncate_region",

@@ -1,9 +1,11 @@
 """Masking (脱敏显示) of personal fields following the conventions Chinese users expect.
 
 Every masker works on Unicode code points and keeps the value's length, one mask character per
-hidden code point, except where noted. The safety rule throughout: a masked value never shows a
-code point that its convention hides, so a value too short for the convention to hide anything is
-masked entirely rather than shown.
+hidden code point, except names: by default a name shows its first character and a fixed ``**``
+whatever its length (``NameMask.FIXED``), since the length of a name is itself a clue (GB/T
+37964-2019 treats what narrows the candidates as identifying). The safety rule throughout: a
+masked value never shows a code point that its convention hides, so a value too short for the
+convention to hide anything is masked entirely rather than shown.
 """
 
 from __future__ import annotations
@@ -20,6 +22,17 @@ DEFAULT_MASK_CHAR = "*"
 NUMBER_SEPARATORS: frozenset[str] = frozenset({" ", "-"})
 """Grouping characters in card, phone and ID numbers; shown as they are and not counted, so
 ``6222 0212 3456 7890`` keeps six digits, not five digits and a space."""
+
+
+NAME_FIXED_HIDDEN = 2
+"""Mask characters after a name's first character under ``NameMask.FIXED``: ``张**``."""
+
+
+class NameMask(StrEnum):
+    """How a masked name hides what follows its first character (姓名掩码长度)."""
+
+    FIXED = "fixed"  # 张** for 张三, 张三丰 and 欧阳娜娜 alike: the length is not shown
+    PER_CHARACTER = "per_character"  # 张*, 张**, 欧***: one mask character per hidden one
 
 
 class MaskKind(StrEnum):
@@ -82,9 +95,23 @@ def mask_ends(
     )
 
 
-def mask_name(value: str, *, mask_char: str = DEFAULT_MASK_CHAR) -> str:
-    """姓名: keep the first character, ``张三丰`` → ``张**``; a one-character value is hidden."""
-    return mask_ends(value, keep_head=1, keep_tail=0, mask_char=mask_char)
+def mask_name(
+    value: str, *, mask_char: str = DEFAULT_MASK_CHAR, style: NameMask | str = NameMask.FIXED
+) -> str:
+    """姓名: keep the first character, ``张三丰`` → ``张**``; a one-character value is hidden.
+
+    ``NameMask.FIXED`` always ends in ``NAME_FIXED_HIDDEN`` mask characters, so ``李四`` and
+    ``欧阳娜娜`` read ``李**`` and ``欧**`` and a one-character name ``***``;
+    ``NameMask.PER_CHARACTER`` hides each character (``李*``, ``欧***``).
+    """
+    try:
+        name_mask = NameMask(style)
+    except ValueError:
+        raise InvalidPrivacyParameter("style", "must be 'fixed' or 'per_character'") from None
+    masked = mask_ends(value, keep_head=1, keep_tail=0, mask_char=mask_char)
+    if name_mask is NameMask.PER_CHARACTER or not value:
+        return masked
+    return masked[:1] + mask_char * NAME_FIXED_HIDDEN
 
 
 def mask_id_number(
@@ -146,7 +173,10 @@ def mask_email(value: str, *, mask_char: str = DEFAULT_MASK_CHAR) -> str:
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
         return mask_char * len(value)
-    return f"{mask_name(local, mask_char=mask_char)}@{domain}"
+    # The e-mail convention (one mask character per hidden one) is its own; the name setting
+    # governs person names only.
+    local_masked = mask_name(local, mask_char=mask_char, style=NameMask.PER_CHARACTER)
+    return f"{local_masked}@{domain}"
 
 
 def mask_generic(
@@ -179,7 +209,7 @@ def _mask_none(value: str) -> str:
 
 
 _MASKERS: dict[MaskKind, tuple[Callable[..., str], frozenset[str]]] = {
-    MaskKind.NAME: (mask_name, frozenset({"mask_char"})),
+    MaskKind.NAME: (mask_name, frozenset({"mask_char", "style"})),
     MaskKind.ID_NUMBER: (mask_id_number, frozenset({"keep_head", "keep_tail", "mask_char"})),
     MaskKind.MOBILE: (mask_mobile, frozenset({"keep_head", "keep_tail", "mask_char"})),
     MaskKind.BANK_CARD: (mask_bank_card, frozenset({"keep_head", "keep_tail", "mask_char"})),
@@ -195,8 +225,9 @@ def mask(value: str | None, kind: MaskKind | str, **opts: Any) -> str | None:
     """Mask ``value`` by the convention of ``kind``; ``None`` (a missing value) passes through.
 
     ``opts`` are the chosen masker's keyword options (``keep_head``, ``keep_tail``,
-    ``hide_tail``, ``mask_char``); an option the convention does not take is refused rather than
-    silently ignored, so a misconfigured field cannot show more than intended.
+    ``hide_tail``, ``mask_char``, a name's ``style``); an option the convention does not take
+    is refused rather than silently ignored, so a misconfigured field cannot show more than
+    intended.
     """
     try:
         mask_kind = MaskKind(kind)

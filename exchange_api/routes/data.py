@@ -6,6 +6,7 @@ grant in its service function, and is written to the signed audit log whatever t
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 from urllib.parse import quote
 
@@ -163,8 +164,8 @@ def get_extract(
 ) -> StreamingResponse:
     prepared = extracts.extract(exchange, call, code=code, fmt=format, fields=_fields(fields))
     disposition = f"attachment; filename*=UTF-8''{quote(prepared.filename)}"
-    return StreamingResponse(
-        prepared.chunks,
-        media_type=prepared.media_type,
-        headers={"Content-Disposition": disposition, "X-Request-Id": call.request_id},
-    )
+    headers = {"Content-Disposition": disposition, "X-Request-Id": call.request_id}
+    if prepared.withheld:
+        # Headers are Latin-1: the {column: reason} map travels as percent-encoded UTF-8 JSON.
+        headers["X-Withheld-Fields"] = quote(json.dumps(prepared.withheld, ensure_ascii=False))
+    return StreamingResponse(prepared.chunks, media_type=prepared.media_type, headers=headers)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from privacy import InvalidPrivacyParameter, MaskKind, mask, mask_ends
-from privacy.masking import NUMBER_SEPARATORS
+from privacy.masking import NUMBER_SEPARATORS, NameMask
 
 # Text without the mask character, mixing Han characters with anything else, so a "*" in the
 # output can only come from masking.
@@ -17,7 +17,6 @@ TEXT = st.text(alphabet=st.one_of(HAN, ANY_CHAR), max_size=40)
 NUMBERISH = st.text(alphabet=st.sampled_from("0123456789X -"), max_size=30)
 
 LENGTH_KEEPING_KINDS = [
-    MaskKind.NAME,
     MaskKind.ID_NUMBER,
     MaskKind.MOBILE,
     MaskKind.BANK_CARD,
@@ -31,10 +30,15 @@ LENGTH_KEEPING_KINDS = [
     ("value", "kind", "opts", "expected"),
     [
         ("张三丰", MaskKind.NAME, {}, "张**"),
-        ("欧阳娜娜", MaskKind.NAME, {}, "欧***"),
-        ("阿依古丽·买买提", MaskKind.NAME, {}, "阿*******"),
-        ("张", MaskKind.NAME, {}, "*"),
+        ("李四", MaskKind.NAME, {}, "李**"),
+        ("欧阳娜娜", MaskKind.NAME, {}, "欧**"),
+        ("阿依古丽·买买提", MaskKind.NAME, {}, "阿**"),
+        ("张", MaskKind.NAME, {}, "***"),
         ("", MaskKind.NAME, {}, ""),
+        ("李四", MaskKind.NAME, {"style": "per_character"}, "李*"),
+        ("欧阳娜娜", MaskKind.NAME, {"style": NameMask.PER_CHARACTER}, "欧***"),
+        ("阿依古丽·买买提", MaskKind.NAME, {"style": "per_character"}, "阿*******"),
+        ("张", MaskKind.NAME, {"style": "per_character"}, "*"),
         ("110101199003071234", MaskKind.ID_NUMBER, {}, "1***************34"),
         ("11010119900307123X", MaskKind.ID_NUMBER, {}, "1***************3X"),
         (
@@ -81,6 +85,12 @@ def test_mask_refuses_an_option_the_convention_does_not_take() -> None:
     with pytest.raises(InvalidPrivacyParameter) as caught:
         mask("张三丰", MaskKind.NAME, keep_tail=1)
     assert caught.value.field == "keep_tail"
+
+
+def test_mask_refuses_an_unknown_name_style() -> None:
+    with pytest.raises(InvalidPrivacyParameter) as caught:
+        mask("张三丰", MaskKind.NAME, style="short")
+    assert caught.value.field == "style"
 
 
 def test_mask_refuses_unknown_kind_without_quoting_the_value() -> None:
@@ -131,11 +141,12 @@ def test_mask_ends_never_shows_a_hidden_code_point(
         assert not set(counted) <= visible
 
 
-@given(value=TEXT, kind=st.sampled_from(LENGTH_KEEPING_KINDS))
+@given(value=TEXT, kind=st.sampled_from([*LENGTH_KEEPING_KINDS, MaskKind.NAME]))
 def test_mask_keeps_length_in_code_points_and_only_adds_mask_chars(
     value: str, kind: MaskKind
 ) -> None:
-    masked = mask(value, kind)
+    opts = {"style": NameMask.PER_CHARACTER} if kind is MaskKind.NAME else {}
+    masked = mask(value, kind, **opts)
 
     assert masked is not None
     assert len(masked) == len(value)
@@ -146,7 +157,7 @@ def test_mask_keeps_length_in_code_points_and_only_adds_mask_chars(
 
 @given(value=TEXT)
 def test_mask_name_shows_at_most_the_first_code_point(value: str) -> None:
-    masked = mask(value, MaskKind.NAME)
+    masked = mask(value, MaskKind.NAME, style=NameMask.PER_CHARACTER)
 
     assert masked is not None
     assert masked[1:] == "*" * (len(value) - 1)
@@ -154,6 +165,15 @@ def test_mask_name_shows_at_most_the_first_code_point(value: str) -> None:
         assert masked[0] == value[0]
     elif value:
         assert masked == "*"
+
+
+@given(value=TEXT.filter(bool))
+def test_fixed_name_mask_hides_the_length(value: str) -> None:
+    masked = mask(value, MaskKind.NAME)
+
+    assert masked is not None
+    assert len(masked) == 3 and masked[1:] == "**"  # whatever the name's length
+    assert masked[0] == (value[0] if len(value) >= 2 else "*")
 
 
 @given(value=TEXT, hide_tail=st.integers(1, 12))
