@@ -358,7 +358,7 @@ RESOURCES = SheetSpec(
             standard=True,
             width=20,
             text_format=True,
-            note="前段码/后段码，如 000001001/000001",
+            note="前段码/后段码：分类码/顺序号，宽度按本省规定",
         ),
         Column(
             "信息资源提供方",
