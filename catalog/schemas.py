@@ -235,10 +235,8 @@ class VerificationIn(_In):
 
     @model_validator(mode="after")
     def _one_subject(self) -> Self:
-        if (self.theme_code is None) == (self.resource_code is None):
-            raise ValueError(
-                "核验事项应指定主题或信息资源之一 (give exactly one of theme_code, resource_code)"
-            )
+        if self.theme_code is None and self.resource_code is None:
+            raise ValueError("核验事项应指定主题或信息资源 (give theme_code or resource_code)")
         return self
 
 

@@ -431,6 +431,11 @@ def _check_verification(session: Session, spec: VerificationIn) -> tuple[Resourc
                 f"核验事项 {spec.check}：主题 {spec.theme_code} 未定义 (no such theme)"
             )
         resource = theme.resource
+        if spec.resource_code is not None and spec.resource_code != resource.code:
+            raise ValidationError(
+                f"核验事项 {spec.check}：主题 {theme.code} 的主题资源是 {resource.code}，"
+                f"与信息资源代码 {spec.resource_code} 不符 (theme and resource disagree)"
+            )
     else:
         assert spec.resource_code is not None
         resource = _resource(session, spec.resource_code, "核验资源")
