@@ -453,7 +453,11 @@ def _run(args: argparse.Namespace, console: Console, work: Path) -> dict[str, An
     with catalog.unit() as ctx:
         seed_demo(ctx)
     with catalog.unit() as ctx:
-        codes = {"both": ("enterprise", "person"), "enterprise": ("enterprise",), "person": ("person",)}
+        codes = {
+            "both": ("enterprise", "person"),
+            "enterprise": ("enterprise",),
+            "person": ("person",),
+        }
         specs = [resolve(ctx.session, code) for code in codes[args.themes]]
         today = ctx.today()
     catalog.dispose()

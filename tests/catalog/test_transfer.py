@@ -165,7 +165,15 @@ def test_exported_workbook_has_the_four_template_sheets_with_bold_frozen_headers
     with demo_catalog.unit() as ctx:
         export_catalog(ctx, fmt=ExportFormat.XLSX, out=out, actor=STEWARD)
     workbook = load_workbook(out)
-    assert workbook.sheetnames == ["信息资源", "信息项", "部门", "职责", "主题", "主题派生字段", "核验事项"]
+    assert workbook.sheetnames == [
+        "信息资源",
+        "信息项",
+        "部门",
+        "职责",
+        "主题",
+        "主题派生字段",
+        "核验事项",
+    ]
     resources = workbook["信息资源"]
     headers = [c.value for c in resources[1]]
     assert headers[: len(RESOURCE_HEADERS)] == RESOURCE_HEADERS
@@ -552,7 +560,15 @@ def test_empty_template_lists_every_column_and_imports_as_nothing(
     path = tmp_path / "template.xlsx"
     write_template(path)
     workbook = load_workbook(path)
-    assert workbook.sheetnames == ["信息资源", "信息项", "部门", "职责", "主题", "主题派生字段", "核验事项"]
+    assert workbook.sheetnames == [
+        "信息资源",
+        "信息项",
+        "部门",
+        "职责",
+        "主题",
+        "主题派生字段",
+        "核验事项",
+    ]
     header = workbook["信息资源"]["A1"]
     assert header.value == "信息资源分类" and "必填" in header.comment.text
     report = _import(catalog, path)
