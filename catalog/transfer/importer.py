@@ -816,7 +816,7 @@ class _Checker:
             assert fields_table is not None
             values, bad = self.cells(fields_table, row)
             theme_code = values.pop("theme_code", None)
-            spec = self.model(DerivedFieldIn, values, bad, fields_table, row)
+            field_spec = self.model(DerivedFieldIn, values, bad, fields_table, row)
             if theme_code and theme_code not in declared:
                 self.error(
                     row.sheet,
@@ -827,8 +827,8 @@ class _Checker:
                 continue
             for code in values.get("sources", []):
                 self._missing_resource(fields_table, row, "sources", code)
-            if spec is not None and theme_code:
-                derived[theme_code].append(spec)
+            if field_spec is not None and theme_code:
+                derived[theme_code].append(field_spec)
         table = self.table(THEMES.key)
         for row in table.rows if table else []:
             assert table is not None
@@ -840,9 +840,9 @@ class _Checker:
                 table, row, "population_code", values.get("population_code")
             )
             values["derived"] = derived.get(values.get("code", ""), [])
-            spec = self.model(ThemeIn, values, bad, table, row)
-            if spec is not None and not missing:
-                self.plan.themes.append((spec, row.sheet, row.number))
+            theme_spec = self.model(ThemeIn, values, bad, table, row)
+            if theme_spec is not None and not missing:
+                self.plan.themes.append((theme_spec, row.sheet, row.number))
         checks = self.table(CHECKS.key)
         for row in checks.rows if checks else []:
             assert checks is not None
@@ -863,9 +863,9 @@ class _Checker:
                     f"主题 {theme_code} 未定义，也不在「主题」表中 (theme unknown)",
                 )
                 missing = True
-            spec = self.model(VerificationIn, values, bad, checks, row)
-            if spec is not None and not missing:
-                self.plan.verifications.append((spec, row.sheet, row.number))
+            check_spec = self.model(VerificationIn, values, bad, checks, row)
+            if check_spec is not None and not missing:
+                self.plan.verifications.append((check_spec, row.sheet, row.number))
 
     # ---- all together ------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ derived fields are the steward's definition in the catalogue (``catalog.themes``
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +48,7 @@ class DerivedField:
     rule: str  # a name in pipelines.themes.derive.RULES
     sources: tuple[tuple[str, str], ...]  # (resource code, lake table) the rule reads
     links: tuple[str, ...]  # source columns that hold the theme key
-    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
