@@ -60,8 +60,8 @@ class RuleDoc:
     params: tuple[RuleParam, ...] = ()
 
 
-# The rules ``pipelines.themes`` implements, documented for stewards (docs/themes.md); a test
-# keeps this list and the implementations in step.
+# The rules ``pipelines.themes`` implements, documented for stewards in docs/catalog-template.md
+# (「主题派生字段」) and by ``govshare themes rules``; a test keeps both in step.
 DERIVED_RULES: dict[str, RuleDoc] = {
     rule.name: rule
     for rule in (
