@@ -441,7 +441,7 @@ def _run(args: argparse.Namespace, console: Console, work: Path) -> dict[str, An
     from lake import delta
     from pipelines.spark import spark_session
     from pipelines.themes.build import build_theme, source_links, theme_tables
-    from pipelines.themes.spec import ENTERPRISE, PERSON, resolve
+    from pipelines.themes.spec import resolve
 
     settings = Settings(
         home=work / "home",
@@ -453,7 +453,11 @@ def _run(args: argparse.Namespace, console: Console, work: Path) -> dict[str, An
     with catalog.unit() as ctx:
         seed_demo(ctx)
     with catalog.unit() as ctx:
-        codes = {"both": (ENTERPRISE, PERSON), "enterprise": (ENTERPRISE,), "person": (PERSON,)}
+        codes = {
+            "both": ("enterprise", "person"),
+            "enterprise": ("enterprise",),
+            "person": ("person",),
+        }
         specs = [resolve(ctx.session, code) for code in codes[args.themes]]
         today = ctx.today()
     catalog.dispose()

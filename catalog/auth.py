@@ -143,5 +143,13 @@ def import_catalog(actor: Actor) -> None:
     _steward(actor, "导入目录")
 
 
+def define_theme(actor: Actor) -> None:
+    _steward(actor, "定义主题库")
+
+
+def define_verification(actor: Actor) -> None:
+    _steward(actor, "定义核验事项")
+
+
 def import_holiday_notice(actor: Actor) -> None:
     _steward(actor, "导入节假日安排")

@@ -168,3 +168,14 @@ class FieldAccess(StrEnum):
 
     RAW = "raw"
     MASKED = "masked"
+
+
+class KeyKind(StrEnum):
+    """What a theme is keyed by: 统一社会信用代码 (enterprises) or 公民身份号码 (persons)."""
+
+    USCC = "uscc"
+    RIC = "ric"
+
+    @property
+    def label(self) -> str:
+        return "统一社会信用代码" if self is KeyKind.USCC else "身份证号"

@@ -286,6 +286,68 @@ class Grant(Base):
     resource: Mapped[Resource] = relationship()
 
 
+class Theme(Base):
+    """主题库 (一企一档, 一人一档): a theme resource whose data items are assembled per key.
+
+    ``code`` names the theme in URLs (``/themes/{code}/profiles``); the population is the
+    key's authoritative holder unless ``population_id`` names another resource.
+    """
+
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), unique=True)
+    key_kind: Mapped[str] = mapped_column(String(8))  # uscc | ric
+    population_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    resource: Mapped[Resource] = relationship(foreign_keys=[resource_id])
+    population: Mapped[Resource | None] = relationship(foreign_keys=[population_id])
+    derived: Mapped[list[ThemeDerivedField]] = relationship(
+        back_populates="theme", order_by="ThemeDerivedField.id", cascade="all, delete-orphan"
+    )
+
+
+class ThemeDerivedField(Base):
+    """A theme field no single source holds, computed by a named rule over source resources."""
+
+    __tablename__ = "theme_derived_fields"
+    __table_args__ = (UniqueConstraint("theme_id", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(100))
+    rule: Mapped[str] = mapped_column(String(40))
+    sources: Mapped[list[Any]] = mapped_column(JSON, default=list)  # resource codes
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)  # columns naming the key
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    theme: Mapped[Theme] = relationship(back_populates="derived")
+
+
+class VerificationSubject(Base):
+    """核验事项: which resource and fields answer one yes-or-no check, and what means yes."""
+
+    __tablename__ = "verification_subjects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # role -> data item
+    yes_values: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    resource: Mapped[Resource] = relationship()
+    theme: Mapped[Theme | None] = relationship()
+
+
 class HistoryEntry(Base):
     """Who changed what, when, with the state before and after (append-only)."""
 

@@ -26,6 +26,8 @@ from catalog.models import (
     Mount,
     Resource,
     ResourceVersion,
+    Theme,
+    VerificationSubject,
 )
 
 _RESOURCE_LOAD = (
@@ -295,3 +297,47 @@ def batch_details(session: Session, *, status: str) -> Sequence[tuple[int, dict[
     """(resource id, details) of every ingest batch in ``status``."""
     query = select(IngestBatch.resource_id, IngestBatch.details).where(IngestBatch.status == status)
     return [(resource_id, details) for resource_id, details in session.execute(query)]
+
+
+# ---- themes and 核验 subjects -------------------------------------------------------------
+
+_THEME_LOAD = (
+    selectinload(Theme.resource).selectinload(Resource.items),
+    selectinload(Theme.resource).selectinload(Resource.mounts),
+    selectinload(Theme.population),
+    selectinload(Theme.derived),
+)
+
+
+def theme_or_none(session: Session, code: str) -> Theme | None:
+    return session.scalar(select(Theme).options(*_THEME_LOAD).where(Theme.code == code))
+
+
+def theme_of_resource(session: Session, resource_id: int) -> Theme | None:
+    return session.scalar(
+        select(Theme).options(*_THEME_LOAD).where(Theme.resource_id == resource_id)
+    )
+
+
+def themes(session: Session) -> Sequence[Theme]:
+    return session.scalars(select(Theme).options(*_THEME_LOAD).order_by(Theme.code)).all()
+
+
+_SUBJECT_LOAD = (
+    selectinload(VerificationSubject.resource).selectinload(Resource.items),
+    selectinload(VerificationSubject.theme),
+)
+
+
+def verification_or_none(session: Session, check: str) -> VerificationSubject | None:
+    return session.scalar(
+        select(VerificationSubject)
+        .options(*_SUBJECT_LOAD)
+        .where(VerificationSubject.check == check)
+    )
+
+
+def verifications(session: Session) -> Sequence[VerificationSubject]:
+    return session.scalars(
+        select(VerificationSubject).options(*_SUBJECT_LOAD).order_by(VerificationSubject.check)
+    ).all()

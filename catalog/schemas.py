@@ -17,6 +17,7 @@ from catalog.domain import (
     DataType,
     DemandState,
     FieldAccess,
+    KeyKind,
     MountKind,
     MountState,
     ResourceClass,
@@ -181,6 +182,64 @@ class ReviewIn(_In):
         return self
 
 
+# A theme's or a 核验's name in URLs and requests: short, lower case, no spaces.
+Slug = Annotated[
+    str, AfterValidator(_strip), Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")
+]
+ParamValue = str | list[str]
+
+
+class DerivedFieldIn(_In):
+    """A theme field computed by a rule of the registry (``catalog.themes.DERIVED_RULES``)."""
+
+    field: Annotated[str, Field(min_length=1, max_length=100)]
+    rule: Annotated[str, Field(min_length=1, max_length=40)]
+    sources: list[Annotated[str, Field(min_length=3, max_length=64)]] = Field(default_factory=list)
+    links: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+
+
+class ThemeIn(_In):
+    """A theme as a steward defines it; ``derived`` None keeps the derived fields defined."""
+
+    code: Slug
+    name: Name
+    resource_code: Annotated[str, Field(min_length=3, max_length=64)]
+    key_kind: KeyKind
+    population_code: str | None = None
+    description: Text = ""
+    derived: list[DerivedFieldIn] | None = None
+
+    @model_validator(mode="after")
+    def _unique_fields(self) -> Self:
+        names = [d.field for d in self.derived or []]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"派生字段重复 (duplicate derived fields): {'、'.join(duplicates)}")
+        return self
+
+
+class VerificationIn(_In):
+    """核验事项: a check answered from a theme (by its key) or from a resource (licences)."""
+
+    check: Slug
+    name: Name
+    theme_code: str | None = None
+    resource_code: str | None = None
+    fields: dict[str, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=dict
+    )
+    yes_values: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list
+    )
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Self:
+        if self.theme_code is None and self.resource_code is None:
+            raise ValueError("核验事项应指定主题或信息资源 (give theme_code or resource_code)")
+        return self
+
+
 # ---- public shapes ---------------------------------------------------------------------
 
 
@@ -310,6 +369,35 @@ class ApiKeyOut(_Out):
     label: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+class DerivedFieldOut(_Out):
+    field: str
+    rule: str
+    sources: list[str]
+    links: list[str]
+    params: dict[str, Any]
+
+
+class ThemeOut(_Out):
+    code: str
+    name: str
+    resource_code: str
+    key_kind: KeyKind
+    key: str | None = Field(description="主题主键信息项 (the theme resource's key item)")
+    population_code: str | None
+    description: str
+    fields: list[str] = Field(description="主题字段，即主题资源的信息项 (the theme's fields)")
+    derived: list[DerivedFieldOut]
+
+
+class VerificationOut(_Out):
+    check: str
+    name: str
+    theme_code: str | None
+    resource_code: str
+    fields: dict[str, str]
+    yes_values: list[str]
 
 
 T = TypeVar("T")

@@ -49,6 +49,8 @@ def build_snapshot(session: Session) -> dict[str, Any]:
     from catalog.domain import MountKind, ResourceClass, ResourceState
     from catalog.mounts import capability
 
+    # Only a 主题 resource a steward has defined as a theme is built by the theme DAG.
+    defined = {t.resource_id: t.code for t in repository.themes(session)}
     capabilities: list[dict[str, Any]] = []
     for resource in repository.resources(
         session, states=[ResourceState.PUBLISHED, ResourceState.RETIRING]
@@ -63,6 +65,7 @@ def build_snapshot(session: Session) -> dict[str, Any]:
                 "resource_name": resource.name,
                 "classification": str(resource.classification),
                 "theme": resource.classification is ResourceClass.THEME,
+                "theme_code": defined.get(resource.id),
                 "provider_code": resource.provider.code,
                 "provider_name": resource.provider.short_name or resource.provider.name,
                 "resource_state": str(resource.state),

@@ -21,10 +21,10 @@ SEARCH_STALE = "govshare.search_stale"
 
 
 def _note_capability_change(session: Session, _context: object, _instances: object) -> None:
-    from catalog.models import Mount, Resource
+    from catalog.models import Mount, Resource, Theme
 
     touched = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, Resource | Mount) for obj in touched):
+    if any(isinstance(obj, Resource | Mount | Theme) for obj in touched):
         session.info[CAPABILITIES_CHANGED] = True
 
 

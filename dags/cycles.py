@@ -148,7 +148,8 @@ def dag_specs(snapshot: dict[str, Any]) -> list[DagSpec]:
     """Every DAG the capability list implies, theme DAG last."""
     capabilities = snapshot.get("capabilities", [])
     specs = [ingest_spec(c) for c in capabilities if not c.get("theme")]
-    themes = [c for c in capabilities if c.get("theme")]
+    # 主题 resources are never ingested; those defined as themes are built by the theme DAG.
+    themes = [c for c in capabilities if c.get("theme") and c.get("theme_code")]
     if themes:
         specs.append(theme_spec(themes))
     return specs

@@ -318,14 +318,16 @@ def update_catalogue(
 
 
 def _theme_specs(settings: Settings, themes: list[str]) -> list[ThemeSpec]:
-    """The themes' specs as the catalogue describes them now."""
+    """The specs of the defined themes held by these theme resources, as the catalogue
+    describes them now."""
     from catalog.store import Catalog
-    from pipelines.themes.spec import resolve
+    from catalog.themes import themes_reading
+    from pipelines.themes.spec import resolve_theme
 
     catalog = Catalog(settings)
     try:
         with catalog.unit() as ctx:
-            return [resolve(ctx.session, code) for code in themes]
+            return [resolve_theme(ctx.session, t) for t in themes_reading(ctx.session, themes)]
     finally:
         catalog.dispose()
 

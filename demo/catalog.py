@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from catalog import demands, repository, services
+from catalog import demands, repository, services, themes
 from catalog.context import Actor, CatalogContext
 from catalog.domain import (
     DataLevel,
     DataType,
     DemandState,
+    KeyKind,
     MountKind,
     ResourceClass,
     ResourceState,
@@ -30,10 +31,13 @@ from catalog.schemas import (
     DemandDecisionIn,
     DemandIn,
     DepartmentIn,
+    DerivedFieldIn,
     DutyIn,
     MountIn,
     ResourceIn,
     ReviewIn,
+    ThemeIn,
+    VerificationIn,
 )
 
 REGION = "330100"
@@ -688,6 +692,61 @@ DUTIES = [
 ]
 
 
+# The demo's two themes, declared as a steward would (govshare themes define / the 主题 sheet).
+ENTERPRISE_THEME = "000008002/000001"
+PERSON_THEME = "000008002/000002"
+E_LICENCES = "000008001/000001"
+THEMES = [
+    ThemeIn(
+        code="enterprise",
+        name="一企一档",
+        resource_code=ENTERPRISE_THEME,
+        key_kind=KeyKind.USCC,
+        description="按统一社会信用代码汇聚的企业档案",
+        derived=[
+            DerivedFieldIn(
+                field="行政处罚次数", rule="count_rows", sources=["000001002/000001"],
+                links=["统一社会信用代码"],
+            ),
+            DerivedFieldIn(
+                field="有效证照数", rule="count_valid_licences", sources=[E_LICENCES],
+                links=["持证主体代码"],
+            ),
+        ],
+    ),
+    ThemeIn(
+        code="person",
+        name="一人一档",
+        resource_code=PERSON_THEME,
+        key_kind=KeyKind.RIC,
+        description="按身份证号汇聚的个人档案",
+        derived=[
+            DerivedFieldIn(
+                field="婚姻状况", rule="marriage_status", sources=["000005001/000001"],
+                links=["男方身份证号", "女方身份证号"],
+            ),
+            DerivedFieldIn(field="是否在世", rule="alive", params={"death_field": "死亡日期"}),
+        ],
+    ),
+]  # fmt: skip
+VERIFICATIONS = [
+    VerificationIn(check="identity", name="身份核验", theme_code="person",
+                   fields={"name": "姓名"}),
+    VerificationIn(check="alive", name="是否在世", theme_code="person",
+                   fields={"value": "是否在世"}, yes_values=["true"]),
+    VerificationIn(check="married", name="是否已婚", theme_code="person",
+                   fields={"value": "婚姻状况"}, yes_values=["已婚"]),
+    VerificationIn(check="insured", name="是否参保", theme_code="person",
+                   fields={"value": "参保状态"}, yes_values=["参保缴费", "正常参保", "参保"]),
+    VerificationIn(
+        check="licence", name="证照核验", resource_code=E_LICENCES,
+        fields={"holder": "持证主体代码", "type": "证照类型", "valid_until": "有效期至",
+                "state": "证照状态"},
+        yes_values=["有效", "正常"],
+    ),
+]  # fmt: skip
+
+
 def _resource_in(r: DemoResource) -> ResourceIn:
     return ResourceIn(
         code=r.code,
@@ -816,6 +875,10 @@ def seed_demo(ctx: CatalogContext) -> dict[str, int]:
     for r in RESOURCES:
         services.create_resource(ctx, spec=_resource_in(r), actor=Actor.department(DEPT[r.dept]))
         _walk_to(ctx, r, steward)
+    for theme in THEMES:
+        themes.define_theme(ctx, spec=theme, actor=steward)
+    for check in VERIFICATIONS:
+        themes.define_verification(ctx, spec=check, actor=steward)
 
     # Demands in every state. One was filed 30 days ago and never answered: overdue.
     past = replace(ctx, clock=lambda: ctx.now() - timedelta(days=30))

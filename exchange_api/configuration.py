@@ -64,8 +64,6 @@ class ExchangeSettings(BaseSettings):
     snapshot_refresh_seconds: float = Field(
         default=1.0, ge=0, description="how often a Delta table's version is re-checked"
     )
-    insured_values: list[str] = Field(default_factory=lambda: ["参保缴费", "正常参保", "参保"])
-    valid_licence_states: list[str] = Field(default_factory=lambda: ["有效", "正常"])
     extract_batch_rows: int = Field(default=65_536, ge=1024)
     catalogue_cache_seconds: float = Field(
         default=5.0, ge=0, description="how long a resource's serving metadata is reused"

@@ -20,13 +20,6 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class Theme(StrEnum):
-    """主题库: 一企一档 (enterprise, by USCC) or 一人一档 (person, by ID number)."""
-
-    ENTERPRISE = "enterprise"
-    PERSON = "person"
-
-
 class TokenOut(BaseModel):
     access_token: str = Field(description="EdDSA 签名的短期访问令牌 (short-lived signed token)")
     token_type: str = "Bearer"
@@ -58,7 +51,7 @@ class FieldValue(BaseModel):
 
 
 class ProfileOut(BaseModel):
-    theme: Theme
+    theme: str
     found: bool
     fields: dict[str, FieldValue] = Field(default_factory=dict)
     withheld: dict[str, str] = Field(
@@ -82,7 +75,7 @@ class LookupIn(_In):
 
 
 class BatchOut(BaseModel):
-    theme: Theme
+    theme: str
     data: list[ProfileOut] = Field(description="与请求 keys 顺序一一对应 (same order as keys)")
     count: int
     found: int
@@ -107,17 +100,22 @@ class IdentityCheckIn(CheckCase):
     name: Annotated[StrictStr, Field(min_length=1, max_length=50)]
 
 
-class PersonCheck(StrEnum):
-    ALIVE = "alive"
-    MARRIED = "married"
-    INSURED = "insured"
-
-
 class PersonCheckIn(CheckCase):
-    """人员状态核验: is the person alive / married / insured (参保缴费) today?"""
+    """人员状态核验: is the person alive / married / insured (参保缴费) today?
+
+    ``check`` names a 核验事项 the catalogue defines (the demo: alive, married, insured).
+    """
 
     id_number: IdText
-    check: PersonCheck
+    check: Annotated[
+        StrictStr,
+        Field(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[a-z][a-z0-9_-]*$",
+            description="核验事项，如 alive、married、insured (a check defined in the catalogue)",
+        ),
+    ]
 
 
 class LicenceCheckIn(CheckCase):

@@ -15,7 +15,7 @@ from catalog.context import CatalogContext
 from catalog.models import Grant
 from exchange_api import quotas
 from exchange_api.access import authorise_data_call
-from exchange_api.data_schemas import BatchOut, Evidence, FieldValue, ProfileOut, Theme
+from exchange_api.data_schemas import BatchOut, Evidence, FieldValue, ProfileOut
 from exchange_api.runtime import (
     DataCall,
     Exchange,
@@ -25,7 +25,6 @@ from exchange_api.runtime import (
     normalise_key,
 )
 from infra.errors import NotFound, ValidationError
-from pipelines.themes.spec import ENTERPRISE, PERSON
 from privacy.disclosure import (
     WITHHELD_BIRTH_DATE,
     DisclosureRules,
@@ -35,7 +34,6 @@ from privacy.disclosure import (
     served_value,
 )
 
-THEME_RESOURCES = {Theme.ENTERPRISE: ENTERPRISE, Theme.PERSON: PERSON}
 PROVENANCE = "_provenance"
 
 
@@ -86,7 +84,7 @@ def evidence(ref: Any) -> Evidence:
 
 
 def _profile(
-    theme: Theme, view: ResourceView, row: dict[str, Any] | None,
+    theme: str, view: ResourceView, row: dict[str, Any] | None,
     plans: Mapping[str, FieldPlan], version: int, rules: DisclosureRules, today: date,
 ) -> ProfileOut:  # fmt: skip
     if row is None:
@@ -122,7 +120,7 @@ def lookup(
     ex: Exchange,
     call: DataCall,
     *,
-    theme: Theme,
+    theme: str,
     keys: Sequence[str],
     fields: Sequence[str] | None,
     single: bool,
@@ -136,11 +134,13 @@ def lookup(
         )
     with ex.audited(call) as recorder, quotas.alerting(ex.catalog):
         with ex.catalog.unit() as ctx:
-            view = ex.view(ctx, THEME_RESOURCES[theme])
+            # The theme is whatever the catalogue defines under this name (404 otherwise).
+            defined = ex.theme(ctx, theme)
+            view = ex.view(ctx, defined.resource_code)
             recorder.uses(view)
-            wanted = [normalise_key(view.key_kind, k) for k in keys]
+            wanted = [normalise_key(defined.key_kind, k) for k in keys]
             key_problems(
-                view.key_kind, wanted, field="key" if single else "keys",
+                defined.key_kind, wanted, field="key" if single else "keys",
                 location=key_location or ("path" if single else "body"),
             )  # fmt: skip
             # Every distinct key counts, against the minute and against the day: a batch of a

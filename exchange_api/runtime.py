@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog import repository
+from catalog import repository, themes
 from catalog.context import CHINA_TZ, Actor, CatalogContext
 from catalog.domain import (
     FieldAccess,
@@ -248,6 +248,27 @@ class Recorder:
             self.record.grant_id = grant.id
 
 
+@dataclass(frozen=True)
+class ThemeRef:
+    """A defined theme as serving needs it: which resource holds it and what keys it."""
+
+    code: str
+    name: str
+    resource_code: str
+    key_kind: str
+
+
+@dataclass(frozen=True)
+class CheckRef:
+    """A defined 核验 subject: the resource it reads, its fields by role, what means yes."""
+
+    check: str
+    resource_code: str
+    key_kind: str | None
+    fields: dict[str, str]
+    yes_values: tuple[str, ...]
+
+
 class Exchange:
     """The serving side of one app."""
 
@@ -287,6 +308,7 @@ class Exchange:
         self._subject_key = self.key.derive_secret("audit-subject")
         self._views: dict[str, tuple[ResourceView, float]] = {}
         self._views_lock = threading.Lock()
+        self._definitions: dict[tuple[str, str], tuple[Any, float]] = {}
 
     def today(self) -> date:
         """The day in China, for answers that depend on it (age bands)."""
@@ -327,6 +349,45 @@ class Exchange:
         with self._views_lock:
             self._views[code] = (view, now)
         return view
+
+    def _definition(self, kind: str, name: str, load: Callable[[], Any]) -> Any:
+        """A theme or 核验 definition, cached like resource views (an unknown one is not)."""
+        now = time.monotonic()
+        cached = self._definitions.get((kind, name))
+        if cached is not None and now - cached[1] < self.config.catalogue_cache_seconds:
+            return cached[0]
+        found = load()
+        with self._views_lock:
+            self._definitions[(kind, name)] = (found, now)
+        return found
+
+    def theme(self, ctx: CatalogContext, code: str) -> ThemeRef:
+        """The theme the catalogue defines under ``code`` (404 when none is)."""
+
+        def load() -> ThemeRef:
+            found = themes.get_theme(ctx.session, code)
+            return ThemeRef(found.code, found.name, found.resource.code, found.key_kind)
+
+        ref: ThemeRef = self._definition("theme", code, load)
+        return ref
+
+    def check(self, ctx: CatalogContext, check: str) -> CheckRef:
+        """The 核验 subject the catalogue defines under ``check`` (404 when none is)."""
+
+        def load() -> CheckRef:
+            found = themes.get_verification(ctx.session, check)
+            if found.theme is not None:
+                kind: str | None = found.theme.key_kind
+            else:
+                keys = found.resource.key_items
+                kind = identifier_kind(keys[0].name) if keys else None
+            return CheckRef(
+                found.check, found.resource.code, kind, dict(found.fields or {}),
+                tuple(str(v) for v in found.yes_values or []),
+            )  # fmt: skip
+
+        ref: CheckRef = self._definition("check", check, load)
+        return ref
 
     @contextmanager
     def audited(self, call: DataCall) -> Iterator[Recorder]:

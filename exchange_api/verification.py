@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
@@ -31,22 +32,36 @@ from exchange_api.data_schemas import (
     CheckCase,
     IdentityCheckIn,
     LicenceCheckIn,
-    PersonCheck,
     PersonCheckIn,
     VerificationOut,
 )
 from exchange_api.exceptions import FieldMasked
 from exchange_api.profiles import evidence
-from exchange_api.runtime import DataCall, Exchange, ResourceView, key_problems, normalise_key
-from pipelines.themes.spec import PERSON
+from exchange_api.runtime import (
+    CheckRef,
+    DataCall,
+    Exchange,
+    ResourceView,
+    key_problems,
+    normalise_key,
+)
+from infra.errors import ValidationError
 
-E_LICENCES = "000008001/000001"  # 电子证照信息, the 电子证照 base library
-LICENCE_FIELDS = ("持证主体代码", "证照类型", "有效期至", "证照状态")
-PERSON_FIELDS = {
-    PersonCheck.ALIVE: "是否在世",
-    PersonCheck.MARRIED: "婚姻状况",
-    PersonCheck.INSURED: "参保状态",
-}
+IDENTITY = "identity"
+LICENCE = "licence"
+
+
+def _is_yes(value: Any, yes_values: Sequence[str]) -> bool:
+    """Whether a field's value is one the subject's definition counts as yes.
+
+    Logical fields compare as ``true``/``false`` (是/否 accepted too), others as text.
+    """
+    if value is None:
+        return False
+    wanted = {v.strip().lower() for v in yes_values}
+    if isinstance(value, bool):
+        return bool(wanted & ({"true", "是", "1"} if value else {"false", "否", "0"}))
+    return str(value).strip().lower() in wanted
 
 
 def _same_name(a: Any, b: str) -> bool:
@@ -56,29 +71,33 @@ def _same_name(a: Any, b: str) -> bool:
 
 
 def _answer(
-    ex: Exchange, call: DataCall, *, resource_code: str, fields: Sequence[str], check: str,
-    key: str, key_field: str, decide: Any, case: CheckCase, shown_from: str | None = None,
+    ex: Exchange, call: DataCall, *, subject: str, with_key: bool, check: str,
+    key: str, key_field: str, decide: Any, case: CheckCase, shown_role: str | None = None,
 ) -> VerificationOut:  # fmt: skip
-    """Authorise on ``fields``, count the call, let ``decide(view, key)`` answer, log it.
+    """Authorise on the subject's fields, count the call, let ``decide`` answer, log it.
 
-    ``shown_from`` is the field whose value the answer discloses (婚姻状况 for "married"): if
-    the grant delivers it masked, the 核验 is refused, because asking it of every subject
+    ``subject`` names the 核验事项 the catalogue defines: the resource it reads and its
+    fields by role, all of which the grant must cover, and the resource's key too when
+    ``with_key`` (a person is looked up by it; a licence is found by its holder field).
+    ``shown_role`` is the field whose value the answer discloses (婚姻状况 for "married"):
+    if the grant delivers it masked, the 核验 is refused, because asking it of every subject
     would undo the mask. Masking wins; a 核验 of that field needs raw access to it.
     """
     with ex.audited(call) as recorder, quotas.alerting(ex.catalog):
         recorder.record.case_ref = case.case_ref
         recorder.record.business_matter = case.business_matter
         with ex.catalog.unit() as ctx:
-            view = ex.view(ctx, resource_code)
+            ref = ex.check(ctx, subject)
+            view = ex.view(ctx, ref.resource_code)
             recorder.uses(view)
-            wanted = normalise_key("uscc" if key_field == "uscc" else "ric", key)
-            key_problems(
-                "uscc" if key_field == "uscc" else "ric", [wanted], field=key_field,
-                location="body",
-            )  # fmt: skip
+            kind = "uscc" if key_field == "uscc" else "ric"
+            wanted = normalise_key(kind, key)
+            key_problems(kind, [wanted], field=key_field, location="body")
+            needed = [*([view.key] if with_key and view.key else []), *ref.fields.values()]
             grant = authorise_data_call(
-                ctx, actor=call.actor, resource=view, purpose=call.purpose, fields=fields
+                ctx, actor=call.actor, resource=view, purpose=call.purpose, fields=needed
             )
+            shown_from = ref.fields.get(shown_role) if shown_role else None
             recorder.uses(view, grant)
             if shown_from is not None and view.mask_kind(shown_from, str(grant.fields[shown_from])):
                 raise FieldMasked(
@@ -103,13 +122,13 @@ def _answer(
                 subject=ex.key_quota_subject(call, view),
             )  # fmt: skip
             today = ctx.now().astimezone(CHINA_TZ).date()
-        result, version = decide(view, wanted, today)
+        result, version = decide(view, ref, wanted, today)
         payload = {"check": check, "result": result}
-        ref = ex.commit(
+        entry = ex.commit(
             recorder, fields=[], rows=0, result=payload, subjects=[wanted],
             table_version=version,
         )  # fmt: skip
-    return VerificationOut(check=check, result=result, evidence=evidence(ref))
+    return VerificationOut(check=check, result=result, evidence=evidence(entry))
 
 
 def _person_row(ex: Exchange, view: ResourceView, key: str, column: str) -> tuple[Any, int]:
@@ -122,40 +141,41 @@ def _person_row(ex: Exchange, view: ResourceView, key: str, column: str) -> tupl
 def verify_identity(ex: Exchange, call: DataCall, body: IdentityCheckIn) -> VerificationOut:
     """身份核验: the ID number and the name belong to the same person."""
 
-    def decide(view: ResourceView, key: str, _today: date) -> tuple[bool, int]:
-        name, version = _person_row(ex, view, key, "姓名")
+    def decide(view: ResourceView, ref: CheckRef, key: str, _today: date) -> tuple[bool, int]:
+        name, version = _person_row(ex, view, key, ref.fields["name"])
         return _same_name(name, body.name), version
 
     return _answer(
-        ex, call, resource_code=PERSON, fields=["身份证号", "姓名"], check="identity",
-        key=body.id_number, key_field="id_number", decide=decide, case=body,
+        ex, call, subject=IDENTITY, with_key=True, check=IDENTITY, key=body.id_number,
+        key_field="id_number", decide=decide, case=body,
     )  # fmt: skip
 
 
 def verify_person(ex: Exchange, call: DataCall, body: PersonCheckIn) -> VerificationOut:
-    """人员状态核验: alive, married or insured, from 一人一档."""
-    column = PERSON_FIELDS[body.check]
+    """人员状态核验 (alive, married, insured, ...): the subject's field means yes or no."""
+    if body.check in (IDENTITY, LICENCE):
+        raise ValidationError(
+            f"{body.check} 不是人员状态核验，请使用 /verify/{body.check} (not a status check)",
+            details=[{"field": "check", "reason": "not a status check", "location": "body"}],
+        )
 
-    def decide(view: ResourceView, key: str, _today: date) -> tuple[bool, int]:
-        value, version = _person_row(ex, view, key, column)
-        if body.check is PersonCheck.ALIVE:
-            return value is True, version
-        if body.check is PersonCheck.MARRIED:
-            return value == "已婚", version
-        return value in ex.config.insured_values, version
+    def decide(view: ResourceView, ref: CheckRef, key: str, _today: date) -> tuple[bool, int]:
+        value, version = _person_row(ex, view, key, ref.fields["value"])
+        return _is_yes(value, ref.yes_values), version
 
     return _answer(
-        ex, call, resource_code=PERSON, fields=["身份证号", column], check=str(body.check),
-        key=body.id_number, key_field="id_number", decide=decide, case=body, shown_from=column,
+        ex, call, subject=body.check, with_key=True, check=body.check, key=body.id_number,
+        key_field="id_number", decide=decide, case=body, shown_role="value",
     )  # fmt: skip
 
 
 def verify_licence(ex: Exchange, call: DataCall, body: LicenceCheckIn) -> VerificationOut:
     """证照核验 (一证一接口): a licence of the type, held by the enterprise, valid today."""
 
-    def decide(view: ResourceView, key: str, today: date) -> tuple[bool, int]:
+    def decide(view: ResourceView, ref: CheckRef, key: str, today: date) -> tuple[bool, int]:
         snap = ex.lake.snapshot(view.table)
-        holder, kind, until, state = LICENCE_FIELDS
+        holder, kind = ref.fields["holder"], ref.fields["type"]
+        until, state = ref.fields["valid_until"], ref.fields["state"]
         # Values are bound into an Arrow expression, never spliced into a query text.
         table = snap.dataset().to_table(
             columns=[until, state],
@@ -164,19 +184,13 @@ def verify_licence(ex: Exchange, call: DataCall, body: LicenceCheckIn) -> Verifi
         if table.num_rows == 0:
             return False, snap.version
         in_force = pc.or_kleene(pc.is_null(table[until]), pc.greater_equal(table[until], today))
+        states = pa.array(list(ref.yes_values), pa.string())
         valid_state = pc.or_kleene(
-            pc.is_null(table[state]), pc.is_in(table[state], value_set=_states(ex))
+            pc.is_null(table[state]), pc.is_in(table[state], value_set=states)
         )
         return bool(pc.any(pc.and_kleene(in_force, valid_state)).as_py()), snap.version
 
     return _answer(
-        ex, call, resource_code=E_LICENCES, fields=list(LICENCE_FIELDS),
-        check=f"licence:{body.licence_type}", key=body.uscc, key_field="uscc", decide=decide,
-        case=body,
+        ex, call, subject=LICENCE, with_key=False, check=f"licence:{body.licence_type}",
+        key=body.uscc, key_field="uscc", decide=decide, case=body,
     )  # fmt: skip
-
-
-def _states(ex: Exchange) -> Any:
-    import pyarrow as pa
-
-    return pa.array(ex.config.valid_licence_states, pa.string())

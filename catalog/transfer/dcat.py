@@ -139,8 +139,8 @@ class AgentFacts:
 
 
 def iri(base: str, kind: str, key: str) -> str:
-    """A stable identifier: ``urn:govshare:dataset:000001001/000001`` under the default base,
-    ``https://portal/…/dataset/000001001%2F000001`` under an http one."""
+    """A stable identifier: ``urn:govshare:dataset:<前段码>/<后段码>`` under the default base,
+    ``https://portal/…/dataset/<前段码>%2F<后段码>`` under an http one."""
     if base.startswith("urn:"):
         return f"{base}{kind}:{quote(key, safe='/')}"
     return f"{base.rstrip('/')}/{kind}/{quote(key, safe='')}"

@@ -23,11 +23,14 @@ from catalog.context import Actor, CatalogContext
 from catalog.transfer.dcat import dcat_feed
 from catalog.transfer.document import CatalogDocument, catalog_document
 from catalog.transfer.template import (
+    CHECKS,
     DEPARTMENTS,
     DUTIES,
     ITEMS,
     RESOURCES,
     SHEETS,
+    THEME_DERIVED,
+    THEMES,
     SheetSpec,
 )
 
@@ -77,6 +80,11 @@ def _records(document: CatalogDocument | None) -> dict[str, list[dict[str, Any]]
             for r in document.resources
             for item in r.items
         ],
+        THEMES.key: [t.model_dump(exclude={"derived", "fields", "key"}) for t in document.themes],
+        THEME_DERIVED.key: [
+            {"theme_code": t.code, **d.model_dump()} for t in document.themes for d in t.derived
+        ],
+        CHECKS.key: [v.model_dump() for v in document.verifications],
     }
 
 

@@ -16,20 +16,31 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticError
 
-from catalog import auth, repository, services
+from catalog import auth, repository, services, themes
 from catalog.context import Actor, CatalogContext
 from catalog.domain import DataType, ResourceState, ShareType
-from catalog.errors import ValidationError
+from catalog.errors import Conflict, NotFound, ValidationError
 from catalog.identifiers import region_problem, uscc_problem
-from catalog.schemas import DataItemIn, DepartmentIn, DutyIn, ResourceIn
+from catalog.schemas import (
+    DataItemIn,
+    DepartmentIn,
+    DerivedFieldIn,
+    DutyIn,
+    ResourceIn,
+    ThemeIn,
+    VerificationIn,
+)
 from catalog.transfer.aliases import CLASSIFICATION_SEPARATORS
 from catalog.transfer.errors import ImportRejected
 from catalog.transfer.readers import Row, Source, Table
 from catalog.transfer.template import (
+    CHECKS,
     DEPARTMENTS,
     DUTIES,
     ITEMS,
     RESOURCES,
+    THEME_DERIVED,
+    THEMES,
     CellError,
     Issue,
     cell_text,
@@ -66,6 +77,8 @@ class ImportReport(BaseModel):
     data_items: int
     skipped_departments: int = 0
     skipped_duties: int = 0
+    themes: int = 0
+    verifications: int = 0
     warnings: list[Issue]
     interpretations: list[Interpretation] = []
     # What is (or would be) created: departments {code, name, region_code, from_providers},
@@ -81,6 +94,10 @@ class Plan:
     departments: list[DepartmentIn] = field(default_factory=list)
     duties: list[DutyIn] = field(default_factory=list)
     resources: list[tuple[ResourceIn, ResourceState]] = field(default_factory=list)
+    # Themes and 核验事项 with where they were written (sheet, row): checked against the
+    # catalogue when written, after the resources they read exist.
+    themes: list[tuple[ThemeIn, str, int]] = field(default_factory=list)
+    verifications: list[tuple[VerificationIn, str, int]] = field(default_factory=list)
     skipped_departments: int = 0
     skipped_duties: int = 0
     providers: set[str] = field(default_factory=set)  # departments created from provider cells
@@ -773,6 +790,83 @@ class _Checker:
                     f"关联资源代码 {related} 不在本目录中 (related resource not catalogued here)",
                 )
 
+    # ---- themes and 核验事项 --------------------------------------------------------------
+
+    def _catalogued(self, code: str) -> bool:
+        return code in self.file_resources or (
+            repository.resource_or_none(self.ctx.session, code) is not None
+        )
+
+    def _missing_resource(self, table: Table, row: Row, name: str, code: str | None) -> bool:
+        if code and not self._catalogued(code):
+            self.error(
+                row.sheet,
+                row.number,
+                table.label(name),
+                f"信息资源 {code} 不在目录中，也不在本文件中 (resource unknown)",
+            )
+            return True
+        return False
+
+    def themes(self) -> None:
+        derived: dict[str, list[DerivedFieldIn]] = defaultdict(list)
+        fields_table = self.table(THEME_DERIVED.key)
+        declared = set(self._peek(THEMES.key, "code"))
+        for row in fields_table.rows if fields_table else []:
+            assert fields_table is not None
+            values, bad = self.cells(fields_table, row)
+            theme_code = values.pop("theme_code", None)
+            field_spec = self.model(DerivedFieldIn, values, bad, fields_table, row)
+            if theme_code and theme_code not in declared:
+                self.error(
+                    row.sheet,
+                    row.number,
+                    fields_table.label("theme_code"),
+                    f"主题 {theme_code} 不在「主题」表中 (theme not in the themes sheet)",
+                )
+                continue
+            for code in values.get("sources", []):
+                self._missing_resource(fields_table, row, "sources", code)
+            if field_spec is not None and theme_code:
+                derived[theme_code].append(field_spec)
+        table = self.table(THEMES.key)
+        for row in table.rows if table else []:
+            assert table is not None
+            values, bad = self.cells(table, row)
+            missing = self._missing_resource(
+                table, row, "resource_code", values.get("resource_code")
+            )
+            missing |= self._missing_resource(
+                table, row, "population_code", values.get("population_code")
+            )
+            values["derived"] = derived.get(values.get("code", ""), [])
+            theme_spec = self.model(ThemeIn, values, bad, table, row)
+            if theme_spec is not None and not missing:
+                self.plan.themes.append((theme_spec, row.sheet, row.number))
+        checks = self.table(CHECKS.key)
+        for row in checks.rows if checks else []:
+            assert checks is not None
+            values, bad = self.cells(checks, row)
+            missing = self._missing_resource(
+                checks, row, "resource_code", values.get("resource_code")
+            )
+            theme_code = values.get("theme_code")
+            if (
+                theme_code
+                and theme_code not in declared
+                and (repository.theme_or_none(self.ctx.session, theme_code) is None)
+            ):
+                self.error(
+                    row.sheet,
+                    row.number,
+                    checks.label("theme_code"),
+                    f"主题 {theme_code} 未定义，也不在「主题」表中 (theme unknown)",
+                )
+                missing = True
+            check_spec = self.model(VerificationIn, values, bad, checks, row)
+            if check_spec is not None and not missing:
+                self.plan.verifications.append((check_spec, row.sheet, row.number))
+
     # ---- all together ------------------------------------------------------------------
 
     def run(self) -> Plan:
@@ -783,6 +877,7 @@ class _Checker:
         self.departments()
         self.duties()
         self.resources()
+        self.themes()
         return self.plan
 
 
@@ -818,6 +913,26 @@ def validate_source(
     return plan, _sorted(checker.warnings, source), checker.interpretations()
 
 
+def _define(ctx: CatalogContext, plan: Plan, *, actor: Actor) -> None:
+    """Themes, then 核验事项, through the services a steward would use. Their checks need the
+    resources in place, so they run here; a refusal rejects the whole import (nothing of it
+    is committed), named by sheet and row like every other problem."""
+    steps: list[tuple[Any, str, int]] = [
+        *((lambda s=spec: themes.define_theme(ctx, spec=s, actor=actor), sheet, row)
+          for spec, sheet, row in plan.themes),
+        *((lambda s=spec: themes.define_verification(ctx, spec=s, actor=actor), sheet, row)
+          for spec, sheet, row in plan.verifications),
+    ]  # fmt: skip
+    problems = []
+    for step, sheet, row in steps:
+        try:
+            step()
+        except (ValidationError, Conflict, NotFound) as error:
+            problems.append(Issue(sheet=sheet, row=row, column="", message=error.message))
+    if problems:
+        raise ImportRejected([p.model_dump() for p in problems])
+
+
 def import_catalog(
     ctx: CatalogContext,
     source: Source,
@@ -843,6 +958,7 @@ def import_catalog(
             services.add_duty(ctx, spec=duty, actor=actor)
         for resource, state in plan.resources:
             services.create_resource(ctx, spec=resource, actor=actor, state=state)
+        _define(ctx, plan, actor=actor)
     return ImportReport(
         source=source.description,
         dry_run=dry_run,
@@ -852,6 +968,8 @@ def import_catalog(
         data_items=sum(len(spec.items) for spec, _state in plan.resources),
         skipped_departments=plan.skipped_departments,
         skipped_duties=plan.skipped_duties,
+        themes=len(plan.themes),
+        verifications=len(plan.verifications),
         warnings=warnings,
         interpretations=interpretations,
         created_departments=[

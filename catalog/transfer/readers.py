@@ -20,11 +20,14 @@ from typing import Any
 
 from catalog.transfer.errors import UnreadableSource
 from catalog.transfer.template import (
+    CHECKS,
     DEPARTMENTS,
     DUTIES,
     ITEMS,
     RESOURCES,
     SHEETS,
+    THEME_DERIVED,
+    THEMES,
     Issue,
     SheetSpec,
     cell_text,
@@ -339,12 +342,15 @@ def csv_folder(folder: Path) -> dict[str, Path]:
 
 # ---- our own JSON export ---------------------------------------------------------------
 
-_JSON_IGNORED = {"resources": {"version", "mounts", "items"}}
+_JSON_IGNORED = {
+    "resources": {"version", "mounts", "items"},
+    "themes": {"derived", "fields", "key"},
+}
 
 
 def _json_labels(spec: SheetSpec) -> dict[str, str]:
     """In JSON a column is named by its field; the items' resource code comes from nesting."""
-    return {name: name for name in spec.by_field if name != "resource_code"}
+    return {name: name for name in spec.by_field if not (spec is ITEMS and name == "resource_code")}
 
 
 def _json_row(
@@ -410,7 +416,40 @@ def read_json(path: Path) -> Source:
             if spec is RESOURCES:
                 _json_items(source, items, row, obj)
     source.tables[ITEMS.key] = items
+    _json_themes(source, document)
     return source
+
+
+def _json_themes(source: Source, document: dict[str, Any]) -> None:
+    """Themes (their derived fields nested, as exported) and 核验事项, when the file has them."""
+    if "themes" not in document and "verifications" not in document:
+        return
+    derived = Table(
+        spec=THEME_DERIVED, name="theme_derived", header_row=None,
+        labels=_json_labels(THEME_DERIVED),
+    )  # fmt: skip
+    for spec in (THEMES, CHECKS):
+        entries = document.get(spec.key, [])
+        table = Table(spec=spec, name=spec.key, header_row=None, labels=_json_labels(spec))
+        source.tables[spec.key] = table
+        if not isinstance(entries, list):
+            source.errors.append(
+                Issue(sheet=spec.key, row=None, column="", message="应为数组 (expected an array)")
+            )
+            continue
+        for number, obj in enumerate(entries, start=1):
+            row = _json_row(source, spec, spec.key, number, obj, _JSON_IGNORED.get(spec.key, set()))
+            if row is None:
+                continue
+            table.rows.append(row)
+            if spec is THEMES and isinstance(obj.get("derived"), list):
+                sheet = f"themes[{number}].derived"
+                for n, entry in enumerate(obj["derived"], start=1):
+                    field_row = _json_row(source, THEME_DERIVED, sheet, n, entry, set())
+                    if field_row is not None:
+                        field_row.values["theme_code"] = row.values.get("code")
+                        derived.rows.append(field_row)
+    source.tables[THEME_DERIVED.key] = derived
 
 
 def _json_items(source: Source, items: Table, resource: Row, obj: dict[str, Any]) -> None:

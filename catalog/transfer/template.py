@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from catalog.domain import (
     DataLevel,
     DataType,
+    KeyKind,
     ResourceClass,
     ResourceState,
     Sensitivity,
@@ -358,7 +359,7 @@ RESOURCES = SheetSpec(
             standard=True,
             width=20,
             text_format=True,
-            note="前段码/后段码，如 000001001/000001",
+            note="前段码/后段码：分类码/顺序号，宽度按本省规定",
         ),
         Column(
             "信息资源提供方",
@@ -608,8 +609,108 @@ DUTIES = SheetSpec(
     ),
 )
 
+# ---- themes and 核验事项 (catalogue data that reads the resources above) -------------------
+
+_KEY_KINDS = {"uscc": "uscc", "ric": "ric", "统一社会信用代码": "uscc", "身份证号": "ric",
+              "公民身份号码": "ric"}  # fmt: skip
+
+
+def parse_key_kind(raw: Any) -> KeyKind:
+    if isinstance(raw, KeyKind):
+        return raw
+    found = _KEY_KINDS.get(compact(cell_text(raw)).lower()) or _KEY_KINDS.get(
+        compact(cell_text(raw))
+    )
+    if found is None:
+        raise CellError(
+            f"「{_shown(cell_text(raw))}」不是有效的主键类型，可选：统一社会信用代码、身份证号"
+        )
+    return KeyKind(found)
+
+
+def render_key_kind(value: Any) -> Any:
+    return KeyKind(value).label if value else None
+
+
+def parse_pairs(raw: Any) -> dict[str, Any]:
+    """``名=值`` pairs separated by ；or ; or line breaks; a value list uses , or 、."""
+    if isinstance(raw, dict):
+        return dict(raw)
+    out: dict[str, Any] = {}
+    for part in _split(raw, r"[;；\n]+"):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise CellError(f"「{_shown(part)}」应写作 名=值 (expected NAME=VALUE)")
+        values = [v.strip() for v in re.split(r"[,，、]", value) if v.strip()]
+        out[name.strip()] = values if len(values) > 1 else value.strip()
+    return out
+
+
+def render_pairs(value: Any) -> Any:
+    if not value:
+        return None
+    return "；".join(
+        f"{k}={'、'.join(v) if isinstance(v, list | tuple) else v}" for k, v in value.items()
+    )
+
+
+THEMES = SheetSpec(
+    key="themes",
+    name="主题",
+    aliases=("主题库", "themes"),
+    columns=(
+        Column("主题代码", "code", required=True, width=14,
+               note="网址中使用的小写英文代码，如 enterprise"),
+        Column("主题名称", "name", required=True, width=20),
+        Column("主题资源代码", "resource_code", parse_code, required=True, width=20,
+               text_format=True, note="分类为「主题」的信息资源，其信息项即主题字段"),
+        Column("主键类型", "key_kind", parse_key_kind, render_key_kind, required=True,
+               choices=("统一社会信用代码", "身份证号"), width=16),
+        Column("主体范围资源代码", "population_code", parse_code, width=20, text_format=True,
+               note="缺省：主键的权威来源"),
+        Column("说明", "description", width=30),
+    ),
+)  # fmt: skip
+
+THEME_DERIVED = SheetSpec(
+    key="theme_derived",
+    name="主题派生字段",
+    aliases=("派生字段", "theme_derived"),
+    columns=(
+        Column("主题代码", "theme_code", required=True, width=14),
+        Column("派生字段", "field", required=True, width=16, note="主题资源的信息项"),
+        Column("规则", "rule", required=True, width=22,
+               note="规则登记表中的规则名，见 govshare themes rules"),
+        Column("来源资源代码", "sources", parse_codes, width=24, text_format=True,
+               note="多个以 、 或 ; 分隔"),
+        Column("连接列", "links", parse_names, width=24, note="来源中存放主体代码的列"),
+        Column("参数", "params", parse_pairs, render_pairs, width=30,
+               note="名=值，多个以 ； 分隔，取值列表以 、 分隔"),
+    ),
+)  # fmt: skip
+
+CHECKS = SheetSpec(
+    key="verifications",
+    name="核验事项",
+    aliases=("核验", "verifications"),
+    columns=(
+        Column("核验事项", "check", required=True, width=14,
+               note="identity、licence，或其他人员状态核验名如 alive"),
+        Column("名称", "name", required=True, width=16),
+        Column("主题代码", "theme_code", width=14, note="与信息资源代码二选一"),
+        Column("信息资源代码", "resource_code", parse_code, width=20, text_format=True),
+        Column("字段", "fields", parse_pairs, render_pairs, required=True, width=36,
+               note="角色=信息项：identity 用 name；licence 用 holder、type、valid_until、"
+               "state；状态核验用 value"),
+        Column("表示是的取值", "yes_values", parse_names, width=20,
+               note="证照核验为有效状态；多个以 、 分隔"),
+    ),
+)  # fmt: skip
+
 # In the order a workbook lists them and an import writes them: who, what for, what, fields.
-SHEETS: tuple[SheetSpec, ...] = (RESOURCES, ITEMS, DEPARTMENTS, DUTIES)
+SHEETS: tuple[SheetSpec, ...] = (
+    RESOURCES, ITEMS, DEPARTMENTS, DUTIES, THEMES, THEME_DERIVED, CHECKS,
+)  # fmt: skip
 WRITE_ORDER: tuple[SheetSpec, ...] = (DEPARTMENTS, DUTIES, RESOURCES, ITEMS)
 
 

@@ -14,6 +14,7 @@ from exchange_api.routes import (
     mounts,
     open_data,
     resources,
+    themes,
 )
 from exchange_api.routes import quality as quality_routes
 
@@ -28,6 +29,7 @@ api_router.include_router(directory.router)
 api_router.include_router(access.audit_router)
 api_router.include_router(quality_routes.router)
 api_router.include_router(open_data.router)
+api_router.include_router(themes.router)
 
 # Data calls authenticate with access tokens (their own dependency); the token endpoint
 # with an API key only.

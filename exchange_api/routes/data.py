@@ -24,7 +24,6 @@ from exchange_api.data_schemas import (
     LookupIn,
     PersonCheckIn,
     ProfileOut,
-    Theme,
     VerificationOut,
 )
 from exchange_api.deps import AuditedRoute, Call, ExchangeDep, token_actor
@@ -39,6 +38,15 @@ KeyPath = Annotated[
         min_length=1,
         max_length=40,
         description="统一社会信用代码（enterprise）或身份证号（person）",
+    ),
+]
+ThemePath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        description="主题代码，由数据管理机构在目录中定义，如 enterprise、person (theme code)",
     ),
 ]
 Fields = Annotated[
@@ -62,7 +70,7 @@ def _fields(text: str | None) -> list[str] | None:
     "建议改用 POST .../profiles/lookup，主体代码不进入网址",
 )
 def get_profile(
-    exchange: ExchangeDep, call: Call, theme: Theme, key: KeyPath, fields: Fields = None
+    exchange: ExchangeDep, call: Call, theme: ThemePath, key: KeyPath, fields: Fields = None
 ) -> ProfileOut:
     batch = profiles.lookup(
         exchange, call, theme=theme, keys=[key], fields=_fields(fields), single=True
@@ -77,7 +85,9 @@ def get_profile(
     tags=["主题档案 profiles"],
     summary="查询一个主体的档案，主体代码放在请求体中（不进入网址和访问日志）",
 )
-def lookup_profile(exchange: ExchangeDep, call: Call, theme: Theme, body: LookupIn) -> ProfileOut:
+def lookup_profile(
+    exchange: ExchangeDep, call: Call, theme: ThemePath, body: LookupIn
+) -> ProfileOut:
     batch = profiles.lookup(
         exchange, call, theme=theme, keys=[body.key], fields=body.fields, single=True,
         key_location="body",
@@ -92,7 +102,7 @@ def lookup_profile(exchange: ExchangeDep, call: Call, theme: Theme, body: Lookup
     tags=["主题档案 profiles"],
     summary="批量查询档案，最多 1000 个主体，结果与 keys 顺序对应",
 )
-def batch_profiles(exchange: ExchangeDep, call: Call, theme: Theme, body: BatchIn) -> BatchOut:
+def batch_profiles(exchange: ExchangeDep, call: Call, theme: ThemePath, body: BatchIn) -> BatchOut:
     return profiles.lookup(
         exchange, call, theme=theme, keys=body.keys, fields=body.fields, single=False
     )
@@ -114,7 +124,7 @@ def verify_identity(exchange: ExchangeDep, call: Call, body: IdentityCheckIn) ->
     response_model=VerificationOut,
     responses=responses(*DATA_ERRORS),
     tags=["核验 verification"],
-    summary="人员状态核验：是否在世 / 已婚 / 参保（只回答是或否）",
+    summary="人员状态核验：目录定义的核验事项，如是否在世 / 已婚 / 参保（只回答是或否）",
 )
 def verify_person(exchange: ExchangeDep, call: Call, body: PersonCheckIn) -> VerificationOut:
     return verification.verify_person(exchange, call, body)

@@ -1,6 +1,6 @@
 """信息资源 routes: search, read, catalogue, review and retire resources; attach mounts.
 
-Resource codes contain a slash (前段码/后段码, e.g. ``000001001/000001``), so the code is a
+Resource codes contain a slash (前段码/后段码), so the code is a
 ``path`` parameter; ``%2F`` works as well. Starlette tries routes in order and a ``path``
 parameter also swallows ``/versions``, so the routes with a suffix come before the bare
 ``GET /resources/{code}``.

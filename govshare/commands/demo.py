@@ -156,11 +156,11 @@ def _theme_dag() -> str:
 
     from dags.runner import run_dags
     from pipelines.themes.build import theme_tables
-    from pipelines.themes.spec import ENTERPRISE, PERSON, resolve
+    from pipelines.themes.spec import resolve_defined
 
     (result,) = run_dags(settings(), ["govshare_themes"])
     with catalog_unit() as ctx:
-        specs = [resolve(ctx.session, code) for code in (ENTERPRISE, PERSON)]
+        specs = resolve_defined(ctx.session)
     built = []
     for spec in specs:
         theme, conflicts = theme_tables(settings(), spec)
@@ -185,13 +185,12 @@ def _consumer_grants(ctx: CatalogContext) -> None:
     from catalog.context import Actor
     from catalog.models import Grant
     from catalog.schemas import DemandDecisionIn, DemandIn
-    from demo.catalog import DEPT
-    from pipelines.themes.spec import ENTERPRISE, PERSON
+    from demo.catalog import DEPT, ENTERPRISE_THEME, PERSON_THEME
 
     requester = repository.department(ctx.session, DEPT["rs"])
     for code, fields, purpose in (
-        (PERSON, PERSON_FIELDS, PERSON_PURPOSE),
-        (ENTERPRISE, ENTERPRISE_FIELDS, ENTERPRISE_PURPOSE),
+        (PERSON_THEME, PERSON_FIELDS, PERSON_PURPOSE),
+        (ENTERPRISE_THEME, ENTERPRISE_FIELDS, ENTERPRISE_PURPOSE),
     ):
         resource = repository.resource(ctx.session, code)
         held = ctx.session.scalar(
@@ -237,10 +236,10 @@ def _exchange() -> str:
 
     from catalog import keys
     from catalog.context import Actor
-    from demo.catalog import DEPT
+    from demo.catalog import DEPT, ENTERPRISE_THEME
     from exchange_api.app import create_app
     from pipelines.themes.build import theme_tables
-    from pipelines.themes.spec import ENTERPRISE, PERSON, resolve
+    from pipelines.themes.spec import resolve
 
     cfg = settings()
     with catalog_unit() as ctx:
@@ -248,7 +247,7 @@ def _exchange() -> str:
         _key, api_key = keys.create_key(
             ctx, department_code=DEPT["rs"], label="演示 (demo)", actor=Actor.steward("demo")
         )
-        person_spec, enterprise_spec = (resolve(ctx.session, c) for c in (PERSON, ENTERPRISE))
+        person_spec, enterprise_spec = (resolve(ctx.session, c) for c in ("person", "enterprise"))
     # The platform may read its own lake: the real name shows what a matching 核验 answers.
     person_id, name = _first_row(theme_tables(cfg, person_spec)[0].path, [person_spec.key, "姓名"])
     (company,) = _first_row(theme_tables(cfg, enterprise_spec)[0].path, [enterprise_spec.key])
@@ -306,7 +305,7 @@ def _exchange() -> str:
             counts = client.post(
                 "/aggregates",
                 json={
-                    "resource_code": ENTERPRISE,
+                    "resource_code": ENTERPRISE_THEME,
                     "measures": [{"op": "count"}],
                     "group_by": ["region"],
                 },
@@ -371,7 +370,8 @@ def demo() -> None:
         console.print(f"[green]✓[/] {title}：{outcome}")
     console.print(
         "\n接下来可以试试 (try next)：govshare catalog gaps · govshare catalog search 婚姻 · "
-        "govshare quality report 000002001/000001 · govshare quality release --all-held · "
-        "govshare dags list · govshare lake read themes.theme_person · govshare audit verify · "
+        "govshare quality report 信息资源代码 · govshare quality release --all-held · "
+        "govshare dags list · govshare themes list · govshare lake read themes.theme_person · "
+        "govshare audit verify · "
         "govshare serve"
     )

@@ -62,7 +62,7 @@ def _render(summaries: list[dict[str, object]]) -> None:
 @handle_errors
 def ingest(
     resource_code: Annotated[
-        str | None, typer.Argument(help="信息资源代码，如 000001001/000001 (resource code)")
+        str | None, typer.Argument(help="信息资源代码：前段码/后段码 (resource code)")
     ] = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="源文件；缺省取落地目录中的全部文件")

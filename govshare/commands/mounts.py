@@ -23,7 +23,7 @@ mounts_app = typer.Typer(
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
-Code = Annotated[str, typer.Argument(help="信息资源代码，如 000001001/000001 (resource code)")]
+Code = Annotated[str, typer.Argument(help="信息资源代码：前段码/后段码 (resource code)")]
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:

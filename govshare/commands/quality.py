@@ -16,7 +16,7 @@ rules_app = typer.Typer(help="质检规则 (quality rules).", no_args_is_help=Tr
 app.add_typer(rules_app, name="rules")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
-Code = Annotated[str, typer.Argument(help="信息资源代码，如 000001001/000001 (resource code)")]
+Code = Annotated[str, typer.Argument(help="信息资源代码：前段码/后段码 (resource code)")]
 
 
 def _percent(rate: float) -> str:

@@ -29,7 +29,7 @@ from lake.bucketing import BUCKET, BUCKETS_KEY
 from lake.delta import BATCH_KEY, TableRef
 from lake.errors import ConcurrentCommit
 from pipelines.spark import spark_session
-from pipelines.themes.derive import RULES
+from pipelines.themes.derive import FIELD_RULES, RULES, RuleInput
 from pipelines.themes.spec import SourceSpec, ThemeSpec
 
 if TYPE_CHECKING:
@@ -175,32 +175,19 @@ def theme_rows(
         if f.authoritative is None or f.authoritative.table not in frames:
             out = out.withColumn(f.field, F.lit(None).cast("string"))
     for n, d in enumerate(spec.derived):
-        if d.rule == "alive":
+        if d.rule in FIELD_RULES:
             # Alive unless the authoritative death record says otherwise.
-            death = next((f for f in spec.fields if f.field == "死亡日期"), None)
-            out = out.withColumn(d.field, F.col("死亡日期").isNull())
+            death_field = str(d.params.get("death_field", ""))
+            death = next((f for f in spec.fields if f.field == death_field), None)
+            out = out.withColumn(d.field, F.col(f"`{death_field}`").isNull())
             if death is not None and death.authoritative is not None:
-                stamp = next((a for name, a in provenance if name == "死亡日期"), None)
-                death_source = death.authoritative.resource_code
+                stamp = next((a for name, a in provenance if name == death_field), None)
+                unknown = F.struct(
+                    F.lit(death.authoritative.resource_code).alias("source"),
+                    F.lit(None).cast("timestamp").alias("as_of"),
+                )
                 provenance.append(
-                    (
-                        d.field,
-                        F.struct(
-                            F.lit(death_source).alias("source"),
-                            F.lit(None).cast("timestamp").alias("as_of"),
-                        ),
-                    )
-                    if stamp is None
-                    else (
-                        d.field,
-                        F.coalesce(
-                            stamp,
-                            F.struct(
-                                F.lit(death_source).alias("source"),
-                                F.lit(None).cast("timestamp").alias("as_of"),
-                            ),
-                        ),
-                    )
+                    (d.field, unknown if stamp is None else F.coalesce(stamp, unknown))
                 )
             continue
         inputs = {
@@ -208,7 +195,8 @@ def theme_rows(
             for _code, table in d.sources
             if table in frames
         }
-        derived = RULES[d.rule](inputs, spec.key, today) if inputs else None
+        given = RuleInput(key=spec.key, links=d.links, today=today, params=d.params)
+        derived = RULES[d.rule](inputs, given) if inputs else None
         if derived is None:
             out = out.withColumn(d.field, F.lit(None).cast("string"))
             continue

@@ -4,23 +4,25 @@ The theme resource's data items are the theme's fields. For every field that is 
 the catalogue names the authoritative source: the published resource whose same-named data
 item is flagged 权威来源. Other resources holding the same item are compared against it, and
 their disagreements become conflicts. Derived fields (counts, statuses) are computed by the
-rules in ``pipelines.themes.derive``.
+rules in ``pipelines.themes.derive``. Which resource is a theme, its population and its
+derived fields are the steward's definition in the catalogue (``catalog.themes``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from catalog import repository
 from catalog.domain import ResourceState
+from catalog.errors import ValidationError
 from catalog.identifiers import identifier_kind
-from catalog.models import Resource
+from catalog.models import Resource, Theme
 from catalog.mounts import capability
-
-ENTERPRISE = "000008002/000001"
-PERSON = "000008002/000002"
+from catalog.themes import get_theme, rule_params
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class DerivedField:
     rule: str  # a name in pipelines.themes.derive.RULES
     sources: tuple[tuple[str, str], ...]  # (resource code, lake table) the rule reads
     links: tuple[str, ...]  # source columns that hold the theme key
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -60,19 +63,6 @@ class ThemeSpec:
     derived: tuple[DerivedField, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
     field_order: tuple[str, ...] = ()  # the theme resource's data items, in catalogue order
-
-
-# Derived fields: the rule, the resources it reads and their columns naming the theme key.
-DERIVED: dict[str, dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]] = {
-    ENTERPRISE: {
-        "行政处罚次数": ("count_rows", ("000001002/000001",), ("统一社会信用代码",)),
-        "有效证照数": ("count_valid_licences", ("000008001/000001",), ("持证主体代码",)),
-    },
-    PERSON: {
-        "婚姻状况": ("marriage_status", ("000005001/000001",), ("男方身份证号", "女方身份证号")),
-        "是否在世": ("alive", (), ()),
-    },
-}
 
 
 def _source(resource: Resource, key_kind: str, key: str) -> SourceSpec | None:
@@ -95,14 +85,25 @@ def _source(resource: Resource, key_kind: str, key: str) -> SourceSpec | None:
 
 
 def resolve(session: Session, theme_code: str) -> ThemeSpec:
-    """Resolve the theme's sources from the catalogue as it stands now."""
-    theme = repository.resource(session, theme_code)
+    """Resolve a defined theme's sources from the catalogue as it stands now."""
+    return resolve_theme(session, get_theme(session, theme_code))
+
+
+def resolve_defined(session: Session) -> list[ThemeSpec]:
+    """Every theme the catalogue defines, resolved (``govshare themes build``)."""
+    return [resolve_theme(session, t) for t in repository.themes(session)]
+
+
+def resolve_theme(session: Session, definition: Theme) -> ThemeSpec:
+    """The theme's table, population, fields and derived fields, from its definition."""
+    theme = definition.resource
+    theme_code = theme.code
     mount = capability(theme)
     table = mount.target if mount else "theme_" + theme_code.replace("/", "_")
     keys = [i for i in theme.items if i.is_key]
     key = keys[0].name
-    key_kind = identifier_kind(key) or "uscc"
-    derived_rules = DERIVED.get(theme_code, {})
+    key_kind = definition.key_kind
+    derived_rules = {d.field: d for d in definition.derived}
     published = [
         r
         for r in repository.resources(session, states=[ResourceState.PUBLISHED])
@@ -135,23 +136,44 @@ def resolve(session: Session, theme_code: str) -> ThemeSpec:
         )
         fields.append(FieldSource(item.name, chosen, others))
     derived = []
-    for name, (rule, codes, links) in derived_rules.items():
-        tables = tuple(
-            (code, mount.target)
-            for code in codes
-            if code in by_code and (mount := capability(by_code[code])) is not None
+    for name, rule in derived_rules.items():
+        tables = []
+        for code in rule.sources:
+            source = by_code.get(code)
+            source_mount = capability(source) if source is not None else None
+            if source_mount is None:
+                warnings.append(
+                    f"派生字段 {name} 的来源 {code} 未发布或未挂接，字段为空 (source not usable)"
+                )
+                continue
+            tables.append((code, source_mount.target))
+        derived.append(
+            DerivedField(
+                name,
+                rule.rule,
+                tuple(tables),
+                tuple(rule.links),
+                rule_params(rule.rule, rule.params or {}),
+            )
         )
-        derived.append(DerivedField(name, rule, tables, links))
-    key_claims = sorted(
-        (r for r in published if (i := r.item(key)) is not None and i.authoritative),
-        key=lambda r: r.code,
-    )
-    base = _source(key_claims[0], key_kind, key) if key_claims else None
+    if definition.population is not None:
+        base = _source(definition.population, key_kind, key)
+        where = f"主体范围资源 {definition.population.code}"
+    else:
+        key_claims = sorted(
+            (r for r in published if (i := r.item(key)) is not None and i.authoritative),
+            key=lambda r: r.code,
+        )
+        base = _source(key_claims[0], key_kind, key) if key_claims else None
+        where = f"主键 {key} 的权威来源"
     if base is None:
-        raise ValueError(f"主题 {theme.name} 的主键 {key} 没有可用的权威来源 (no base source)")
+        raise ValidationError(
+            f"主题 {definition.name} 没有可用的主体范围：{where}未发布、未挂接或不含主键 "
+            "(no base source)"
+        )
     return ThemeSpec(
         resource_code=theme_code,
-        name=theme.name,
+        name=definition.name,
         table=table,
         key=key,
         key_kind=key_kind,

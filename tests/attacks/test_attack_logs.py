@@ -37,7 +37,7 @@ def _free_port() -> int:
 @pytest.fixture
 def served(demo_catalog: Catalog, settings: Settings, lake_root: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The exchange as ``govshare serve`` runs it, its stdout and stderr in one file."""
-    from pipelines.themes.spec import PERSON
+    from demo.catalog import PERSON_THEME as PERSON
 
     with demo_catalog.unit() as ctx:
         _grant(ctx, "rs", PERSON, PERSON_FIELDS, PERSON_PURPOSE)

@@ -110,6 +110,8 @@ def _snapshot(store: Catalog) -> dict[str, Any]:
         "departments": [d.model_dump() for d in document.departments],
         "duties": [d.model_dump() for d in document.duties],
         "resources": [r.model_dump(exclude={"mounts", "version"}) for r in document.resources],
+        "themes": [t.model_dump() for t in document.themes],
+        "verifications": [v.model_dump() for v in document.verifications],
     }
 
 
@@ -143,6 +145,9 @@ def test_export_then_import_into_an_empty_catalogue_gives_back_the_same_catalogu
     assert copy["departments"] == source["departments"]
     assert copy["duties"] == source["duties"]
     assert copy["resources"] == source["resources"]
+    # Themes, their derived fields (with parameters) and the 核验事项 travel too.
+    assert (report.themes, report.verifications) == (2, 5)
+    assert copy["themes"] == source["themes"] and copy["verifications"] == source["verifications"]
     # Every state, flag and date survived, not just the defaults.
     assert {r["state"] for r in copy["resources"]} == set(ResourceState)
     assert any(i["authoritative"] for r in copy["resources"] for i in r["items"])
@@ -160,7 +165,15 @@ def test_exported_workbook_has_the_four_template_sheets_with_bold_frozen_headers
     with demo_catalog.unit() as ctx:
         export_catalog(ctx, fmt=ExportFormat.XLSX, out=out, actor=STEWARD)
     workbook = load_workbook(out)
-    assert workbook.sheetnames == ["信息资源", "信息项", "部门", "职责"]
+    assert workbook.sheetnames == [
+        "信息资源",
+        "信息项",
+        "部门",
+        "职责",
+        "主题",
+        "主题派生字段",
+        "核验事项",
+    ]
     resources = workbook["信息资源"]
     headers = [c.value for c in resources[1]]
     assert headers[: len(RESOURCE_HEADERS)] == RESOURCE_HEADERS
@@ -547,7 +560,15 @@ def test_empty_template_lists_every_column_and_imports_as_nothing(
     path = tmp_path / "template.xlsx"
     write_template(path)
     workbook = load_workbook(path)
-    assert workbook.sheetnames == ["信息资源", "信息项", "部门", "职责"]
+    assert workbook.sheetnames == [
+        "信息资源",
+        "信息项",
+        "部门",
+        "职责",
+        "主题",
+        "主题派生字段",
+        "核验事项",
+    ]
     header = workbook["信息资源"]["A1"]
     assert header.value == "信息资源分类" and "必填" in header.comment.text
     report = _import(catalog, path)

@@ -137,7 +137,8 @@ def data_api(
     demo_catalog: Catalog, settings: Settings, clock: Clock, lake_root: str, exchange_settings
 ) -> Iterator[Api]:  # type: ignore[no-untyped-def]
     """The demo catalogue on a lake with both themes; 人社 holds grants, 住建 holds none."""
-    from pipelines.themes.spec import ENTERPRISE, PERSON
+    from demo.catalog import ENTERPRISE_THEME as ENTERPRISE
+    from demo.catalog import PERSON_THEME as PERSON
 
     with demo_catalog.unit() as ctx:
         grants = {

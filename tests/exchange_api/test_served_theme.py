@@ -14,7 +14,7 @@ from jobs.batch import ingest_one, landing_files
 from lake import delta
 from lake.readers import LakeReader
 from pipelines.themes.build import build_theme, theme_tables
-from pipelines.themes.spec import ENTERPRISE, resolve
+from pipelines.themes.spec import resolve
 from tests.pipelines.conftest import REGISTRATION, lake_settings, landing  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -30,7 +30,7 @@ def test_lookup_finds_every_key_of_a_spark_built_theme_in_one_row_group(
         ingest_one(lake_settings, resource_code=REGISTRATION, path=path)
     catalog = Catalog(lake_settings)
     with catalog.unit() as ctx:
-        spec = resolve(ctx.session, ENTERPRISE)
+        spec = resolve(ctx.session, "enterprise")
     catalog.dispose()
     build_theme(lake_settings, spec, today=date(2026, 3, 3))
     ref, _conflicts = theme_tables(lake_settings, spec)

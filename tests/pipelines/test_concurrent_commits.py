@@ -282,7 +282,7 @@ def test_two_theme_builds_at_once_leave_each_key_once_and_name_their_conflicts(
     from datetime import date
 
     from pipelines.themes.build import build_theme, conflicts_version_of, theme_tables
-    from pipelines.themes.spec import ENTERPRISE, resolve
+    from pipelines.themes.spec import resolve
 
     set_threshold(lake_settings, 0.0, REGISTRATION)
     rows = [registration_row(n) for n in range(1, 6)]
@@ -293,7 +293,7 @@ def test_two_theme_builds_at_once_leave_each_key_once_and_name_their_conflicts(
     )
     catalog = Catalog(lake_settings)
     with catalog.unit() as ctx:
-        spec = resolve(ctx.session, ENTERPRISE)
+        spec = resolve(ctx.session, "enterprise")
     catalog.dispose()
     real = delta.commit
     fired: list[int] = []

@@ -13,7 +13,7 @@ from demo.synth import SynthOptions, synthesise
 from jobs.batch import ingest_one, landing_files
 from lake import delta
 from pipelines.themes.build import build_theme, theme_tables
-from pipelines.themes.spec import ENTERPRISE, resolve
+from pipelines.themes.spec import resolve
 from tests.pipelines.conftest import REGISTRATION, registration_row, write_csv
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ SOURCES = {
 def _spec(settings):  # type: ignore[no-untyped-def]
     catalog = Catalog(settings)
     with catalog.unit() as ctx:
-        spec = resolve(ctx.session, ENTERPRISE)
+        spec = resolve(ctx.session, "enterprise")
     catalog.dispose()
     return spec
 
