@@ -14,13 +14,19 @@ from catalog.search import SearchFilters, search
 from catalog.views import history_out, resource_out
 from catalog.workdays import PROVISIONAL_NOTE
 from demo.catalog import seed_demo
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
+from govshare.runtime import (
+    JsonFlag,
+    catalog_unit,
+    cli_actor,
+    console,
+    handle_errors,
+    print_json,
+    print_list,
+)
 
 app = typer.Typer(
     help="三清单一目录：目录、职责、能力与需求 (catalogue commands).", no_args_is_help=True
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 
 @app.command("seed-demo")
@@ -154,7 +160,7 @@ def search_command(
         found, total = search(ctx.session, query, filters=filters, limit=limit)
         rows = [resource_out(r, with_mounts=False) for r in found]
     if json_output:
-        print_json({"data": rows, "count": total})
+        print_list(rows, count=total)
         return
     table = Table(title=f"检索「{query}」：共 {total} 条 (matches)")
     for col in ("信息资源代码", "名称", "提供方", "分类", "共享类型", "状态"):
@@ -171,7 +177,7 @@ def list_command(json_output: JsonFlag = False) -> None:
     with catalog_unit() as ctx:
         rows = [resource_out(r) for r in repository.resources(ctx.session)]
     if json_output:
-        print_json({"data": rows, "count": len(rows)})
+        print_list(rows)
         return
     table = Table(title=f"政务数据目录：{len(rows)} 个信息资源")
     for col in ("信息资源代码", "名称", "提供方", "共享类型", "更新周期", "目录状态", "挂接状态"):

@@ -7,11 +7,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govshare.runtime import catalog_unit, console, handle_errors, print_json, settings
+from govshare.runtime import (
+    JsonFlag,
+    catalog_unit,
+    console,
+    handle_errors,
+    print_list,
+    settings,
+)
 
 themes_app = typer.Typer(help="主题库：一企一档、一人一档 (theme files).", no_args_is_help=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 
 @themes_app.command("build")
@@ -29,7 +34,7 @@ def build(
         today = ctx.today()
     summaries = [build_theme(settings(), spec, today=today, full=full).as_dict() for spec in specs]
     if json_output:
-        print_json(summaries)
+        print_list(summaries)
         return
     table = Table(title="主题库构建 (theme build)")
     for col in ("主题", "表", "版本", "记录数", "重写主键", "重写分桶", "冲突数", "方式"):

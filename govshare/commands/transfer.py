@@ -24,15 +24,15 @@ from catalog.transfer import (
     write_template,
 )
 from govshare.runtime import (
+    JsonFlag,
     catalog_unit,
     cli_actor,
     console,
     err_console,
+    error_body,
     handle_errors,
     print_json,
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 
 def _issue_table(title: str, issues: list[dict[str, Any]], *, style: str) -> Table:
@@ -111,13 +111,12 @@ def import_command(
             )
     except (ImportRejected, UnreadableSource) as error:
         if json_output:
-            print_json(error.to_dict())
-        else:
-            err_console.print(f"[bold red]错误 (error):[/] {error.message}")
-            if isinstance(error, ImportRejected):
-                err_console.print(
-                    _issue_table("导入错误 (import problems)", error.details, style="bold red")
-                )
+            print_json(error_body(error.error_code, error.message, error.details))
+        err_console.print(f"[bold red]错误 (error):[/] {error.message}")
+        if isinstance(error, ImportRejected) and not json_output:
+            err_console.print(
+                _issue_table("导入错误 (import problems)", error.details, style="bold red")
+            )
         raise typer.Exit(1) from None
     if json_output:
         print_json(report)
