@@ -207,10 +207,23 @@ def show_command(
             history_out(h)
             for h in repository.history(ctx.session, entity="resource", entity_id=resource.id)
         ]
+        pending = resource.pending_revision
     if json_output:
-        print_json({"resource": out, "versions": versions, "history": history})
+        print_json(
+            {
+                "resource": out,
+                "versions": versions,
+                "history": history,
+                "pending_revision": pending,
+            }
+        )
         return
     console.print(f"[bold]{out.code} {out.name}[/]（{out.provider_name}）")
+    if pending is not None:
+        console.print(
+            f"[yellow]有待审核的变更：第 {out.version + 1} 版 (a change is pending review)[/]；"
+            f"审核员用 govshare catalog review {out.code} --approve 或 --return"
+        )
     console.print(
         f"分类 {out.classification}/{out.category}  共享 {out.share_type}  "
         f"更新 {out.update_cycle}  状态 {out.state}  版本 {out.version}"
@@ -238,3 +251,36 @@ def show_command(
         after = (h.after or {}).get("state", "")
         log.add_row(h.at.isoformat(timespec="seconds"), h.action, h.actor, before, after)
     console.print(log)
+
+
+@app.command("review")
+@handle_errors
+def review_command(
+    code: Annotated[str, typer.Argument(help="信息资源代码 (resource code)")],
+    approve: Annotated[bool, typer.Option("--approve/--return", help="通过或退回")] = True,
+    reason: Annotated[str, typer.Option("--reason", help="意见，退回时必填 (reason)")] = "",
+    json_output: JsonFlag = False,
+) -> None:
+    """审核员审核信息资源：待审核的目录，或已发布资源待审核的变更 (steward review).
+
+    A resource 待审核 is published or returned; a published one with a pending change gets
+    that change approved (it becomes the next version) or returned (the current one stays).
+    """
+    from catalog.domain import ResourceState
+    from catalog.errors import ValidationError
+    from catalog.schemas import ReviewIn
+
+    if not approve and not reason.strip():
+        raise ValidationError("退回必须说明理由 (a reason is required to return)")
+    review = ReviewIn(approve=approve, reason=reason)
+    with catalog_unit() as ctx:
+        resource = repository.resource(ctx.session, code)
+        if resource.state is ResourceState.PENDING:
+            done = services.review_resource(ctx, code=code, review=review, actor=cli_actor())
+        else:
+            done = services.review_revision(ctx, code=code, review=review, actor=cli_actor())
+        out = resource_out(done)
+    if json_output:
+        print_json(out)
+        return
+    console.print(f"{out.code} {out.name}：{out.state}，第 {out.version} 版")
