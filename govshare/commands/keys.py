@@ -39,7 +39,7 @@ ONCE_WARNING = (
 def _show_new_key(key: ApiKey, plaintext: str, *, json_output: bool, title: str) -> None:
     """Print a new key's plaintext once, with the warning on stderr so scripts can pipe it."""
     if json_output:
-        print_json({**api_key_out(key).model_dump(mode="json"), "api_key": plaintext})
+        print_json({**api_key_out(key).model_dump(), "api_key": plaintext})
         err_console.print(f"[bold yellow]注意 (warning):[/] {ONCE_WARNING}")
         return
     console.print(f"[green]{title}[/] {key.key_id}（{key.department.name}，{key.role}）")
