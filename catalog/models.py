@@ -156,6 +156,9 @@ class Resource(Base):
     state: Mapped[ResourceState] = mapped_column(_enum(ResourceState), index=True)
     state_changed_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A published resource's proposed next version (a ResourceIn as JSON) while it is reviewed;
+    # the current version keeps serving until a steward approves it (services.review_revision).
+    pending_revision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -287,6 +287,136 @@ def update_resource(ctx: CatalogContext, *, code: str, spec: ResourceIn, actor: 
     return resource
 
 
+def resource_spec(resource: Resource) -> ResourceIn:
+    """The spec that writes ``resource`` as it is now: what its provider would resubmit."""
+    snapshot = resource_snapshot(resource)
+    return ResourceIn.model_validate({k: snapshot[k] for k in ResourceIn.model_fields})
+
+
+def _comparable(spec: ResourceIn) -> dict[str, Any]:
+    """A spec as it would be stored: personal-data names raise an item's sensitivity."""
+    out = spec.model_dump(mode="json")
+    for item, given in zip(out["items"], spec.items, strict=True):
+        sensitivity, item["mask_kind"] = effective_sensitivity(
+            given.name, given.sensitivity, given.mask_kind
+        )
+        item["sensitivity"] = str(sensitivity)
+    return out
+
+
+def resource_changes(resource: Resource, spec: ResourceIn) -> list[dict[str, Any]]:
+    """What writing ``spec`` would change, field by field: ``{field, before, after}``.
+
+    Data items are compared by name (``items.<name>.<field>``; an added or removed item is
+    ``items.<name>`` with ``before`` or ``after`` empty), so a steward sees which item moved.
+    """
+    before, after = _comparable(resource_spec(resource)), _comparable(spec)
+    changes = [
+        {"field": name, "before": before[name], "after": after[name]}
+        for name in ResourceIn.model_fields
+        if name != "items" and before[name] != after[name]
+    ]
+    old = {i["name"]: i for i in before["items"]}
+    new = {i["name"]: i for i in after["items"]}
+    for name in dict.fromkeys([*old, *new]):
+        if name not in new or name not in old:
+            changes.append(
+                {"field": f"items.{name}", "before": old.get(name), "after": new.get(name)}
+            )
+            continue
+        changes.extend(
+            {"field": f"items.{name}.{key}", "before": old[name][key], "after": new[name][key]}
+            for key in new[name]
+            if old[name][key] != new[name][key]
+        )
+    if not changes and list(old) != list(new):
+        changes.append({"field": "items", "before": list(old), "after": list(new)})  # order
+    return changes
+
+
+def revise_resource(ctx: CatalogContext, *, code: str, spec: ResourceIn, actor: Actor) -> Resource:
+    """Change a catalogued resource the way its state allows.
+
+    A draft or returned resource is edited in place (:func:`update_resource`). A published one
+    gets a proposed next version (申请变更) that a steward approves or returns with
+    :func:`review_revision`; until then the published version is the one in force, so data
+    keeps being shared while its description is reviewed. Any other state refuses.
+    """
+    resource = view_resource(ctx, code=code, actor=actor)
+    if resource.state in EDITABLE_STATES:
+        return update_resource(ctx, code=code, spec=spec, actor=actor)
+    auth.update_resource(actor, resource)
+    if spec.code != code:
+        raise ValidationError("信息资源代码不可修改 (a resource code never changes)")
+    if spec.provider_code != resource.provider.code:
+        raise ValidationError(
+            f"信息资源 {code} 已发布，提供方不能通过变更修改 "
+            "(a published resource keeps its provider)"
+        )
+    if spec.publish_date is None and resource.publish_date is not None:
+        # Set when it was published: a change that leaves 发布日期 blank keeps it.
+        spec = spec.model_copy(update={"publish_date": resource.publish_date})
+    check_code(ctx, spec.code)
+    duty = repository.duty(ctx.session, spec.duty_code) if spec.duty_code else None
+    if duty is not None and duty.department_id != resource.provider_id:
+        raise ValidationError(
+            f"职责 {spec.duty_code} 不属于提供方 (duty belongs to another department)"
+        )
+    changes = resource_changes(resource, spec)
+    if not changes or resource.pending_revision == spec.model_dump(mode="json"):
+        return resource  # nothing to change, or exactly this change is already under review
+    state = RESOURCE_FLOW.next_state(resource.state, ResourceAction.REQUEST_CHANGE, ref=code)
+    resource.pending_revision = spec.model_dump(mode="json")
+    record(
+        ctx,
+        entity="resource",
+        entity_id=resource.id,
+        action=str(ResourceAction.REQUEST_CHANGE),
+        actor=actor,
+        before={"state": str(resource.state), "version": resource.version},
+        after={
+            "state": str(state),
+            "version": resource.version,
+            "proposed_version": resource.version + 1,
+            "changes": changes,
+        },
+    )
+    return resource
+
+
+def review_revision(ctx: CatalogContext, *, code: str, review: ReviewIn, actor: Actor) -> Resource:
+    """A steward approves a published resource's proposed change (it becomes the next
+    version, snapshotted like any other) or returns it with a reason (the proposal is dropped
+    and the published version stays as it was)."""
+    auth.review_resource(actor)
+    resource = repository.resource(ctx.session, code)
+    if resource.pending_revision is None:
+        raise Conflict(f"信息资源 {code} 没有待审核的变更 (no change pending review)")
+    action = ResourceAction.APPROVE_CHANGE if review.approve else ResourceAction.RETURN_CHANGE
+    resource.state = RESOURCE_FLOW.next_state(resource.state, action, ref=code)
+    spec = ResourceIn.model_validate(resource.pending_revision)
+    before = resource_snapshot(resource)
+    resource.pending_revision = None
+    if review.approve:
+        _apply(ctx, resource, spec)
+        resource.version += 1
+        resource.updated_at = ctx.now()
+        _new_version(ctx, resource, actor)
+    after = resource_snapshot(resource)
+    if review.reason:
+        after["note"] = review.reason
+    record(
+        ctx,
+        entity="resource",
+        entity_id=resource.id,
+        action=str(action),
+        actor=actor,
+        before=before,
+        after=after,
+    )
+    return resource
+
+
 def _move_resource(
     ctx: CatalogContext, resource: Resource, action: ResourceAction, actor: Actor, note: str = ""
 ) -> Resource:

@@ -23,6 +23,10 @@ class ResourceAction(StrEnum):
     REQUEST_OFFLINE = "申请下线"
     CANCEL_OFFLINE = "撤销下线"
     CONFIRM_OFFLINE = "确认下线"
+    # A published resource changes through review while its current version keeps serving.
+    REQUEST_CHANGE = "申请变更"
+    APPROVE_CHANGE = "变更通过"
+    RETURN_CHANGE = "变更退回"
 
 
 class MountAction(StrEnum):
@@ -90,6 +94,11 @@ RESOURCE_FLOW: StateMachine[ResourceState, ResourceAction] = StateMachine(
         (R.PUBLISHED, RA.REQUEST_OFFLINE): R.RETIRING,
         (R.RETIRING, RA.CANCEL_OFFLINE): R.PUBLISHED,
         (R.RETIRING, RA.CONFIRM_OFFLINE): R.RETIRED,
+        # A change proposed for a published resource (Resource.pending_revision): the state
+        # stays 已发布 throughout; approval makes the proposal the next version.
+        (R.PUBLISHED, RA.REQUEST_CHANGE): R.PUBLISHED,
+        (R.PUBLISHED, RA.APPROVE_CHANGE): R.PUBLISHED,
+        (R.PUBLISHED, RA.RETURN_CHANGE): R.PUBLISHED,
     },
 )
 

@@ -10,13 +10,15 @@ tests that drive the CLI in-process) is built on first use.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from typer import Option as typer_option
+from typer import _click as click
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     import typer
-    from typer import _click as click
 
 HELP = "govshare：政务数据共享交换与目录平台 (government data-sharing exchange and catalogue)."
 
@@ -39,6 +41,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("audit", "审计日志：校验哈希链与签名、查看资源使用情况 (audit log)."),
     "calendar": ("calendar", "节假日安排：导入国务院办公厅每年的放假通知 (holiday calendar)."),
 }  # fmt: skip
+
+
+AS_HELP = (
+    "以此身份操作，记入变更历史与质检决定：张三、steward:张三 或 dept:统一社会信用代码:李四；"
+    "缺省取 GOVSHARE_CLI_ACTOR (act as this person)"
+)
+
+
+def _begin(as_actor: str | None) -> None:
+    """The root group's callback: a fresh start for this command (``--as``, ``--json``)."""
+    from govshare.runtime import begin_invocation
+
+    begin_invocation(actor=as_actor)
 
 
 def _register(module: str, app: typer.Typer) -> None:
@@ -66,7 +81,34 @@ def _command(name: str) -> click.Command | None:
     return found  # Typer returns a lone command itself rather than a group of one
 
 
-class LazyGroup(TyperGroup):
+class RootGroup(TyperGroup):
+    """The root group: a command line the parser refuses still answers in JSON under --json.
+
+    Errors inside a command are reported by ``govshare.runtime.handle_errors``; this catches
+    the ones click raises before the command runs (a missing argument, a bad option value).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["govshare.json"] = "--json" in args
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as error:
+            reported = getattr(error, "govshare_reported", False)
+            if (
+                ctx.meta.get("govshare.json")
+                and not reported
+                and not isinstance(error, NoArgsIsHelpError)
+            ):
+                from govshare.runtime import print_json, usage_error_body
+
+                print_json(usage_error_body(error))
+            raise
+
+
+class LazyGroup(RootGroup):
     """A root group that imports a command's module only when that command is used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -80,13 +122,35 @@ class LazyGroup(TyperGroup):
             formatter.write_dl([(name, text) for name, (_, text) in COMMANDS.items()])
 
 
+def _root(
+    as_actor: Annotated[str | None, typer_option("--as", metavar="NAME", help=AS_HELP)] = None,
+) -> None:
+    _begin(as_actor)
+
+
+def _root_params() -> list[click.Parameter]:
+    """The root options as click parameters, made by Typer from :func:`_root`'s signature."""
+    import typer
+
+    holder = typer.Typer()
+    holder.command()(_root)
+    # Typer adds its shell-completion options to a lone command; the root never had them.
+    return [p for p in typer.main.get_command(holder).params if p.name == "as_actor"]
+
+
 def build_app() -> typer.Typer:
     """The whole Typer app, every module imported (for in-process tests)."""
     import typer
 
     app = typer.Typer(
-        name="govshare", help=HELP, no_args_is_help=True, pretty_exceptions_enable=False
+        name="govshare",
+        help=HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        cls=RootGroup,
     )
+
+    app.callback()(_root)
     for module in dict.fromkeys(module for module, _ in COMMANDS.values()):
         _register(module, app)
     return app
@@ -100,6 +164,11 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     # Plain (not rich) root help: rich help would load every command for its panels.
-    LazyGroup(name="govshare", help=HELP, no_args_is_help=True, rich_markup_mode=None)(
-        prog_name="govshare"
-    )
+    LazyGroup(
+        name="govshare",
+        help=HELP,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        params=_root_params(),
+        callback=_begin,
+    )(prog_name="govshare")

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     open_data_contact_email: str | None = None
     open_data_publisher_name: str = "政务数据共享交换平台"
     search_default_limit: int = 20
+    # Who the command line acts as, recorded in history and quality decisions:
+    # "steward:张三", "dept:<统一社会信用代码>:李四", or a bare name (a steward). `govshare --as`
+    # overrides it for one command; unset, the operating-system login is used ("cli:<login>").
+    cli_actor: str | None = None
 
     @field_validator("home", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from catalog.context import Actor, CatalogContext
 from catalog.domain import DataType, ResourceState, ShareType
 from catalog.errors import Conflict, NotFound, ValidationError
 from catalog.identifiers import region_problem, uscc_problem
+from catalog.models import Resource
 from catalog.schemas import (
     DataItemIn,
     DepartmentIn,
@@ -49,6 +50,7 @@ from catalog.transfer.template import (
     normalise_header,
 )
 from catalog.views import department_out, duty_out
+from catalog.workflow import ResourceAction
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,6 +66,23 @@ class Interpretation(BaseModel):
     column: str
     message: str
     rows: list[int]
+
+
+class ResourceOutcome(BaseModel):
+    """What an update import does (or would do) with one resource of the file."""
+
+    code: str
+    name: str
+    outcome: str  # created | changed | unchanged
+    label: str  # 新增 | 变更 | 未变
+    state: str  # the resource's state now (a new one: the state it is created in)
+    # changed: 修改 (a draft or returned resource edited in place) or 申请变更 (published: the
+    # next version goes to a steward's review, the current one stays in force until then)
+    action: str = ""
+    changes: list[dict[str, Any]] = []  # {field, before, after}
+
+
+OUTCOME_LABELS = {"created": "新增", "changed": "变更", "unchanged": "未变"}
 
 
 class ImportReport(BaseModel):
@@ -85,6 +104,11 @@ class ImportReport(BaseModel):
     # resources {code, name, provider_code, items, state}.
     created_departments: list[dict[str, Any]] = []
     created_resources: list[dict[str, Any]] = []
+    # --update: resources already catalogued are compared with the file, not refused.
+    update: bool = False
+    updated_resources: int = 0
+    unchanged_resources: int = 0
+    outcomes: list[ResourceOutcome] = []  # every resource of the file, in its order
 
 
 @dataclass
@@ -98,6 +122,9 @@ class Plan:
     # catalogue when written, after the resources they read exist.
     themes: list[tuple[ThemeIn, str, int]] = field(default_factory=list)
     verifications: list[tuple[VerificationIn, str, int]] = field(default_factory=list)
+    # --update: catalogued resources the file changes, and every resource's outcome.
+    updates: list[ResourceIn] = field(default_factory=list)
+    outcomes: list[ResourceOutcome] = field(default_factory=list)
     skipped_departments: int = 0
     skipped_duties: int = 0
     providers: set[str] = field(default_factory=set)  # departments created from provider cells
@@ -126,11 +153,17 @@ class _Checker:
     """Collects every problem of one import; ``error`` never raises."""
 
     def __init__(
-        self, ctx: CatalogContext, source: Source, *, create_departments: bool = False
+        self,
+        ctx: CatalogContext,
+        source: Source,
+        *,
+        create_departments: bool = False,
+        update: bool = False,
     ) -> None:
         self.ctx = ctx
         self.source = source
         self.create_departments = create_departments
+        self.update = update
         self.notes: dict[tuple[str, str, str], list[int]] = {}
         # Providers named only in the resources sheet: code -> (name, first row)
         self.new_providers: dict[str, tuple[str, int]] = {}
@@ -689,6 +722,7 @@ class _Checker:
         before = len(self.errors)
         self._split_classification(table, row)
         values, bad = self.cells(table, row)
+        state_written = "state" in values
         state = values.pop("state", ResourceState.DRAFT)
         self._share_defaults(table, row, values)
         provider = self._provider(table, row, values, bad)
@@ -712,8 +746,96 @@ class _Checker:
             )
         valid_items = [item for _row, item in entries if item is not None]
         spec = self.model(ResourceIn, {**values, "items": valid_items}, bad, table, row)
-        if spec is not None and len(valid_items) == len(entries) and len(self.errors) == before:
+        if spec is None or len(valid_items) != len(entries) or len(self.errors) != before:
+            return
+        existing = repository.resource_or_none(self.ctx.session, spec.code)
+        if existing is None:
             self.plan.resources.append((spec, state))
+            self.plan.outcomes.append(_outcome(spec, "created", str(state)))
+        else:
+            written = state if state_written else None
+            self._revision(table, row, spec, existing, set(values), written)
+
+    def _revision(
+        self,
+        table: Table,
+        row: Row,
+        spec: ResourceIn,
+        existing: Resource,
+        given: set[str],
+        state: ResourceState | None,
+    ) -> None:
+        """--update: compare a catalogued resource with its row; a change becomes a revision.
+
+        Columns the file does not have keep the catalogued values (a province's sheet without
+        数据分级 does not reset it), and so do item columns the items sheet lacks.
+        """
+        spec = self._keep_absent(table, spec, existing, given)
+        if state is not None and state is not existing.state:
+            self.warn(
+                row.sheet,
+                row.number,
+                table.label("state"),
+                f"目录状态不随导入改变，仍为「{existing.state}」(the state column does not "
+                "change a catalogued resource's state)",
+            )
+        changes = services.resource_changes(existing, spec)
+        if not changes:
+            self.plan.outcomes.append(_outcome(spec, "unchanged", str(existing.state)))
+            return
+        if existing.pending_revision == spec.model_dump(mode="json"):
+            # This very change is already waiting for a steward: proposing it again adds nothing.
+            self.plan.outcomes.append(
+                _outcome(spec, "unchanged", str(existing.state), action="变更待审核")
+            )
+            return
+        if existing.state not in (*services.EDITABLE_STATES, ResourceState.PUBLISHED):
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("code"),
+                f"信息资源当前状态为「{existing.state}」，只有待提交、已退回或已发布的资源可以"
+                "变更 (only draft, returned or published resources change by import)",
+            )
+            return
+        if existing.state is ResourceState.PUBLISHED and spec.provider_code != (
+            existing.provider.code
+        ):
+            self.error(
+                row.sheet,
+                row.number,
+                table.label("provider_code") if "provider_code" in table.labels else "",
+                "已发布的信息资源不能更换提供方 (a published resource keeps its provider)",
+            )
+            return
+        action = (
+            ResourceAction.REQUEST_CHANGE
+            if existing.state is ResourceState.PUBLISHED
+            else "修改"  # services.update_resource's history action
+        )
+        self.plan.updates.append(spec)
+        self.plan.outcomes.append(
+            _outcome(spec, "changed", str(existing.state), action=str(action), changes=changes)
+        )
+
+    def _keep_absent(
+        self, table: Table, spec: ResourceIn, existing: Resource, given: set[str]
+    ) -> ResourceIn:
+        current = services.resource_spec(existing)
+        merged = spec.model_dump()
+        for name in ResourceIn.model_fields:
+            if name != "items" and name not in table.labels and name not in given:
+                merged[name] = getattr(current, name)
+        items_table = self.table(ITEMS.key)
+        catalogued = {i.name: i.model_dump() for i in current.items}
+        for item in merged["items"]:
+            old = catalogued.get(item["name"])
+            if old is None or items_table is None:
+                continue
+            for name in DataItemIn.model_fields:
+                if name not in items_table.labels:
+                    item[name] = old[name]
+        return ResourceIn.model_validate(merged)
 
     def _check_code(self, table: Table, row: Row, code: str, seen: dict[str, int]) -> None:
         label = table.label("code")
@@ -723,12 +845,13 @@ class _Checker:
             self.error(row.sheet, row.number, label, error.message)
         if self.repeated(seen, code, table, row, ("信息资源代码", "resource code")):
             return
-        if repository.resource_or_none(self.ctx.session, code) is not None:
+        if not self.update and repository.resource_or_none(self.ctx.session, code) is not None:
             self.error(
                 row.sheet,
                 row.number,
                 label,
-                "信息资源代码已存在于目录中 (resource code already catalogued)",
+                "信息资源代码已存在于目录中；要把表中的修改作为新版本导入，请加 --update "
+                "(resource code already catalogued; pass --update to import changes)",
             )
 
     def _duty_owner(self, duty_code: str) -> tuple[bool, str | None]:
@@ -902,11 +1025,34 @@ def _sorted(issues: list[Issue], source: Source) -> list[Issue]:
     )
 
 
+def _outcome(
+    spec: ResourceIn,
+    outcome: str,
+    state: str,
+    *,
+    action: str = "",
+    changes: list[dict[str, Any]] | None = None,
+) -> ResourceOutcome:
+    return ResourceOutcome(
+        code=spec.code,
+        name=spec.name,
+        outcome=outcome,
+        label=OUTCOME_LABELS[outcome],
+        state=state,
+        action=action,
+        changes=changes or [],
+    )
+
+
 def validate_source(
-    ctx: CatalogContext, source: Source, *, create_departments: bool = False
+    ctx: CatalogContext,
+    source: Source,
+    *,
+    create_departments: bool = False,
+    update: bool = False,
 ) -> tuple[Plan, list[Issue], list[Interpretation]]:
     """Check a file against the template and the catalogue; raise with every problem."""
-    checker = _Checker(ctx, source, create_departments=create_departments)
+    checker = _Checker(ctx, source, create_departments=create_departments, update=update)
     plan = checker.run()
     if checker.errors:
         raise ImportRejected([i.model_dump() for i in _sorted(checker.errors, source)])
@@ -940,16 +1086,22 @@ def import_catalog(
     actor: Actor,
     dry_run: bool = False,
     create_departments: bool = False,
+    update: bool = False,
 ) -> ImportReport:
     """Validate a whole file and, unless it is a dry run, write it in the caller's transaction.
 
     With ``create_departments`` a provider named in the resources sheet (name and code) that
     is neither registered nor in the departments sheet is registered too. Raises
     :class:`ImportRejected` listing every problem, before anything is written.
+
+    With ``update`` a resource already catalogued is compared with its row instead of
+    refused: unchanged ones are skipped, changed ones go through
+    :func:`catalog.services.revise_resource` (a draft is edited, a published resource gets its
+    next version proposed for review); ``outcomes`` says which, field by field.
     """
     auth.import_catalog(actor)
     plan, warnings, interpretations = validate_source(
-        ctx, source, create_departments=create_departments
+        ctx, source, create_departments=create_departments, update=update
     )
     if not dry_run:
         for department in plan.departments:
@@ -958,6 +1110,8 @@ def import_catalog(
             services.add_duty(ctx, spec=duty, actor=actor)
         for resource, state in plan.resources:
             services.create_resource(ctx, spec=resource, actor=actor, state=state)
+        for revised in plan.updates:
+            services.revise_resource(ctx, code=revised.code, spec=revised, actor=actor)
         _define(ctx, plan, actor=actor)
     return ImportReport(
         source=source.description,
@@ -991,4 +1145,8 @@ def import_catalog(
             }
             for r, state in plan.resources
         ],
+        update=update,
+        updated_resources=len(plan.updates),
+        unchanged_resources=sum(o.outcome == "unchanged" for o in plan.outcomes),
+        outcomes=plan.outcomes if update else [],
     )

@@ -14,13 +14,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govshare.runtime import catalog_unit, console, err_console, handle_errors, print_json, settings
+from govshare.runtime import (
+    JsonFlag,
+    catalog_unit,
+    console,
+    fail,
+    handle_errors,
+    print_json,
+    print_list,
+    settings,
+)
 
 audit_app = typer.Typer(
     help="审计日志：校验哈希链与签名、查看资源使用情况 (audit log).", no_args_is_help=True
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 
 def _platform_key():  # type: ignore[no-untyped-def]
@@ -39,7 +46,7 @@ def verify(json_output: JsonFlag = False) -> None:
     checkpoints = CheckpointStore(ExchangeSettings().checkpoint_path(settings()))
     with catalog_unit() as ctx:
         report = verify_and_anchor(ctx.session, _platform_key(), checkpoints, now=ctx.now())
-    if json_output:
+    if report.ok and json_output:
         print_json(report.__dict__)
     elif report.ok:
         console.print(
@@ -47,12 +54,12 @@ def verify(json_output: JsonFlag = False) -> None:
             f"链头哈希 {report.head_hash[:16]}…"
         )
     else:
-        err_console.print(
-            f"[bold red]审计日志被破坏 (chain broken)[/]：第 {report.first_broken_seq} 条，"
-            f"{report.problem}；此前 {report.entries} 条完好"
+        raise fail(
+            "AUDIT_CHAIN_BROKEN",
+            f"审计日志被破坏 (chain broken)：第 {report.first_broken_seq} 条，"
+            f"{report.problem}；此前 {report.entries} 条完好",
+            details=report.__dict__,
         )
-    if not report.ok:
-        raise typer.Exit(1)
 
 
 @audit_app.command("usage")
@@ -73,7 +80,7 @@ def usage_command(
             repository.department(ctx.session, department)  # unknown code: a clear error
         rows = usage(ctx.session, provider_code=department)
     if json_output:
-        print_json([r.__dict__ for r in rows])
+        print_list(r.__dict__ for r in rows)
         return
     table = Table(title=f"资源使用情况 (usage){'：' + department if department else ''}")
     for col in ("信息资源", "使用部门", "接口", "结果", "次数", "返回行数", "最近时间"):

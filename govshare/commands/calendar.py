@@ -15,13 +15,19 @@ from rich.table import Table
 
 from catalog.workdays import PROVISIONAL_NOTE
 from catalog.workdays_notices import import_holiday_notice, list_holiday_notices, read_notice
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
+from govshare.runtime import (
+    JsonFlag,
+    catalog_unit,
+    cli_actor,
+    console,
+    handle_errors,
+    print_json,
+    print_list,
+)
 
 calendar_app = typer.Typer(
     help="节假日安排：导入国务院办公厅每年的放假通知 (holiday calendar).", no_args_is_help=True
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 
 @calendar_app.command("import")
@@ -69,7 +75,7 @@ def show_command(json_output: JsonFlag = False) -> None:
     with catalog_unit() as ctx:
         notices = list_holiday_notices(ctx)
     if json_output:
-        print_json({"data": notices, "count": len(notices)})
+        print_list(notices)
         return
     if not notices:
         console.print("尚未导入节假日安排；内置日历之外的年份，期限为暂定 (none imported)")

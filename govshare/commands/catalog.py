@@ -14,13 +14,19 @@ from catalog.search import SearchFilters, search
 from catalog.views import history_out, resource_out
 from catalog.workdays import PROVISIONAL_NOTE
 from demo.catalog import seed_demo
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
+from govshare.runtime import (
+    JsonFlag,
+    catalog_unit,
+    cli_actor,
+    console,
+    handle_errors,
+    print_json,
+    print_list,
+)
 
 app = typer.Typer(
     help="三清单一目录：目录、职责、能力与需求 (catalogue commands).", no_args_is_help=True
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 
 @app.command("seed-demo")
@@ -154,7 +160,7 @@ def search_command(
         found, total = search(ctx.session, query, filters=filters, limit=limit)
         rows = [resource_out(r, with_mounts=False) for r in found]
     if json_output:
-        print_json({"data": rows, "count": total})
+        print_list(rows, count=total)
         return
     table = Table(title=f"检索「{query}」：共 {total} 条 (matches)")
     for col in ("信息资源代码", "名称", "提供方", "分类", "共享类型", "状态"):
@@ -171,7 +177,7 @@ def list_command(json_output: JsonFlag = False) -> None:
     with catalog_unit() as ctx:
         rows = [resource_out(r) for r in repository.resources(ctx.session)]
     if json_output:
-        print_json({"data": rows, "count": len(rows)})
+        print_list(rows)
         return
     table = Table(title=f"政务数据目录：{len(rows)} 个信息资源")
     for col in ("信息资源代码", "名称", "提供方", "共享类型", "更新周期", "目录状态", "挂接状态"):
@@ -201,10 +207,23 @@ def show_command(
             history_out(h)
             for h in repository.history(ctx.session, entity="resource", entity_id=resource.id)
         ]
+        pending = resource.pending_revision
     if json_output:
-        print_json({"resource": out, "versions": versions, "history": history})
+        print_json(
+            {
+                "resource": out,
+                "versions": versions,
+                "history": history,
+                "pending_revision": pending,
+            }
+        )
         return
     console.print(f"[bold]{out.code} {out.name}[/]（{out.provider_name}）")
+    if pending is not None:
+        console.print(
+            f"[yellow]有待审核的变更：第 {out.version + 1} 版 (a change is pending review)[/]；"
+            f"审核员用 govshare catalog review {out.code} --approve 或 --return"
+        )
     console.print(
         f"分类 {out.classification}/{out.category}  共享 {out.share_type}  "
         f"更新 {out.update_cycle}  状态 {out.state}  版本 {out.version}"
@@ -232,3 +251,36 @@ def show_command(
         after = (h.after or {}).get("state", "")
         log.add_row(h.at.isoformat(timespec="seconds"), h.action, h.actor, before, after)
     console.print(log)
+
+
+@app.command("review")
+@handle_errors
+def review_command(
+    code: Annotated[str, typer.Argument(help="信息资源代码 (resource code)")],
+    approve: Annotated[bool, typer.Option("--approve/--return", help="通过或退回")] = True,
+    reason: Annotated[str, typer.Option("--reason", help="意见，退回时必填 (reason)")] = "",
+    json_output: JsonFlag = False,
+) -> None:
+    """审核员审核信息资源：待审核的目录，或已发布资源待审核的变更 (steward review).
+
+    A resource 待审核 is published or returned; a published one with a pending change gets
+    that change approved (it becomes the next version) or returned (the current one stays).
+    """
+    from catalog.domain import ResourceState
+    from catalog.errors import ValidationError
+    from catalog.schemas import ReviewIn
+
+    if not approve and not reason.strip():
+        raise ValidationError("退回必须说明理由 (a reason is required to return)")
+    review = ReviewIn(approve=approve, reason=reason)
+    with catalog_unit() as ctx:
+        resource = repository.resource(ctx.session, code)
+        if resource.state is ResourceState.PENDING:
+            done = services.review_resource(ctx, code=code, review=review, actor=cli_actor())
+        else:
+            done = services.review_revision(ctx, code=code, review=review, actor=cli_actor())
+        out = resource_out(done)
+    if json_output:
+        print_json(out)
+        return
+    console.print(f"{out.code} {out.name}：{out.state}，第 {out.version} 版")

@@ -8,13 +8,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govshare.runtime import console, handle_errors, print_json, settings
+from govshare.runtime import (
+    JsonFlag,
+    console,
+    fail,
+    handle_errors,
+    print_json,
+    print_list,
+    settings,
+)
 
 dags_app = typer.Typer(
     help="调度：由能力清单生成的 DAG (Airflow scheduling).", no_args_is_help=True
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 
 @dags_app.command("sync")
@@ -40,7 +46,7 @@ def list_dags(json_output: JsonFlag = False) -> None:
 
     rows = listed(settings())
     if json_output:
-        print_json(rows)
+        print_list(rows)
         return
     if not rows:
         console.print("[yellow]没有 DAG：请先运行 govshare dags sync (no snapshot yet)[/]")
@@ -73,9 +79,9 @@ def run(
 
     when = logical_date.replace(tzinfo=UTC) if logical_date and not logical_date.tzinfo else None
     result = run_dag(settings(), dag_id, logical_date=when or logical_date)
-    if json_output:
+    if json_output and result.ok:
         print_json(result.as_dict())
-    else:
+    elif not json_output:
         table = Table(title=f"{dag_id} ({result.run_id})")
         table.add_column("任务 (task)")
         table.add_column("状态 (state)")
@@ -86,7 +92,11 @@ def run(
         verdict = "[green]成功[/]" if result.ok else "[red]失败[/]"
         console.print(f"运行结果 (run): {verdict} {result.state}，用时 {result.seconds}s")
     if not result.ok:
-        raise typer.Exit(1)
+        raise fail(
+            "DAG_RUN_FAILED",
+            f"DAG {dag_id} 运行失败 (run failed)：{result.state}",
+            details=result.as_dict(),
+        )
 
 
 def register(app: typer.Typer) -> None:

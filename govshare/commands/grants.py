@@ -13,11 +13,17 @@ from rich.table import Table
 
 from catalog import grants
 from catalog.views import grant_out
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
+from govshare.runtime import (
+    JsonFlag,
+    catalog_unit,
+    cli_actor,
+    console,
+    handle_errors,
+    print_json,
+    print_list,
+)
 
 app = typer.Typer(help="共享授权：列出、撤销 (grants).", no_args_is_help=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 
 @app.command("list")
@@ -27,7 +33,7 @@ def list_command(json_output: JsonFlag = False) -> None:
     with catalog_unit() as ctx:
         rows = [grant_out(g) for g in grants.list_grants(ctx, actor=cli_actor())]
     if json_output:
-        print_json({"data": rows, "count": len(rows)})
+        print_list(rows)
         return
     table = Table(title=f"共享授权：{len(rows)} 个 (grants)")
     for col in ("编号", "使用部门", "信息资源", "用途", "到期", "状态"):

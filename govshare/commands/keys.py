@@ -16,19 +16,19 @@ from catalog.domain import Role
 from catalog.models import ApiKey
 from catalog.views import api_key_out
 from govshare.runtime import (
+    JsonFlag,
     catalog_unit,
     cli_actor,
     console,
     err_console,
     handle_errors,
     print_json,
+    print_list,
 )
 
 app = typer.Typer(
     help="部门访问密钥：创建、列出、吊销、轮换 (department API keys).", no_args_is_help=True
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 ONCE_WARNING = (
     "此密钥只显示这一次，平台只保存其摘要，请立即妥善保存 "
@@ -39,7 +39,7 @@ ONCE_WARNING = (
 def _show_new_key(key: ApiKey, plaintext: str, *, json_output: bool, title: str) -> None:
     """Print a new key's plaintext once, with the warning on stderr so scripts can pipe it."""
     if json_output:
-        print_json({**api_key_out(key).model_dump(mode="json"), "api_key": plaintext})
+        print_json({**api_key_out(key).model_dump(), "api_key": plaintext})
         err_console.print(f"[bold yellow]注意 (warning):[/] {ONCE_WARNING}")
         return
     console.print(f"[green]{title}[/] {key.key_id}（{key.department.name}，{key.role}）")
@@ -82,7 +82,7 @@ def list_command(
             for k in keys.list_keys(ctx, actor=cli_actor(), department_code=department)
         ]
     if json_output:
-        print_json({"data": rows, "count": len(rows)})
+        print_list(rows)
         return
     table = Table(title=f"访问密钥：{len(rows)} 个 (API keys)")
     for col in ("密钥编号", "部门", "角色", "说明", "创建时间", "状态"):

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from govshare.runtime import console, err_console, handle_errors, print_json, settings
+from govshare.runtime import (
+    JsonFlag,
+    console,
+    err_console,
+    fail,
+    handle_errors,
+    print_list,
+    settings,
+)
 from infra.errors import GovshareError
 
 lake_app = typer.Typer(help="数据湖：表的版本与回溯 (lakehouse tables).", no_args_is_help=True)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 LAYERS = ("raw", "validated", "quarantine", "themes")
 
 
@@ -141,15 +148,26 @@ def ingest(
             except GovshareError as error:
                 failed += 1
                 summaries.append(
-                    {"resource_code": code, "source_file": str(path), "error": error.message}
+                    {
+                        "resource_code": code,
+                        "source_file": str(path),
+                        "error": error.message,
+                        "errorCode": error.error_code,
+                    }
                 )
             progress.advance(task)
-    if json_output:
-        print_json(summaries if all_resources or len(summaries) != 1 else summaries[0])
-    else:
+    if json_output and not failed:
+        print_list(summaries)
+    elif not json_output:
         _render(summaries)
     if failed:
-        raise typer.Exit(1)
+        # One contract for scripts: a non-zero exit prints the error shape; every batch's
+        # outcome, the failed ones with their errorCode, is in details.
+        raise fail(
+            "INGEST_FAILED",
+            f"{failed} 个批次失败，共 {len(summaries)} 个 (batches failed)",
+            details={"data": summaries, "count": len(summaries), "failed": failed},
+        )
 
 
 def _table(name: str):  # type: ignore[no-untyped-def]
@@ -175,10 +193,10 @@ def history(
     if not delta.exists(ref):
         raise GovshareError(f"表不存在 (no such table) {ref.qualified}")
     entries = delta.history(ref)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "version": e.get("version"),
-            "timestamp": datetime.fromtimestamp(e["timestamp"] / 1000, UTC).isoformat(),
+            "timestamp": datetime.fromtimestamp(e["timestamp"] / 1000, UTC),
             "operation": e.get("operation"),
             "mode": (e.get("operationParameters") or {}).get("mode"),
             "batch_id": e.get(delta.BATCH_KEY),
@@ -186,7 +204,7 @@ def history(
         for e in entries
     ]
     if json_output:
-        print_json(rows)
+        print_list(rows, table=ref.qualified)
         return
     out = Table(title=f"{ref.qualified} 版本历史 (history)")
     for col in ("版本", "时间", "操作", "批次"):
@@ -194,7 +212,7 @@ def history(
     for r in rows:
         out.add_row(
             str(r["version"]),
-            str(r["timestamp"]),
+            r["timestamp"].isoformat(),
             f"{r['operation']} {r['mode'] or ''}",
             str(r["batch_id"] or ""),
         )
@@ -225,12 +243,12 @@ def read(
         raise _outside_window(ref, version) from None
     rows = data.slice(0, limit).to_pylist()
     if json_output:
-        print_json(
-            {
-                "version": version if version is not None else delta.version(ref),
-                "count": data.num_rows,
-                "rows": rows,
-            }
+        # count is every row of the version; data holds the first --limit of them.
+        print_list(
+            rows,
+            count=data.num_rows,
+            table=ref.qualified,
+            version=version if version is not None else delta.version(ref),
         )
         return
     shown = version if version is not None else delta.version(ref)
@@ -279,7 +297,7 @@ def maintain(
         chosen = [ref]
     reports = [r.as_dict() for r in maintain_lake(settings(), tables=chosen)]
     if json_output:
-        print_json(reports)
+        print_list(reports)
         return
     out = Table(title="数据湖维护 (lake maintenance)")
     columns = ("表", "版本", "最早可读版本", "合并文件", "清理文件", "磁盘 MB", "当前版本 MB")

@@ -15,14 +15,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
+from govshare.runtime import JsonFlag, catalog_unit, cli_actor, console, handle_errors, print_json
 
 mounts_app = typer.Typer(
     help="挂接配置：编码、列映射、忽略列、默认值、单位 (how a mount reads files).",
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 Code = Annotated[str, typer.Argument(help="信息资源代码：前段码/后段码 (resource code)")]
 
 

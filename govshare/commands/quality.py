@@ -9,13 +9,21 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json, settings
+from govshare.runtime import (
+    JsonFlag,
+    catalog_unit,
+    cli_actor,
+    console,
+    handle_errors,
+    print_json,
+    print_list,
+    settings,
+)
 
 app = typer.Typer(help="质检：规则、报告、暂缓入库批次 (quality gate).", no_args_is_help=True)
 rules_app = typer.Typer(help="质检规则 (quality rules).", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 Code = Annotated[str, typer.Argument(help="信息资源代码：前段码/后段码 (resource code)")]
 
 
@@ -94,7 +102,7 @@ def rules_list(resource_code: Code, json_output: JsonFlag = False) -> None:
         ruleset = rules_of(ctx, resource_code=resource_code, actor=cli_actor())
     rules = ruleset.describe()
     if json_output:
-        print_json({"threshold": ruleset.threshold, "rules": rules})
+        print_list(rules, threshold=ruleset.threshold)
         return
     table = Table(title=f"{resource_code} 质检规则（阈值 {_percent(ruleset.threshold)}）")
     for col in ("规则", "信息项", "说明", "来源", "GE 期望"):
@@ -147,12 +155,19 @@ def rules_add(
 
 @rules_app.command("remove")
 @handle_errors
-def rules_remove(rule_id: Annotated[int, typer.Argument(help="规则编号 (rule id)")]) -> None:
+def rules_remove(
+    rule_id: Annotated[int, typer.Argument(help="规则编号 (rule id)")],
+    json_output: JsonFlag = False,
+) -> None:
     """停用审核员规则 (retire a steward rule; past results keep it)."""
-    from quality.service import remove_rule
+    from quality.service import remove_rule, rule_out
 
     with catalog_unit() as ctx:
-        remove_rule(ctx, rule_id=rule_id, actor=cli_actor())
+        rule = remove_rule(ctx, rule_id=rule_id, actor=cli_actor())
+        out = {**rule_out(rule), "removed_at": rule.removed_at, "removed_by": rule.removed_by}
+    if json_output:
+        print_json(out)
+        return
     console.print(f"已停用规则 {rule_id}")
 
 
@@ -169,6 +184,7 @@ def profile(
     references: Annotated[
         bool | None, typer.Option("--references/--no-references", help="基础库引用检查")
     ] = None,
+    json_output: JsonFlag = False,
 ) -> None:
     """设置资源的质检阈值、信息项代码表与格式 (threshold, code lists, formats)."""
     from quality.service import set_profile
@@ -184,10 +200,21 @@ def profile(
             pattern=pattern,
             references_enabled=references,
         )
-        console.print(
-            f"{resource_code}：阈值 {saved.threshold if saved.threshold is not None else '默认'}，"
-            f"数据标准 {json.dumps(saved.item_standards, ensure_ascii=False)}"
-        )
+        out = {
+            "resource_code": resource_code,
+            "threshold": saved.threshold,
+            "item_standards": saved.item_standards,
+            "references": saved.references,
+            "updated_at": saved.updated_at,
+            "updated_by": saved.updated_by,
+        }
+    if json_output:
+        print_json(out)
+        return
+    console.print(
+        f"{resource_code}：阈值 {out['threshold'] if out['threshold'] is not None else '默认'}，"
+        f"数据标准 {json.dumps(out['item_standards'], ensure_ascii=False)}"
+    )
 
 
 def _lake_side(order: Any) -> None:
@@ -209,6 +236,22 @@ def _held_batches() -> list[str]:
         ]
 
 
+def _decided(order: Any) -> dict[str, Any]:
+    return {
+        "batch_id": order.batch_id,
+        "resource_code": order.resource_code,
+        "action": order.action,
+        "rows_published": order.rows_to_publish if order.action == "released" else 0,
+        "rows_quarantined": order.rows_quarantined,
+    }
+
+
+def _batches(batch_id: str | None, all_held: bool) -> list[str]:
+    if all_held == (batch_id is not None):
+        raise typer.BadParameter("请给出一个批次号，或使用 --all-held (one batch id or --all-held)")
+    return _held_batches() if all_held else [batch_id or ""]
+
+
 @app.command("release")
 @handle_errors
 def release(
@@ -217,32 +260,46 @@ def release(
     all_held: Annotated[
         bool, typer.Option("--all-held", help="放行全部暂缓入库的批次 (every held batch)")
     ] = False,
+    json_output: JsonFlag = False,
 ) -> None:
     """放行暂缓入库的批次：合格行入库，不合格行仍隔离 (release a held batch)."""
     from quality import gate
 
-    if all_held == (batch_id is not None):
-        raise typer.BadParameter("请给出一个批次号，或使用 --all-held (one batch id or --all-held)")
-    for batch in _held_batches() if all_held else [batch_id or ""]:
+    done = []
+    for batch in _batches(batch_id, all_held):
         with catalog_unit() as ctx:
             order = gate.release(ctx, batch_id=batch, actor=cli_actor(), reason=reason)
         _lake_side(order)
-        console.print(f"已放行批次 {batch}：{order.rows_to_publish} 行入库")
+        done.append(_decided(order))
+        if not json_output:
+            console.print(f"已放行批次 {batch}：{order.rows_to_publish} 行入库")
+    if json_output:
+        print_list(done)
 
 
 @app.command("reject")
 @handle_errors
 def reject(
-    batch_id: Annotated[str, typer.Argument(help="批次号 (batch id)")],
+    batch_id: Annotated[str | None, typer.Argument(help="批次号 (batch id)")] = None,
     reason: Annotated[str, typer.Option("--reason", help="退回理由")] = "",
+    all_held: Annotated[
+        bool, typer.Option("--all-held", help="退回全部暂缓入库的批次 (every held batch)")
+    ] = False,
+    json_output: JsonFlag = False,
 ) -> None:
     """退回暂缓入库的批次：整批不入库，通知提供部门 (reject a held batch)."""
     from quality import gate
 
-    with catalog_unit() as ctx:
-        order = gate.reject(ctx, batch_id=batch_id, actor=cli_actor(), reason=reason)
-    _lake_side(order)
-    console.print(f"已退回批次 {batch_id}，提供部门已收到通知")
+    done = []
+    for batch in _batches(batch_id, all_held):
+        with catalog_unit() as ctx:
+            order = gate.reject(ctx, batch_id=batch, actor=cli_actor(), reason=reason)
+        _lake_side(order)
+        done.append(_decided(order))
+        if not json_output:
+            console.print(f"已退回批次 {batch}，提供部门已收到通知")
+    if json_output:
+        print_list(done)
 
 
 @app.command("apply")
@@ -272,7 +329,7 @@ def apply(
         for order, version in done
     ]
     if json_output:
-        print_json({"data": rows, "count": len(rows)})
+        print_list(rows)
         return
     if not rows:
         console.print("没有待完成的放行或退回 (nothing pending)")
@@ -310,7 +367,7 @@ def notices(
     with catalog_unit() as ctx:
         data = notifications(ctx, actor=cli_actor(), department_code=department)
     if json_output:
-        print_json(data)
+        print_list(data)
         return
     for n in data:
         console.print(f"[bold]{n['department_code']}[/] {n['created_at']:%Y-%m-%d} {n['message']}")

@@ -22,7 +22,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from govshare.runtime import console, err_console, handle_errors, print_json, settings
+from govshare.runtime import (
+    console,
+    err_console,
+    handle_errors,
+    json_option,
+    print_json,
+    settings,
+)
 
 if TYPE_CHECKING:
     from demo.synth import SynthResult
@@ -31,7 +38,7 @@ if TYPE_CHECKING:
 # generator checks the value again.
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="打印 manifest.json (print the manifest)")]
+JsonFlag = Annotated[bool, json_option("打印 manifest.json (print the manifest)")]
 
 
 def _batch_date(text: str | None) -> dt.date:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from catalog.store import Catalog
-from govshare.runtime import console, handle_errors, print_json, settings
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
+from govshare.runtime import JsonFlag, console, handle_errors, print_json, settings
 
 
 @handle_errors

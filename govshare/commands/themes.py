@@ -15,14 +15,22 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json, settings
+from govshare.runtime import (
+    JsonFlag,
+    catalog_unit,
+    cli_actor,
+    console,
+    handle_errors,
+    print_json,
+    print_list,
+    settings,
+)
 
 themes_app = typer.Typer(
     help="主题库与核验事项：定义、查看、构建 (themes and 核验 definitions, theme builds).",
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 ThemeCode = Annotated[str, typer.Argument(help="主题代码，如 enterprise (theme code)")]
 
 
@@ -302,12 +310,17 @@ def check(
 
 @themes_app.command("uncheck")
 @handle_errors
-def uncheck(name: Annotated[str, typer.Argument(help="要删除的核验事项")]) -> None:
+def uncheck(
+    name: Annotated[str, typer.Argument(help="要删除的核验事项")], json_output: JsonFlag = False
+) -> None:
     """删除一个核验事项；其核验接口随即不再回答 (remove a 核验 subject)."""
     from catalog.themes import remove_verification
 
     with catalog_unit() as ctx:
         remove_verification(ctx, check=name, actor=cli_actor())
+    if json_output:
+        print_json({"check": name, "removed": True})
+        return
     console.print(f"[green]核验事项已删除[/]：{name}")
 
 
@@ -334,7 +347,7 @@ def build(
         console.print("[yellow]目录中尚未定义主题库[/]：govshare themes define (no themes defined)")
     summaries = [build_theme(settings(), spec, today=today, full=full).as_dict() for spec in specs]
     if json_output:
-        print_json(summaries)
+        print_list(summaries)
         return
     table = Table(title="主题库构建 (theme build)")
     for col in ("主题", "表", "版本", "记录数", "重写主键", "重写分桶", "冲突数", "方式"):

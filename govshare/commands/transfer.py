@@ -24,15 +24,15 @@ from catalog.transfer import (
     write_template,
 )
 from govshare.runtime import (
+    JsonFlag,
     catalog_unit,
     cli_actor,
     console,
     err_console,
+    error_body,
     handle_errors,
     print_json,
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 
 
 def _issue_table(title: str, issues: list[dict[str, Any]], *, style: str) -> Table:
@@ -94,6 +94,14 @@ def import_command(
             "(register providers named in the sheet)",
         ),
     ] = False,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="已在目录中的信息资源逐项比较：未变的跳过，变更的成为新版本（已发布的提交审核，"
+            "待提交或已退回的直接修改）(import changes to catalogued resources)",
+        ),
+    ] = False,
     json_output: JsonFlag = False,
 ) -> None:
     """导入目录：先校验全部行，有任何错误则一条不写 (import a catalogue, all or nothing)."""
@@ -108,16 +116,16 @@ def import_command(
                 actor=cli_actor(),
                 dry_run=dry_run,
                 create_departments=create_departments,
+                update=update,
             )
     except (ImportRejected, UnreadableSource) as error:
         if json_output:
-            print_json(error.to_dict())
-        else:
-            err_console.print(f"[bold red]错误 (error):[/] {error.message}")
-            if isinstance(error, ImportRejected):
-                err_console.print(
-                    _issue_table("导入错误 (import problems)", error.details, style="bold red")
-                )
+            print_json(error_body(error.error_code, error.message, error.details))
+        err_console.print(f"[bold red]错误 (error):[/] {error.message}")
+        if isinstance(error, ImportRejected) and not json_output:
+            err_console.print(
+                _issue_table("导入错误 (import problems)", error.details, style="bold red")
+            )
         raise typer.Exit(1) from None
     if json_output:
         print_json(report)
@@ -127,13 +135,21 @@ def import_command(
         f"[green]{verb}[/]：{report.departments} 个部门，{report.duties} 项职责，"
         f"{report.resources} 个信息资源，{report.data_items} 个信息项"
     )
+    if report.update:
+        console.print(
+            f"变更 {report.updated_resources} 个，未变 {report.unchanged_resources} 个 "
+            "(changed, unchanged)"
+        )
     skipped = report.skipped_departments + report.skipped_duties
     if skipped:
         console.print(
             f"已登记且内容相同而跳过：{report.skipped_departments} 个部门，"
             f"{report.skipped_duties} 项职责 (already registered, skipped)"
         )
-    _created(report)
+    if report.update:
+        _outcomes(report)
+    else:
+        _created(report)
     _interpretations(report)
     _warnings(report.warnings)
 
@@ -155,6 +171,24 @@ def _created(report: ImportReport) -> None:
         for r in report.created_resources:
             table.add_row(r["code"], r["name"], r["provider_code"], str(r["items"]), r["state"])
         console.print(table)
+
+
+def _outcomes(report: ImportReport) -> None:
+    """--update: 新增 / 变更 (with the fields) / 未变, one line per resource of the file."""
+    table = Table(title="逐项比较 (per resource: created, changed, unchanged)", title_style="cyan")
+    for column in ("信息资源代码", "信息资源名称", "结果", "目录状态", "变更的字段", "处理"):
+        table.add_column(column, overflow="fold")
+    styles = {"created": "cyan", "changed": "yellow", "unchanged": "dim"}
+    for o in report.outcomes:
+        fields = "、".join(c["field"] for c in o.changes)
+        how = {
+            "申请变更": "新版本提交审核",
+            "修改": "直接修改",
+            "变更待审核": "同样的变更已在审核中",
+        }.get(o.action, "")
+        label = f"[{styles[o.outcome]}]{o.label}[/]"
+        table.add_row(o.code, o.name, label, o.state, fields, how)
+    console.print(table)
 
 
 def _interpretations(report: ImportReport) -> None:

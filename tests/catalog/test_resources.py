@@ -186,3 +186,47 @@ def test_mount_review_change_and_refresh(catalog, clock) -> None:
         assert mount.last_refreshed_at == later  # freshness never goes backwards
         with pytest.raises(IllegalTransition):
             services.submit_mount(ctx, mount_id=mount.id, actor=owner)
+
+
+def test_published_resource_changes_through_a_reviewed_revision(catalog) -> None:
+    with catalog.unit() as ctx:
+        dept = factories.department(ctx)
+        owner = Actor.department(dept.code)
+        spec = factories.resource_spec(dept)
+        services.create_resource(ctx, spec=spec, actor=owner)
+        services.submit_resource(ctx, code=spec.code, actor=owner)
+        with pytest.raises(IllegalTransition, match="待审核"):
+            services.revise_resource(
+                ctx, code=spec.code, spec=spec.model_copy(update={"summary": "改"}), actor=owner
+            )
+        services.review_resource(ctx, code=spec.code, review=ReviewIn(approve=True), actor=STEWARD)
+        changed = spec.model_copy(update={"summary": "第二版摘要"})
+        published_on = repository.resource(ctx.session, spec.code).publish_date
+        revised = services.revise_resource(ctx, code=spec.code, spec=changed, actor=owner)
+        # The published version stays in force while the change is reviewed.
+        assert (revised.state, revised.version) == (ResourceState.PUBLISHED, 1)
+        assert revised.summary == spec.summary
+        with pytest.raises(NotAuthorized):
+            services.review_revision(
+                ctx, code=spec.code, review=ReviewIn(approve=True), actor=owner
+            )
+        approved = services.review_revision(
+            ctx, code=spec.code, review=ReviewIn(approve=True), actor=STEWARD
+        )
+        assert (approved.version, approved.summary) == (2, "第二版摘要")
+        assert approved.publish_date == published_on  # a blank 发布日期 keeps the date
+        assert approved.pending_revision is None
+        with pytest.raises(Conflict, match="没有待审核的变更"):
+            services.review_revision(
+                ctx, code=spec.code, review=ReviewIn(approve=True), actor=STEWARD
+            )
+
+    with catalog.unit() as ctx:
+        resource = repository.resource(ctx.session, spec.code)
+        history = repository.history(ctx.session, entity="resource", entity_id=resource.id)
+        assert [h.action for h in history][-2:] == ["申请变更", "变更通过"]
+        assert [c["field"] for c in history[-2].after["changes"]] == ["summary"]
+        assert history[-2].actor == owner.name and history[-1].actor == STEWARD.name
+        versions = services.resource_versions(ctx, code=spec.code, actor=STEWARD)
+        assert [v.version for v in versions] == [1, 2]
+        assert versions[1].snapshot["summary"] == "第二版摘要"

@@ -8,42 +8,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import Result
-from typer.testing import CliRunner
-
-from govshare.cli import app
-from infra.settings import get_settings
 
 CASES = Path(__file__).parent / "cases"
 
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def govshare() -> Iterator[Invoke]:
-    """Run ``govshare`` with a given home (and database); settings are re-read each time."""
-    runner = CliRunner()
-
-    def invoke(home: Path, *args: str, database_url: str | None = None) -> Result:
-        env = {
-            "GOVSHARE_HOME": str(home),
-            "GOVSHARE_DATABASE_URL": database_url,
-            "GOVSHARE_CONFIG": None,
-            "COLUMNS": "200",
-        }
-        get_settings.cache_clear()
-        try:
-            return runner.invoke(app, list(args), env=env)
-        finally:
-            get_settings.cache_clear()
-
-    yield invoke
-    get_settings.cache_clear()
+Invoke = Callable[..., Result]  # the ``govshare`` fixture (conftest.py)
 
 
 def _server_url(database_url: str) -> str | None:

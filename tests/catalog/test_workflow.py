@@ -30,6 +30,10 @@ EXPECTED_RESOURCE = {
     ("已发布", "申请下线"): "下线中",
     ("下线中", "撤销下线"): "已发布",
     ("下线中", "确认下线"): "已下线",
+    # Issue 16: a published resource's change is reviewed while it stays published.
+    ("已发布", "申请变更"): "已发布",
+    ("已发布", "变更通过"): "已发布",
+    ("已发布", "变更退回"): "已发布",
 }
 EXPECTED_MOUNT = {
     ("未挂接", "提交挂接"): "挂接待审核",

@@ -82,7 +82,9 @@ def test_gap_report_marks_a_provisional_due_date_in_chinese(
         overdue_reviews=[late],
         source_conflicts=[],
     )
-    monkeypatch.setattr(console, "width", 300)  # the test runner's terminal is narrow
+    # The test runner's terminal is narrow. The private field, not the ``width`` property: undoing
+    # a property patch would pin the shared console at the width read then (80) for later tests.
+    monkeypatch.setattr(console, "_width", 300)
     with console.capture() as captured:
         _render_gaps(report)
     assert "2027-02-15（暂定，节假日安排未发布）" in captured.get()

@@ -31,7 +31,7 @@ def test_dags_list_shows_every_generated_dag_with_its_schedule(dag_settings: Set
     listed = _govshare(dag_settings, "dags", "list", "--json")
 
     assert listed.returncode == 0, listed.stderr
-    rows = {r["dag_id"]: r for r in json.loads(listed.stdout)}
+    rows = {r["dag_id"]: r for r in json.loads(listed.stdout)["data"]}
     assert len(rows) == 21
     assert rows["govshare_maintenance"]["schedule"] == "0 3 * * *"
     assert rows["govshare_gate_orders"]["schedule"] == "*/5 * * * *"

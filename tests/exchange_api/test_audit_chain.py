@@ -118,7 +118,7 @@ def test_cli_audit_verify_names_the_broken_entry(
         env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert usage.returncode == 0, usage.stderr
-    assert {r["outcome"] for r in json.loads(usage.stdout)} == {"allowed", "denied"}
+    assert {r["outcome"] for r in json.loads(usage.stdout)["data"]} == {"allowed", "denied"}
     _tamper(data_api, 3, row_count=5)
     broken = subprocess.run([*command, "verify"], env=env, capture_output=True, text=True)
     assert broken.returncode == 1 and "第 3 条" in broken.stderr

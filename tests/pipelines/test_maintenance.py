@@ -103,7 +103,7 @@ def test_lake_maintain_command_reports_every_table_and_compacts_small_files(
     done = _govshare(lake_settings, "lake", "maintain", "--json")
 
     assert done.returncode == 0, done.stderr
-    reports = {r["table"]: r for r in json.loads(done.stdout)}
+    reports = {r["table"]: r for r in json.loads(done.stdout)["data"]}
     assert set(reports) == {f"{layer}.{REG_TABLE}" for layer in ("raw", "validated")}
     assert all(not r["skipped"] for r in reports.values())
     # The default window is a week: nothing committed minutes ago is vacuumed.

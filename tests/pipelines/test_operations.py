@@ -64,7 +64,7 @@ def test_installed_command_ingests_without_the_venv_on_path(lake_settings, landi
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout)
+    summary = json.loads(done.stdout)["data"][0]
     assert (summary["rows_read"], summary["rows_accepted"]) == (3, 3)
 
 
@@ -83,7 +83,7 @@ def test_header_only_file_is_an_empty_batch_not_a_publication(lake_settings, lan
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]  # nothing failed: the provider is warned
-    summary = json.loads(done.stdout)
+    summary = json.loads(done.stdout)["data"][0]
     assert summary["empty"] is True and summary["rows_read"] == 0
     assert "空批次" in summary["warning"]
     catalog = Catalog(lake_settings)
