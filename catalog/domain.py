@@ -168,3 +168,12 @@ class FieldAccess(StrEnum):
 
     RAW = "raw"
     MASKED = "masked"
+
+
+class ExportFormat(StrEnum):
+    """What ``catalog export`` writes (here, not in ``catalog.transfer``, so the CLI can offer
+    the choice without importing the importer and every service behind it)."""
+
+    XLSX = "xlsx"
+    JSON = "json"
+    DCAT = "dcat"

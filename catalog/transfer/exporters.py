@@ -13,13 +13,13 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from catalog.context import Actor, CatalogContext
+from catalog.domain import ExportFormat
 from catalog.transfer.dcat import dcat_feed
 from catalog.transfer.document import CatalogDocument, catalog_document
 from catalog.transfer.template import (
@@ -30,12 +30,6 @@ from catalog.transfer.template import (
     SHEETS,
     SheetSpec,
 )
-
-
-class ExportFormat(StrEnum):
-    XLSX = "xlsx"
-    JSON = "json"
-    DCAT = "dcat"
 
 
 class ExportSummary(BaseModel):

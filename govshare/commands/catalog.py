@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from catalog import repository, services
 from catalog.domain import ResourceClass, ShareType
-from catalog.gaps import GapReport, gap_report
-from catalog.search import SearchFilters, search
-from catalog.views import history_out, resource_out
-from catalog.workdays import PROVISIONAL_NOTE
-from demo.catalog import seed_demo
 from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
+
+if TYPE_CHECKING:
+    from catalog.gaps import GapReport
+
+# Each command imports what it uses when it runs: `catalog gaps` is typed often and should not
+# pay for the services, search index, views and demo data the other commands need (issue 16).
 
 app = typer.Typer(
     help="三清单一目录：目录、职责、能力与需求 (catalogue commands).", no_args_is_help=True
@@ -27,6 +27,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输
 @handle_errors
 def seed_demo_command(json_output: JsonFlag = False) -> None:
     """加载演示目录：8 个部门、职责、约 30 个信息资源和各种状态的需求 (demo catalogue)."""
+    from demo.catalog import seed_demo
+
     with catalog_unit() as ctx:
         counts = seed_demo(ctx)
     if json_output:
@@ -39,6 +41,8 @@ def seed_demo_command(json_output: JsonFlag = False) -> None:
 
 
 def _render_gaps(report: GapReport) -> None:
+    from catalog.workdays import PROVISIONAL_NOTE
+
     coverage = Table(title="应编尽编覆盖率 (duty coverage per department)")
     for col in ("部门", "职责数", "已编目", "覆盖率"):
         coverage.add_column(col)
@@ -122,6 +126,8 @@ def _render_gaps(report: GapReport) -> None:
 @handle_errors
 def gaps_command(json_output: JsonFlag = False) -> None:
     """缺口报告：未编目职责、未挂接资源、无主需求、无能力需求、超期审核、一数一源冲突."""
+    from catalog.gaps import gap_report
+
     with catalog_unit() as ctx:
         report = gap_report(ctx)
     if json_output:
@@ -147,6 +153,9 @@ def search_command(
     json_output: JsonFlag = False,
 ) -> None:
     """检索目录：名称、摘要和信息项名称，中文无需分词 (search the catalogue)."""
+    from catalog.search import SearchFilters, search
+    from catalog.views import resource_out
+
     filters = SearchFilters(
         provider_code=department, classification=classification, share_type=share_type
     )
@@ -168,6 +177,9 @@ def search_command(
 @handle_errors
 def list_command(json_output: JsonFlag = False) -> None:
     """列出全部信息资源及其状态 (list resources)."""
+    from catalog import repository
+    from catalog.views import resource_out
+
     with catalog_unit() as ctx:
         rows = [resource_out(r) for r in repository.resources(ctx.session)]
     if json_output:
@@ -191,6 +203,9 @@ def show_command(
     json_output: JsonFlag = False,
 ) -> None:
     """查看一个信息资源：元数据、信息项、挂接、版本与变更历史 (show one resource)."""
+    from catalog import repository, services
+    from catalog.views import history_out, resource_out
+
     with catalog_unit() as ctx:
         resource = repository.resource(ctx.session, code)
         out = resource_out(resource)
