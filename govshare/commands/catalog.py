@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from catalog.domain import ResourceClass, ShareType
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json
+from govshare.runtime import (
+    beijing,
+    catalog_unit,
+    cli_actor,
+    console,
+    handle_errors,
+    print_json,
+    whole_identifiers,
+)
 
 if TYPE_CHECKING:
     from catalog.gaps import GapReport
@@ -118,6 +126,7 @@ def _render_gaps(report: GapReport) -> None:
             table.add_column(col, overflow="fold")
         for row in rows:
             table.add_row(*row)
+        whole_identifiers(table, "信息资源代码", "需求编号", "编号")
         console.print(table if rows else f"[green]✓[/] {title}：0")
     console.print(f"共 {report.total} 项缺口 (gaps in total)")
 
@@ -170,7 +179,7 @@ def search_command(
         table.add_column(col)
     for r in rows:
         table.add_row(r.code, r.name, r.provider_name, r.classification, r.share_type, r.state)
-    console.print(table)
+    console.print(whole_identifiers(table, "信息资源代码"))
 
 
 @app.command("list")
@@ -193,7 +202,7 @@ def list_command(json_output: JsonFlag = False) -> None:
         table.add_row(
             r.code, r.name, r.provider_name, r.share_type, r.update_cycle, r.state, mounts
         )
-    console.print(table)
+    console.print(whole_identifiers(table, "信息资源代码"))
 
 
 @app.command("show")
@@ -240,10 +249,10 @@ def show_command(
         )
     console.print(items)
     log = Table(title="变更历史 (history)")
-    for col in ("时间", "操作", "操作人", "变更前", "变更后"):
+    for col in ("时间（北京）", "操作", "操作人", "变更前", "变更后"):
         log.add_column(col, overflow="fold")
     for h in history:
         before = (h.before or {}).get("state", "")
         after = (h.after or {}).get("state", "")
-        log.add_row(h.at.isoformat(timespec="seconds"), h.action, h.actor, before, after)
+        log.add_row(beijing(h.at), h.action, h.actor, before, after)
     console.print(log)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govshare.runtime import console, handle_errors, print_json, settings
+from govshare.runtime import console, handle_errors, print_json, settings, whole_identifiers
 
 dags_app = typer.Typer(
     help="调度：由能力清单生成的 DAG (Airflow scheduling).", no_args_is_help=True
@@ -54,7 +54,7 @@ def list_dags(json_output: JsonFlag = False) -> None:
             r["dag_id"], resource, r["schedule_label"], r["schedule"] or "数据资产触发",
             r["table"] or "、".join(r["themes"]),
         )  # fmt: skip
-    console.print(table)
+    console.print(whole_identifiers(table, "DAG"))
 
 
 @dags_app.command("run")

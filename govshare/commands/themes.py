@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govshare.runtime import catalog_unit, console, handle_errors, print_json, settings
+from govshare.runtime import (
+    catalog_unit,
+    console,
+    handle_errors,
+    print_json,
+    settings,
+    whole_identifiers,
+)
 
 themes_app = typer.Typer(help="主题库：一企一档、一人一档 (theme files).", no_args_is_help=True)
 
@@ -40,7 +47,7 @@ def build(
             str(s["theme"]), str(s["table"]), str(s["version"]), str(s["rows"]),
             str(s["keys_rewritten"]), str(s["buckets_rewritten"]), str(s["conflicts"]), mode,
         )  # fmt: skip
-    console.print(table)
+    console.print(whole_identifiers(table, "表"))
     for s in summaries:
         for warning in s["warnings"]:  # type: ignore[attr-defined]
             console.print(f"[yellow]注意[/] {s['theme']}：{warning}")

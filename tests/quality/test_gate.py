@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from catalog.context import Actor
@@ -201,3 +203,32 @@ def test_a_rate_just_below_the_threshold_never_shows_as_equal_to_it() -> None:
     decision = verdict.decide(rows_read=10_000, rows_failed=101, threshold=0.99)
     assert not decision.publish
     assert "合格率 98.99% 低于阈值 99.00%" in decision.message
+
+
+def test_a_notice_says_where_its_batch_stands_now(demo_catalog: Catalog) -> None:
+    """The held notice keeps its words (等待审核员放行); beside them, the batch's state today."""
+    with demo_catalog.unit() as ctx:
+        _held(ctx)
+    with demo_catalog.unit() as ctx:
+        (notice,) = report.notifications(ctx, actor=STEWARD)
+        assert notice["decision"] == gate.HELD and "等待审核员放行" in notice["status"]
+        gate.release(ctx, batch_id="b" * 32, actor=STEWARD, reason="已核实")
+    with demo_catalog.unit() as ctx:
+        (notice,) = report.notifications(ctx, actor=STEWARD)
+    assert notice["decision"] == gate.RELEASED
+    assert notice["status"] == "已放行（test-steward，2026-03-03 10:00:00 北京时间）"
+    assert "等待" not in notice["status"]
+
+
+def test_pass_rates_are_counted_by_the_day_in_beijing(demo_catalog: Catalog, clock) -> None:  # type: ignore[no-untyped-def]
+    # 17:30 UTC on 3 March is 01:30 on 4 March in Beijing: the batch belongs to the 4th.
+    clock.set(datetime(2026, 3, 3, 17, 30, tzinfo=UTC))
+    with demo_catalog.unit() as ctx:
+        decision = verdict.decide(rows_read=100, rows_failed=0, threshold=0.99)
+        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        gate.record(ctx, ruleset=ruleset, batch_id="late", decision=decision, counts={}, sample=[])
+    with demo_catalog.unit() as ctx:
+        data = report.series(ctx, actor=STEWARD)
+    assert [p["day"] for p in data["overall"]["全部 (overall)"]] == ["2026-03-04"]
+    page = report.chart_html(data, generated_at=clock())
+    assert "2026-03-04 01:30:00（北京时间" in page
