@@ -20,6 +20,7 @@ from checks.gate import HELD, LABELS
 from infra.beijing_time import beijing, to_beijing
 from quality import auth
 from quality import repository as repo
+from quality.page_style import BASE_CSS
 from quality.service import ruleset_for
 
 
@@ -174,7 +175,7 @@ def chart_html(data: dict[str, Any], *, generated_at: datetime) -> str:
     return (
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
         "<title>质检入库率 (pass rates)</title>"
-        "<style>body{font-family:sans-serif;margin:2em}svg{border:1px solid #ddd}</style>"
+        f"<style>{BASE_CSS}svg{{border:1px solid #ddd}}</style>"
         f"</head><body><h1>质检入库率 (quality pass rates)</h1>"
         f"<p>生成时间 {beijing(generated_at)}（北京时间；按北京时间的日期汇总）</p>{sections}"
         f"<h2>{TITLES['resource']}</h2>{per_resource}</body></html>"

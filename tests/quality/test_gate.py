@@ -232,3 +232,33 @@ def test_pass_rates_are_counted_by_the_day_in_beijing(demo_catalog: Catalog, clo
     assert [p["day"] for p in data["overall"]["全部 (overall)"]] == ["2026-03-04"]
     page = report.chart_html(data, generated_at=clock())
     assert "2026-03-04 01:30:00（北京时间" in page
+
+
+def test_the_data_docs_index_names_resource_time_rate_and_decision(
+    demo_catalog: Catalog, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from quality import docs_index
+    from quality.docs_assets import docs_root
+
+    root = docs_root(settings)
+    page = root / "govshare_000001001_000001" / f"{'b' * 32}.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<html></html>", encoding="utf-8")
+    with demo_catalog.unit() as ctx:
+        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        decision = verdict.decide(rows_read=1000, rows_failed=50, threshold=ruleset.threshold)
+        gate.record(
+            ctx, ruleset=ruleset, batch_id="b" * 32, decision=decision, counts={}, sample=[],
+            docs_path=str(page),
+        )  # fmt: skip
+        docs_index.refresh(ctx)
+    index = (root / "index.html").read_text(encoding="utf-8")
+    assert "000001001/000001</code> 企业登记信息" in index and "杭州市市场监督管理局" in index
+    assert "2026-03-03 10:00:00" in index  # 02:00 UTC, read in Beijing
+    assert "95.00%" in index and "暂缓入库" in index
+    assert f'href="govshare_000001001_000001/{"b" * 32}.html"' in index
+    assert '"Noto Sans CJK SC"' in index  # Chinese renders where no CJK font is the default
+    with demo_catalog.unit() as ctx:
+        gate.release(ctx, batch_id="b" * 32, actor=STEWARD, reason="已核实")
+    index = (root / "index.html").read_text(encoding="utf-8")
+    assert "已放行（test-steward，2026-03-03 10:00:00）" in index
