@@ -32,6 +32,26 @@ def sync(json_output: JsonFlag = False) -> None:
     console.print(f"已登记 {len(outcome['dags'])} 个 DAG (DAGs registered)")
 
 
+@dags_app.command("env")
+@handle_errors
+def env() -> None:
+    """打印 Airflow 命令所需的环境变量，供 eval 使用 (shell exports for the airflow CLI).
+
+    eval "$(govshare dags env)" 之后，airflow api-server、airflow dags unpause 等命令
+    使用与 govshare 相同的 AIRFLOW_HOME 与元数据库。
+    """
+    import os
+    import shlex
+
+    from dags.runner import KEEP_IF_SET, airflow_environment
+
+    for key, value in airflow_environment(settings()).items():
+        if key in KEEP_IF_SET and key in os.environ:
+            value = os.environ[key]  # a configured PostgreSQL metadata DB wins, as in dags sync
+        # Plain stdout: this is shell input, rich would wrap and colour it.
+        typer.echo(f"export {key}={shlex.quote(value)}")
+
+
 @dags_app.command("list")
 @handle_errors
 def list_dags(json_output: JsonFlag = False) -> None:

@@ -75,3 +75,20 @@ def test_lake_cells_are_never_python_reprs() -> None:
 )
 def test_a_batch_without_a_version_never_shows_none(summary, shown) -> None:  # type: ignore[no-untyped-def]
     assert _version_cell(summary) == shown
+
+
+def test_dags_env_gives_the_airflow_cli_the_platforms_home(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GOVSHARE_HOME": str(tmp_path / "home")}
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "govshare", "dags", "env"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    exports = dict(line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines())
+    assert exports["AIRFLOW_HOME"] == str(tmp_path / "home" / "airflow")
+    assert exports["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("/airflow/airflow.db")
+    assert exports["GOVSHARE_HOME"] == str((tmp_path / "home").resolve())
