@@ -4,8 +4,9 @@ The repository is cloned from the current checkout (its committed HEAD) into a t
 folder, ``make setup`` runs there (uv from the local cache: seconds, not minutes), and every
 line of the fenced ``bash`` blocks of the "First steps" section is run literally with
 ``bash -c`` in the clone, in a temporary ``GOVSHARE_HOME``, with ``.venv/bin`` on ``PATH`` as
-``source .venv/bin/activate`` leaves it. Each must exit 0 (the README states no other code for
-these lines); ``govshare serve`` is started in the background and its docs page probed.
+``source .venv/bin/activate`` leaves it. Each must exit 0, or the code its comment states
+("# exits 1 here: ..."); ``govshare serve`` is started in the background and its docs page
+probed.
 
 Boundary: the "First steps" section, up to the "## Lakehouse" heading. Its first block (setup,
 catalogue, keys, serve) always runs. Its second block ("The lakehouse from a fresh home")
@@ -48,6 +49,8 @@ def test_the_first_steps_are_where_this_test_looks() -> None:
     assert catalogue[-1].startswith("govshare serve")
     assert lakehouse[0].startswith("govshare synth")
     assert not [line for block in blocks for line in block if line.startswith("make demo")]
+    # Importing the catalogue just exported into the same home is refused, and says so.
+    assert [expected_exit(line) for line in catalogue if "catalog import" in line] == [1]
 
 
 @dataclass
@@ -83,6 +86,12 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Clone:
     return Clone(folder=folder, env=env)
 
 
+def expected_exit(line: str) -> int:
+    """0, or the code the line's comment announces ("# exits 1 here: ...")."""
+    found = re.search(r"#\s*exits (\d+)", line)
+    return int(found.group(1)) if found else 0
+
+
 def _run(clone: Clone, line: str, *, timeout: float) -> None:
     started = time.perf_counter()
     done = subprocess.run(
@@ -95,7 +104,7 @@ def _run(clone: Clone, line: str, *, timeout: float) -> None:
         check=False,
     )
     took = time.perf_counter() - started
-    assert done.returncode == 0, (
+    assert done.returncode == expected_exit(line), (
         f"{line!r} exited {done.returncode} after {took:.1f} s\n"
         f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
     )
