@@ -48,15 +48,6 @@ def _move(ctx: CatalogContext, demand: Demand, action: DemandAction, actor: Acto
     return demand
 
 
-def is_overdue(ctx: CatalogContext, demand: Demand) -> bool:
-    """A conditional demand still unanswered after its working-day deadline."""
-    return (
-        demand.state is DemandState.PENDING
-        and demand.due_date is not None
-        and ctx.today() > demand.due_date
-    )
-
-
 def responsible_departments(ctx: CatalogContext, items: list[str]) -> list[Department]:
     """Departments one of whose duties covers every wanted item (职责清单 lookup)."""
     wanted = set(items)

@@ -179,3 +179,12 @@ class KeyKind(StrEnum):
     @property
     def label(self) -> str:
         return "统一社会信用代码" if self is KeyKind.USCC else "身份证号"
+
+
+class ExportFormat(StrEnum):
+    """What ``catalog export`` writes (here, not in ``catalog.transfer``, so the CLI can offer
+    the choice without importing the importer and every service behind it)."""
+
+    XLSX = "xlsx"
+    JSON = "json"
+    DCAT = "dcat"

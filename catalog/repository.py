@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.domain import DemandState, MountState, ResourceClass, ResourceState, ShareType
@@ -222,6 +221,9 @@ def next_number(session: Session, *, name: str, first: int) -> int:
     callers queue and each gets its own value; two first calls cannot both insert.
     """
     dialect = session.get_bind().dialect.name
+    # Imported here: the PostgreSQL dialect module costs ~0.1 s that read-only commands skip.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(Counter)

@@ -43,11 +43,11 @@ def _note_search_change(session: Session, _context: object) -> None:
 def _reindex_before_commit(session: Session) -> None:
     """Refresh the search documents in the transaction that changed them: whatever creates,
     edits, imports or moves a resource, search agrees with the catalogue once it commits."""
-    from catalog import search
-
     session.flush()
     stale = session.info.pop(SEARCH_STALE, None)
     if stale:
+        from catalog import search  # only when something changed: read-only commands skip it
+
         search.index_resources(session.connection(), stale)
 
 

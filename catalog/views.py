@@ -6,7 +6,6 @@ Converting here keeps ORM rows from leaking past the service layer.
 from __future__ import annotations
 
 from catalog.context import CatalogContext
-from catalog.demands import is_overdue
 from catalog.models import ApiKey, Demand, Department, Duty, Grant, HistoryEntry, Mount, Resource
 from catalog.schemas import (
     ApiKeyOut,
@@ -19,7 +18,7 @@ from catalog.schemas import (
     MountOut,
     ResourceOut,
 )
-from catalog.workdays_notices import demand_deadline
+from catalog.workdays_notices import demand_deadline, is_overdue
 
 
 def department_out(department: Department) -> DepartmentOut:

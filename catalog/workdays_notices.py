@@ -215,6 +215,16 @@ def _counted_from(demand: Demand) -> date:
     return moment.astimezone(CHINA_TZ).date()
 
 
+def is_overdue(ctx: CatalogContext, demand: Demand) -> bool:
+    """A conditional demand still unanswered after its working-day deadline (here, beside
+    ``demand_deadline``, so the gap report need not import the demand services)."""
+    return (
+        demand.state is DemandState.PENDING
+        and demand.due_date is not None
+        and ctx.today() > demand.due_date
+    )
+
+
 def demand_deadline(ctx: CatalogContext, demand: Demand) -> Deadline | None:
     """The stored due date of a demand and whether the calendar vouches for it."""
     if demand.due_date is None:

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from catalog.context import utcnow
 from catalog.store import Catalog
-from exchange_api import errors
+from exchange_api import docs, errors
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.routes import API_PREFIX, api_router, data_router
 from exchange_api.runtime import Exchange
@@ -77,7 +77,7 @@ def create_app(
         description=DESCRIPTION,
         version=_version(),
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served by exchange_api.docs from vendored files, not from a CDN
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -85,6 +85,7 @@ def create_app(
     app.state.settings = settings
     app.state.exchange = Exchange(settings, catalog, clock=clock, config=exchange_settings)
     errors.install(app)
+    docs.install(app, prefix=API_PREFIX, openapi_url=f"{API_PREFIX}/openapi.json", title=app.title)
     app.include_router(data_router)
     app.include_router(api_router)
     return app

@@ -28,9 +28,14 @@ import typer
 from rich.console import Console
 from typer._click.exceptions import UsageError
 
+# Times for people (tables: beijing) and scripts (JSON: iso), one pair for every command.
+from infra.beijing_time import beijing as beijing
+from infra.beijing_time import iso as iso
 from infra.errors import DatabaseUnavailable, GovshareError, ValidationError
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     # Imported when a command runs, not when the CLI starts: SQLAlchemy's ORM and the
     # catalogue cost more than a second, and `govshare --help` needs neither.
     from catalog.context import Actor, CatalogContext
@@ -163,6 +168,21 @@ def timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(CHINA_TZ).isoformat()
+
+
+def whole_identifiers(table: Table, *headers: str) -> Table:
+    """Keep the named columns whole on any terminal width: a resource code, batch id or DAG id
+    is what a person types next, so it is never cut or folded; the other columns give way.
+
+    Call after the rows are added (the widest cell sets the column's minimum width)."""
+    from rich.cells import cell_len
+
+    for column in table.columns:
+        if str(column.header) in headers:
+            widest = max((cell_len(str(cell)) for cell in column.cells), default=0)
+            column.no_wrap = True
+            column.min_width = max(widest, cell_len(str(column.header)))
+    return table
 
 
 def to_jsonable(data: Any) -> Any:

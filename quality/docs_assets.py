@@ -17,7 +17,11 @@ import re
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 log = logging.getLogger("govshare.quality")
 
@@ -90,6 +94,12 @@ _SRI_ATTR = re.compile(
 )
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)(https?://[^'")\s]+)\1\s*\)""", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def docs_root(settings: Settings) -> Path:
+    """Where Data Docs are written (here, not beside the GE renderer, so the index can be
+    refreshed by the API process without importing GE or Spark)."""
+    return (settings.home / "quality" / "gx" / "data_docs").resolve()
 
 
 def localise(root: Path) -> int:

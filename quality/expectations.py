@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from checks.rules import Rule, RuleSet
 from infra.settings import Settings
-from quality.docs_assets import localise
+from quality.docs_assets import docs_root, localise
+from quality.page_style import BASE_CSS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -267,10 +268,6 @@ def validation_result(
     )
 
 
-def docs_root(settings: Settings) -> Path:
-    return (settings.home / "quality" / "gx" / "data_docs").resolve()
-
-
 def write_data_docs(
     settings: Settings, ruleset: RuleSet, result: ExpectationSuiteValidationResult
 ) -> Path:
@@ -294,13 +291,15 @@ def write_data_docs(
         json.dumps(suite_for(ruleset).to_json_dict(), ensure_ascii=False, indent=2),
         encoding="utf-8",
     )
-    _write_index(root)
+    if not (root / "index.html").exists():
+        _write_index(root)
     localise(root)
     return page
 
 
 def _write_index(root: Path) -> None:
-    """A plain index of every page, newest first, so the folder opens in a browser."""
+    """A plain list of the pages, until ``quality.docs_index`` writes the index from the
+    catalogue (names, Beijing times, pass rates, decisions) once the verdict is recorded."""
     pages = sorted(root.glob("*/*.html"), key=lambda p: p.stat().st_mtime, reverse=True)
     links = "\n".join(
         f'<li><a href="{html.escape(p.relative_to(root).as_posix())}">'
@@ -309,8 +308,8 @@ def _write_index(root: Path) -> None:
     )
     (root / "index.html").write_text(
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-        "<title>质检报告 Data Docs</title></head><body><h1>质检报告 (Data Docs)</h1>"
-        f"<ul>{links}</ul></body></html>",
+        f"<title>质检报告 Data Docs</title><style>{BASE_CSS}</style></head><body>"
+        f"<h1>质检报告 (Data Docs)</h1><ul>{links}</ul></body></html>",
         encoding="utf-8",
     )
 

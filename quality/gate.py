@@ -214,6 +214,7 @@ def release(ctx: CatalogContext, *, batch_id: str, actor: Actor, reason: str = "
     result.decided_at = ctx.now()
     result.decided_by = actor.name
     _step(ctx, result, RELEASED, actor, reason or "审核员放行 (released by a steward)")
+    _refresh_docs_index(ctx)
     return _order(ctx, result, RELEASED)
 
 
@@ -241,7 +242,15 @@ def reject(ctx: CatalogContext, *, batch_id: str, actor: Actor, reason: str) -> 
     if batch is not None:
         batch.status = catalog_batches.REJECTED
         batch.message = why
+    _refresh_docs_index(ctx)
     return _order(ctx, result, REJECTED)
+
+
+def _refresh_docs_index(ctx: CatalogContext) -> None:
+    """The Data Docs index shows the steward's decision too."""
+    from quality import docs_index
+
+    docs_index.refresh(ctx)
 
 
 def _release_unfinished(ctx: CatalogContext, result: QualityResult) -> bool:

@@ -16,9 +16,11 @@ from typing import Any
 from catalog import repository as catalog_repository
 from catalog.context import Actor, CatalogContext
 from catalog.models import QualityResult
-from checks.gate import LABELS
+from checks.gate import HELD, LABELS
+from infra.beijing_time import beijing, to_beijing
 from quality import auth
 from quality import repository as repo
+from quality.page_style import BASE_CSS
 from quality.service import ruleset_for
 
 
@@ -88,7 +90,7 @@ def series(ctx: CatalogContext, *, actor: Actor, since: datetime | None = None) 
         "overall": defaultdict(lambda: defaultdict(lambda: [0, 0])),
     }
     for result in repo.results(ctx.session, since=since, run_kind="ingest"):
-        day = result.created_at.date().isoformat()
+        day = to_beijing(result.created_at).date().isoformat()  # the day in Beijing, not UTC
         for group, key in (
             ("resource", f"{result.resource.code} {result.resource.name}"),
             ("department", result.department.name),
@@ -173,9 +175,9 @@ def chart_html(data: dict[str, Any], *, generated_at: datetime) -> str:
     return (
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
         "<title>质检入库率 (pass rates)</title>"
-        "<style>body{font-family:sans-serif;margin:2em}svg{border:1px solid #ddd}</style>"
+        f"<style>{BASE_CSS}svg{{border:1px solid #ddd}}</style>"
         f"</head><body><h1>质检入库率 (quality pass rates)</h1>"
-        f"<p>生成时间 {generated_at.isoformat(timespec='seconds')}</p>{sections}"
+        f"<p>生成时间 {beijing(generated_at)}（北京时间；按北京时间的日期汇总）</p>{sections}"
         f"<h2>{TITLES['resource']}</h2>{per_resource}</body></html>"
     )
 
@@ -199,6 +201,10 @@ def notifications(
         auth.view_notifications(actor, department)
     else:
         auth.view_overview(actor)
+    notices = repo.notifications(ctx.session, department_id=department.id if department else None)
+    results = {
+        r.batch_id: r for r in repo.results_of_batches(ctx.session, {n.batch_id for n in notices})
+    }
     return [
         {
             "id": n.id,
@@ -209,8 +215,22 @@ def notifications(
             "message": n.message,
             "reasons": n.reasons,
             "created_at": n.created_at,
+            **_batch_status(results.get(n.batch_id)),
         }
-        for n in repo.notifications(
-            ctx.session, department_id=department.id if department else None
-        )
+        for n in notices
     ]
+
+
+def _batch_status(result: QualityResult | None) -> dict[str, Any]:
+    """Where the noticed batch stands now: a notice keeps the words of the day it was sent
+    ("等待审核员放行"), which read as still pending after a steward released the batch."""
+    if result is None:  # held before the gate ran (a base table not loaded yet)
+        return {"decision": None, "status": "尚未质检，等待基础库入库后重新运行 (not checked yet)"}
+    label = LABELS.get(result.decision, result.decision)
+    if result.decision == HELD:
+        status = f"{label}，等待审核员放行或退回 (held, awaiting a steward)"
+    elif result.decided_at is not None:
+        status = f"{label}（{result.decided_by or ''}，{beijing(result.decided_at)} 北京时间）"
+    else:
+        status = label
+    return {"decision": result.decision, "status": status}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -89,6 +89,13 @@ def decisions(session: Session, result_id: int) -> Sequence[QualityDecision]:
         .where(QualityDecision.result_id == result_id)
         .order_by(QualityDecision.id)
     ).all()
+
+
+def results_of_batches(session: Session, batch_ids: Iterable[str]) -> Sequence[QualityResult]:
+    wanted = list(batch_ids)
+    if not wanted:
+        return []
+    return session.scalars(select(QualityResult).where(QualityResult.batch_id.in_(wanted))).all()
 
 
 def notifications(

@@ -83,6 +83,10 @@ def conclude(
         docs_path=docs_path,
         run_kind=run_kind,
     )
+    if data_docs:
+        from quality import docs_index
+
+        docs_index.refresh(ctx)
     return decision
 
 

@@ -13,13 +13,13 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from catalog.context import Actor, CatalogContext
+from catalog.domain import ExportFormat
 from catalog.transfer.dcat import dcat_feed
 from catalog.transfer.document import CatalogDocument, catalog_document
 from catalog.transfer.template import (
@@ -35,12 +35,6 @@ from catalog.transfer.template import (
 )
 
 
-class ExportFormat(StrEnum):
-    XLSX = "xlsx"
-    JSON = "json"
-    DCAT = "dcat"
-
-
 class ExportSummary(BaseModel):
     format: ExportFormat
     path: str
@@ -53,15 +47,30 @@ class ExportSummary(BaseModel):
 
 
 def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write beside ``path``, then rename, with the mode a plain ``open()`` would give.
+
+    ``mkstemp`` creates its file 0600 whatever the umask, so exports were unreadable to the
+    colleagues they were made for. A catalogue export holds metadata only (departments,
+    duties, resources, data item names, never a data row or a personal value), so it follows
+    the umask like any file the steward writes: 0644 under the usual 022. Personal data never
+    leaves as a file: rows go out through the exchange API, masked and audited.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
     try:
         write(Path(temporary))
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)  # the only portable way to read it is to set it
+    os.umask(current)
+    return current
 
 
 # ---- workbook --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from govshare.runtime import (
     JsonFlag,
+    beijing,
     catalog_unit,
     console,
     fail,
@@ -23,6 +24,7 @@ from govshare.runtime import (
     print_json,
     print_list,
     settings,
+    whole_identifiers,
 )
 
 audit_app = typer.Typer(
@@ -83,14 +85,14 @@ def usage_command(
         print_list(r.__dict__ for r in rows)
         return
     table = Table(title=f"资源使用情况 (usage){'：' + department if department else ''}")
-    for col in ("信息资源", "使用部门", "接口", "结果", "次数", "返回行数", "最近时间"):
+    for col in ("信息资源", "使用部门", "接口", "结果", "次数", "返回行数", "最近时间（北京）"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
             r.resource_code, r.department_code, r.endpoint, r.outcome, str(r.requests),
-            str(r.rows), f"{r.last_at:%Y-%m-%d %H:%M:%S}",
+            str(r.rows), beijing(r.last_at),
         )  # fmt: skip
-    console.print(table)
+    console.print(whole_identifiers(table, "信息资源", "使用部门"))
 
 
 def register(app: typer.Typer) -> None:

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from catalog import repository, services
 from catalog.domain import ResourceClass, ShareType
-from catalog.gaps import GapReport, gap_report
-from catalog.search import SearchFilters, search
-from catalog.views import history_out, resource_out
-from catalog.workdays import PROVISIONAL_NOTE
-from demo.catalog import seed_demo
 from govshare.runtime import (
     JsonFlag,
+    beijing,
     catalog_unit,
     cli_actor,
     console,
     handle_errors,
     print_json,
     print_list,
+    whole_identifiers,
 )
+
+if TYPE_CHECKING:
+    from catalog.gaps import GapReport
+
+# Each command imports what it uses when it runs: `catalog gaps` is typed often and should not
+# pay for the services, search index, views and demo data the other commands need (issue 16).
 
 app = typer.Typer(
     help="三清单一目录：目录、职责、能力与需求 (catalogue commands).", no_args_is_help=True
@@ -33,6 +35,8 @@ app = typer.Typer(
 @handle_errors
 def seed_demo_command(json_output: JsonFlag = False) -> None:
     """加载演示目录：8 个部门、职责、约 30 个信息资源和各种状态的需求 (demo catalogue)."""
+    from demo.catalog import seed_demo
+
     with catalog_unit() as ctx:
         counts = seed_demo(ctx)
     if json_output:
@@ -45,6 +49,8 @@ def seed_demo_command(json_output: JsonFlag = False) -> None:
 
 
 def _render_gaps(report: GapReport) -> None:
+    from catalog.workdays import PROVISIONAL_NOTE
+
     coverage = Table(title="应编尽编覆盖率 (duty coverage per department)")
     for col in ("部门", "职责数", "已编目", "覆盖率"):
         coverage.add_column(col)
@@ -120,6 +126,7 @@ def _render_gaps(report: GapReport) -> None:
             table.add_column(col, overflow="fold")
         for row in rows:
             table.add_row(*row)
+        whole_identifiers(table, "信息资源代码", "需求编号", "编号")
         console.print(table if rows else f"[green]✓[/] {title}：0")
     console.print(f"共 {report.total} 项缺口 (gaps in total)")
 
@@ -128,6 +135,8 @@ def _render_gaps(report: GapReport) -> None:
 @handle_errors
 def gaps_command(json_output: JsonFlag = False) -> None:
     """缺口报告：未编目职责、未挂接资源、无主需求、无能力需求、超期审核、一数一源冲突."""
+    from catalog.gaps import gap_report
+
     with catalog_unit() as ctx:
         report = gap_report(ctx)
     if json_output:
@@ -153,6 +162,9 @@ def search_command(
     json_output: JsonFlag = False,
 ) -> None:
     """检索目录：名称、摘要和信息项名称，中文无需分词 (search the catalogue)."""
+    from catalog.search import SearchFilters, search
+    from catalog.views import resource_out
+
     filters = SearchFilters(
         provider_code=department, classification=classification, share_type=share_type
     )
@@ -167,13 +179,16 @@ def search_command(
         table.add_column(col)
     for r in rows:
         table.add_row(r.code, r.name, r.provider_name, r.classification, r.share_type, r.state)
-    console.print(table)
+    console.print(whole_identifiers(table, "信息资源代码"))
 
 
 @app.command("list")
 @handle_errors
 def list_command(json_output: JsonFlag = False) -> None:
     """列出全部信息资源及其状态 (list resources)."""
+    from catalog import repository
+    from catalog.views import resource_out
+
     with catalog_unit() as ctx:
         rows = [resource_out(r) for r in repository.resources(ctx.session)]
     if json_output:
@@ -187,7 +202,7 @@ def list_command(json_output: JsonFlag = False) -> None:
         table.add_row(
             r.code, r.name, r.provider_name, r.share_type, r.update_cycle, r.state, mounts
         )
-    console.print(table)
+    console.print(whole_identifiers(table, "信息资源代码"))
 
 
 @app.command("show")
@@ -197,6 +212,9 @@ def show_command(
     json_output: JsonFlag = False,
 ) -> None:
     """查看一个信息资源：元数据、信息项、挂接、版本与变更历史 (show one resource)."""
+    from catalog import repository, services
+    from catalog.views import history_out, resource_out
+
     with catalog_unit() as ctx:
         resource = repository.resource(ctx.session, code)
         out = resource_out(resource)
@@ -244,12 +262,12 @@ def show_command(
         )
     console.print(items)
     log = Table(title="变更历史 (history)")
-    for col in ("时间", "操作", "操作人", "变更前", "变更后"):
+    for col in ("时间（北京）", "操作", "操作人", "变更前", "变更后"):
         log.add_column(col, overflow="fold")
     for h in history:
         before = (h.before or {}).get("state", "")
         after = (h.after or {}).get("state", "")
-        log.add_row(h.at.isoformat(timespec="seconds"), h.action, h.actor, before, after)
+        log.add_row(beijing(h.at), h.action, h.actor, before, after)
     console.print(log)
 
 
@@ -266,9 +284,11 @@ def review_command(
     A resource 待审核 is published or returned; a published one with a pending change gets
     that change approved (it becomes the next version) or returned (the current one stays).
     """
+    from catalog import repository, services
     from catalog.domain import ResourceState
     from catalog.errors import ValidationError
     from catalog.schemas import ReviewIn
+    from catalog.views import resource_out
 
     if not approve and not reason.strip():
         raise ValidationError("退回必须说明理由 (a reason is required to return)")

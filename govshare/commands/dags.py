@@ -16,6 +16,7 @@ from govshare.runtime import (
     print_json,
     print_list,
     settings,
+    whole_identifiers,
 )
 
 dags_app = typer.Typer(
@@ -36,6 +37,26 @@ def sync(json_output: JsonFlag = False) -> None:
     state = "已更新" if outcome["snapshot_changed"] else "未变化"
     console.print(f"能力清单快照{state} (snapshot): {outcome['snapshot']}")
     console.print(f"已登记 {len(outcome['dags'])} 个 DAG (DAGs registered)")
+
+
+@dags_app.command("env")
+@handle_errors
+def env() -> None:
+    """打印 Airflow 命令所需的环境变量，供 eval 使用 (shell exports for the airflow CLI).
+
+    eval "$(govshare dags env)" 之后，airflow api-server、airflow dags unpause 等命令
+    使用与 govshare 相同的 AIRFLOW_HOME 与元数据库。
+    """
+    import os
+    import shlex
+
+    from dags.runner import KEEP_IF_SET, airflow_environment
+
+    for key, value in airflow_environment(settings()).items():
+        if key in KEEP_IF_SET and key in os.environ:
+            value = os.environ[key]  # a configured PostgreSQL metadata DB wins, as in dags sync
+        # Plain stdout: this is shell input, rich would wrap and colour it.
+        typer.echo(f"export {key}={shlex.quote(value)}")
 
 
 @dags_app.command("list")
@@ -60,7 +81,7 @@ def list_dags(json_output: JsonFlag = False) -> None:
             r["dag_id"], resource, r["schedule_label"], r["schedule"] or "数据资产触发",
             r["table"] or "、".join(r["themes"]),
         )  # fmt: skip
-    console.print(table)
+    console.print(whole_identifiers(table, "DAG"))
 
 
 @dags_app.command("run")

@@ -15,12 +15,14 @@ from catalog import grants
 from catalog.views import grant_out
 from govshare.runtime import (
     JsonFlag,
+    beijing,
     catalog_unit,
     cli_actor,
     console,
     handle_errors,
     print_json,
     print_list,
+    whole_identifiers,
 )
 
 app = typer.Typer(help="共享授权：列出、撤销 (grants).", no_args_is_help=True)
@@ -40,13 +42,15 @@ def list_command(json_output: JsonFlag = False) -> None:
         table.add_column(col, overflow="fold")
     for g in rows:
         state = (
-            f"已撤销 {g.revoked_at:%Y-%m-%d %H:%M}：{g.revoke_reason}" if g.revoked_at else "有效"
+            f"已撤销 {beijing(g.revoked_at, seconds=False)}：{g.revoke_reason}"
+            if g.revoked_at
+            else "有效"
         )
         table.add_row(
             str(g.id), g.department_code, g.resource_code, g.purpose,
-            f"{g.expires_at:%Y-%m-%d}", state,
+            beijing(g.expires_at)[:10], state,
         )  # fmt: skip
-    console.print(table)
+    console.print(whole_identifiers(table, "编号", "使用部门", "信息资源"))
 
 
 @app.command("revoke")

@@ -17,6 +17,7 @@ from catalog.models import ApiKey
 from catalog.views import api_key_out
 from govshare.runtime import (
     JsonFlag,
+    beijing,
     catalog_unit,
     cli_actor,
     console,
@@ -24,6 +25,7 @@ from govshare.runtime import (
     handle_errors,
     print_json,
     print_list,
+    whole_identifiers,
 )
 
 app = typer.Typer(
@@ -84,20 +86,20 @@ def list_command(
     if json_output:
         print_list(rows)
         return
-    table = Table(title=f"访问密钥：{len(rows)} 个 (API keys)")
+    table = Table(title=f"访问密钥：{len(rows)} 个 (API keys；时间为北京时间)")
     for col in ("密钥编号", "部门", "角色", "说明", "创建时间", "状态"):
         table.add_column(col, overflow="fold")
     for k in rows:
-        state = f"已吊销 {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "有效"
+        state = f"已吊销 {beijing(k.revoked_at, seconds=False)}" if k.revoked_at else "有效"
         table.add_row(
             k.key_id,
             k.department_code,
             k.role,
             k.label,
-            f"{k.created_at:%Y-%m-%d %H:%M}",
+            beijing(k.created_at, seconds=False),
             state,
         )
-    console.print(table)
+    console.print(whole_identifiers(table, "密钥编号", "部门"))
 
 
 @app.command("revoke")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,18 +13,34 @@ from rich.table import Table
 
 from govshare.runtime import (
     JsonFlag,
+    beijing,
     console,
     err_console,
     fail,
     handle_errors,
+    iso,
     print_list,
     settings,
+    whole_identifiers,
 )
 from infra.errors import GovshareError
 
 lake_app = typer.Typer(help="数据湖：表的版本与回溯 (lakehouse tables).", no_args_is_help=True)
 
 LAYERS = ("raw", "validated", "quarantine", "themes")
+
+
+def _version_cell(summary: dict[str, object]) -> str:
+    """The validated table's version this batch produced; a held, empty or failed batch
+    published nothing, which a bare ``None`` hid."""
+    version = summary.get("table_version")
+    if version is not None:
+        return str(version)
+    if summary.get("error"):
+        return "—"
+    if summary.get("held"):
+        return "未发布 (held)"
+    return "—（未变化）"
 
 
 def _render(summaries: list[dict[str, object]]) -> None:
@@ -42,10 +59,10 @@ def _render(summaries: list[dict[str, object]]) -> None:
             str(s.get("rows_read", "")),
             str(s.get("rows_accepted", "")),
             str(s.get("rows_quarantined", "")),
-            str(s.get("table_version", "")),
+            _version_cell(s),
             str(status),
         )
-    console.print(table)
+    console.print(whole_identifiers(table, "信息资源"))
     for s in summaries:
         reasons: dict[str, int] = s.get("reasons") or {}  # type: ignore[assignment]
         for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
@@ -196,7 +213,8 @@ def history(
     rows: list[dict[str, Any]] = [
         {
             "version": e.get("version"),
-            "timestamp": datetime.fromtimestamp(e["timestamp"] / 1000, UTC),
+            "timestamp": iso(datetime.fromtimestamp(e["timestamp"] / 1000, UTC)),
+            "_at": datetime.fromtimestamp(e["timestamp"] / 1000, UTC),
             "operation": e.get("operation"),
             "mode": (e.get("operationParameters") or {}).get("mode"),
             "batch_id": e.get(delta.BATCH_KEY),
@@ -204,19 +222,19 @@ def history(
         for e in entries
     ]
     if json_output:
-        print_list(rows, table=ref.qualified)
+        print_list([{k: v for k, v in r.items() if k != "_at"} for r in rows], table=ref.qualified)
         return
     out = Table(title=f"{ref.qualified} 版本历史 (history)")
-    for col in ("版本", "时间", "操作", "批次"):
+    for col in ("版本", "时间（北京）", "操作", "批次"):
         out.add_column(col)
     for r in rows:
         out.add_row(
             str(r["version"]),
-            r["timestamp"].isoformat(),
+            beijing(r["_at"]),  # type: ignore[arg-type]
             f"{r['operation']} {r['mode'] or ''}",
             str(r["batch_id"] or ""),
         )
-    console.print(out)
+    console.print(whole_identifiers(out, "批次"))
 
 
 @lake_app.command("read")
@@ -245,7 +263,7 @@ def read(
     if json_output:
         # count is every row of the version; data holds the first --limit of them.
         print_list(
-            rows,
+            [{k: _plain(v) for k, v in row.items()} for row in rows],
             count=data.num_rows,
             table=ref.qualified,
             version=version if version is not None else delta.version(ref),
@@ -256,8 +274,38 @@ def read(
     for col in data.column_names:
         out.add_column(col, overflow="fold")
     for row in rows:
-        out.add_row(*("" if v is None else str(v) for v in row.values()))
+        out.add_row(*(_cell(v) for v in row.values()))
     console.print(out)
+
+
+def _plain(value: object) -> object:
+    """A cell as JSON has it: times ISO with their offset, nested maps and lists alike."""
+    if isinstance(value, date):
+        return iso(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _cell(value: object) -> str:
+    """A cell as a person reads it: times in Beijing, nested values (a theme's provenance map
+    arrives as a list of pairs) as JSON, never a Python repr such as datetime.datetime(...)."""
+    import json
+
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return beijing(value)
+    if isinstance(value, dict | list | tuple):
+        plain = _plain(value)
+        if isinstance(value, list) and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            plain = {str(k): _plain(v) for k, v in value}  # a map column: pairs to an object
+        return json.dumps(plain, ensure_ascii=False)
+    return str(value)
 
 
 def _outside_window(ref, version: int) -> GovshareError:  # type: ignore[no-untyped-def]

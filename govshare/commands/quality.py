@@ -11,6 +11,7 @@ from rich.table import Table
 
 from govshare.runtime import (
     JsonFlag,
+    beijing,
     catalog_unit,
     cli_actor,
     console,
@@ -18,6 +19,7 @@ from govshare.runtime import (
     print_json,
     print_list,
     settings,
+    whole_identifiers,
 )
 
 app = typer.Typer(help="质检：规则、报告、暂缓入库批次 (quality gate).", no_args_is_help=True)
@@ -69,21 +71,24 @@ def report(resource_code: Code, json_output: JsonFlag = False) -> None:
     if json_output:
         print_json(data)
         return
-    table = Table(title=f"{data['resource_code']} {data['resource_name']} 质检报告")
-    for col in ("批次", "类型", "读取", "合格", "不合格", "合格率", "阈值", "结论"):
+    # The batch id stays whole (`quality release BATCH_ID` needs all of it), so at 80 columns
+    # the threshold goes to the title and 合格 (读取 − 不合格) is left to --json.
+    table = Table(
+        title=f"{data['resource_code']} {data['resource_name']} 质检报告"
+        f"（阈值 {_percent(data['threshold'])}）"
+    )
+    for col in ("批次", "类型", "读取", "不合格", "合格率", "结论"):
         table.add_column(col, overflow="fold")
     for r in data["results"]:
         table.add_row(
-            r["batch_id"][:16],
+            r["batch_id"],
             r["run_kind"],
             str(r["rows_read"]),
-            str(r["rows_passed"]),
             str(r["rows_failed"]),
             _percent(r["pass_rate"]),
-            _percent(r["threshold"]),
             r["decision_label"],
         )
-    console.print(table)
+    console.print(whole_identifiers(table, "批次"))
     if data["results"]:
         latest = data["results"][0]
         for c in latest["counts"]:
@@ -370,9 +375,14 @@ def notices(
         print_list(data)
         return
     for n in data:
-        console.print(f"[bold]{n['department_code']}[/] {n['created_at']:%Y-%m-%d} {n['message']}")
+        console.print(
+            f"[bold]{n['department_code']}[/] {beijing(n['created_at'], seconds=False)} "
+            f"{n['message']}"
+        )
         for line in n["reasons"]:
             console.print(f"  • {line}")
+        # The message is what the department was told then; the batch may have moved since.
+        console.print(f"  [bold]现状 (now)[/]：{n['status']}")
 
 
 def register(root: typer.Typer) -> None:

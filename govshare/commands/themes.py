@@ -24,6 +24,7 @@ from govshare.runtime import (
     print_json,
     print_list,
     settings,
+    whole_identifiers,
 )
 
 themes_app = typer.Typer(
@@ -358,7 +359,7 @@ def build(
             str(s["theme"]), str(s["table"]), str(s["version"]), str(s["rows"]),
             str(s["keys_rewritten"]), str(s["buckets_rewritten"]), str(s["conflicts"]), mode,
         )  # fmt: skip
-    console.print(table)
+    console.print(whole_identifiers(table, "表"))
     for s in summaries:
         for warning in s["warnings"]:  # type: ignore[attr-defined]
             console.print(f"[yellow]注意[/] {s['theme']}：{warning}")

@@ -7,22 +7,12 @@ problem, so a steward can fix the workbook in one pass; nothing is written until
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from catalog.transfer import (
-    ExportFormat,
-    ImportRejected,
-    ImportReport,
-    Issue,
-    UnreadableSource,
-    export_catalog,
-    import_catalog,
-    read_source,
-    write_template,
-)
+from catalog.domain import ExportFormat
 from govshare.runtime import (
     JsonFlag,
     catalog_unit,
@@ -33,6 +23,13 @@ from govshare.runtime import (
     handle_errors,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from catalog.transfer import ImportReport, Issue
+
+# catalog.transfer (the importer pulls in every catalogue service) is imported by the commands
+# that use it: these commands are registered on the catalog group, so `catalog gaps` and the
+# other quick commands would pay for it otherwise (issue 16).
 
 
 def _issue_table(title: str, issues: list[dict[str, Any]], *, style: str) -> Table:
@@ -105,6 +102,8 @@ def import_command(
     json_output: JsonFlag = False,
 ) -> None:
     """导入目录：先校验全部行，有任何错误则一条不写 (import a catalogue, all or nothing)."""
+    from catalog.transfer import ImportRejected, UnreadableSource, import_catalog, read_source
+
     try:
         source = read_source(
             file, items=items, departments=departments, duties=duties, encoding=encoding
@@ -229,6 +228,8 @@ def export_command(
     json_output: JsonFlag = False,
 ) -> None:
     """导出目录：Excel 模板、JSON，或供开放数据门户采集的 DCAT (export the catalogue)."""
+    from catalog.transfer import export_catalog
+
     with catalog_unit() as ctx:
         summary = export_catalog(
             ctx, fmt=fmt, out=out, actor=cli_actor(), base_uri=base_uri, full=full
@@ -252,6 +253,8 @@ def template_command(
     json_output: JsonFlag = False,
 ) -> None:
     """生成空白导入模板：四张表、标准列名、填写说明和下拉选项 (empty import template)."""
+    from catalog.transfer import write_template
+
     write_template(out)
     if json_output:
         print_json({"path": str(out)})

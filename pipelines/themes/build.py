@@ -480,6 +480,8 @@ def _build_once(
     if changed is not None:
         changed.unpersist()
     summary.rows = spark.read.parquet(*delta.live_files(theme_ref)).count()
+    if summary.full:
+        summary.keys_rewritten = summary.rows  # a full build rewrites every key ("0" misled)
     if delta.exists(conflicts_ref):
         summary.conflicts = spark.read.parquet(*delta.live_files(conflicts_ref)).count()
     summary.seconds = round(time.perf_counter() - started, 3)

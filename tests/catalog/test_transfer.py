@@ -613,3 +613,21 @@ def test_documentation_lists_every_template_column() -> None:
         assert f"## 「{spec.name}」" in doc
         for column in spec.columns:
             assert f"| {column.header} |" in doc, column.header
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)], ids=["022", "077"])
+def test_exports_follow_the_umask_as_any_written_file_does(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    """Metadata only, so an export is readable to colleagues under the usual umask (it was
+    0600 whatever the umask: mkstemp's mode leaked through)."""
+    import os
+
+    from catalog.transfer import write_template
+
+    previous = os.umask(umask)
+    try:
+        write_template(tmp_path / "template.xlsx")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "template.xlsx").stat().st_mode & 0o777 == mode

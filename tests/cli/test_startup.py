@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,3 +36,38 @@ def test_root_help_imports_neither_sqlalchemy_nor_the_catalogue() -> None:
     )
     assert "命令 (commands)" in done.stdout and "calendar" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_catalog_gaps_loads_only_what_the_report_needs(tmp_path: Path) -> None:
+    """`catalog gaps` is typed often (issue 16: ≤ 1 s): the services, the search index, the
+    importer, the demo data and the PostgreSQL dialect stay unloaded on a SQLite catalogue."""
+    env = {"GOVSHARE_HOME": str(tmp_path / "home")}
+    for args in (["init"], ["catalog", "seed-demo"]):
+        subprocess.run(
+            [sys.executable, "-m", "govshare", *args],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    probe = (
+        "import sys\n"
+        "from govshare.cli import main\n"
+        "sys.argv = ['govshare', 'catalog', 'gaps']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = sorted(m for m in sys.modules if m in "
+        "('catalog.services', 'catalog.search', 'catalog.transfer', 'catalog.schemas', "
+        "'demo', 'sqlalchemy.dialects.postgresql', 'alembic'))\n"
+        "print('LOADED', loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "共" in done.stdout and "项缺口" in done.stdout, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "LOADED []"

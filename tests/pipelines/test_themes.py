@@ -56,6 +56,7 @@ def test_enterprise_theme_takes_authoritative_values_and_reports_planted_conflic
         )
     ).to_pylist()
     assert len(rows) == len({r["统一社会信用代码"] for r in registration}) == first.rows
+    assert first.full and first.keys_rewritten == first.rows  # a full build rewrites every key
     some = registration[0]
     record = rows[some["统一社会信用代码"]]
     assert record["企业名称"] == some["企业名称"]  # from the authoritative source only

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from catalog.context import Actor
@@ -201,3 +203,62 @@ def test_a_rate_just_below_the_threshold_never_shows_as_equal_to_it() -> None:
     decision = verdict.decide(rows_read=10_000, rows_failed=101, threshold=0.99)
     assert not decision.publish
     assert "合格率 98.99% 低于阈值 99.00%" in decision.message
+
+
+def test_a_notice_says_where_its_batch_stands_now(demo_catalog: Catalog) -> None:
+    """The held notice keeps its words (等待审核员放行); beside them, the batch's state today."""
+    with demo_catalog.unit() as ctx:
+        _held(ctx)
+    with demo_catalog.unit() as ctx:
+        (notice,) = report.notifications(ctx, actor=STEWARD)
+        assert notice["decision"] == gate.HELD and "等待审核员放行" in notice["status"]
+        gate.release(ctx, batch_id="b" * 32, actor=STEWARD, reason="已核实")
+    with demo_catalog.unit() as ctx:
+        (notice,) = report.notifications(ctx, actor=STEWARD)
+    assert notice["decision"] == gate.RELEASED
+    assert notice["status"] == "已放行（test-steward，2026-03-03 10:00:00 北京时间）"
+    assert "等待" not in notice["status"]
+
+
+def test_pass_rates_are_counted_by_the_day_in_beijing(demo_catalog: Catalog, clock) -> None:  # type: ignore[no-untyped-def]
+    # 17:30 UTC on 3 March is 01:30 on 4 March in Beijing: the batch belongs to the 4th.
+    clock.set(datetime(2026, 3, 3, 17, 30, tzinfo=UTC))
+    with demo_catalog.unit() as ctx:
+        decision = verdict.decide(rows_read=100, rows_failed=0, threshold=0.99)
+        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        gate.record(ctx, ruleset=ruleset, batch_id="late", decision=decision, counts={}, sample=[])
+    with demo_catalog.unit() as ctx:
+        data = report.series(ctx, actor=STEWARD)
+    assert [p["day"] for p in data["overall"]["全部 (overall)"]] == ["2026-03-04"]
+    page = report.chart_html(data, generated_at=clock())
+    assert "2026-03-04 01:30:00（北京时间" in page
+
+
+def test_the_data_docs_index_names_resource_time_rate_and_decision(
+    demo_catalog: Catalog, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from quality import docs_index
+    from quality.docs_assets import docs_root
+
+    root = docs_root(settings)
+    page = root / "govshare_000001001_000001" / f"{'b' * 32}.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<html></html>", encoding="utf-8")
+    with demo_catalog.unit() as ctx:
+        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        decision = verdict.decide(rows_read=1000, rows_failed=50, threshold=ruleset.threshold)
+        gate.record(
+            ctx, ruleset=ruleset, batch_id="b" * 32, decision=decision, counts={}, sample=[],
+            docs_path=str(page),
+        )  # fmt: skip
+        docs_index.refresh(ctx)
+    index = (root / "index.html").read_text(encoding="utf-8")
+    assert "000001001/000001</code> 企业登记信息" in index and "杭州市市场监督管理局" in index
+    assert "2026-03-03 10:00:00" in index  # 02:00 UTC, read in Beijing
+    assert "95.00%" in index and "暂缓入库" in index
+    assert f'href="govshare_000001001_000001/{"b" * 32}.html"' in index
+    assert '"Noto Sans CJK SC"' in index  # Chinese renders where no CJK font is the default
+    with demo_catalog.unit() as ctx:
+        gate.release(ctx, batch_id="b" * 32, actor=STEWARD, reason="已核实")
+    index = (root / "index.html").read_text(encoding="utf-8")
+    assert "已放行（test-steward，2026-03-03 10:00:00）" in index
