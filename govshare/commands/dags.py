@@ -41,7 +41,7 @@ def sync(json_output: JsonFlag = False) -> None:
 
 @dags_app.command("env")
 @handle_errors
-def env() -> None:
+def env(json_output: JsonFlag = False) -> None:
     """打印 Airflow 命令所需的环境变量，供 eval 使用 (shell exports for the airflow CLI).
 
     eval "$(govshare dags env)" 之后，airflow api-server、airflow dags unpause 等命令
@@ -52,9 +52,15 @@ def env() -> None:
 
     from dags.runner import KEEP_IF_SET, airflow_environment
 
-    for key, value in airflow_environment(settings()).items():
-        if key in KEEP_IF_SET and key in os.environ:
-            value = os.environ[key]  # a configured PostgreSQL metadata DB wins, as in dags sync
+    values = {
+        # A configured PostgreSQL metadata DB wins, as in dags sync.
+        key: os.environ[key] if key in KEEP_IF_SET and key in os.environ else value
+        for key, value in airflow_environment(settings()).items()
+    }
+    if json_output:
+        print_json(values)
+        return
+    for key, value in values.items():
         # Plain stdout: this is shell input, rich would wrap and colour it.
         typer.echo(f"export {key}={shlex.quote(value)}")
 
