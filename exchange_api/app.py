@@ -20,6 +20,7 @@ from catalog.store import Catalog
 from exchange_api import errors
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.routes import API_PREFIX, api_router, data_router
+from exchange_api.routes.sharing import router as sharing_router
 from exchange_api.runtime import Exchange
 from infra import redaction
 from infra.settings import Settings, get_settings
@@ -87,4 +88,5 @@ def create_app(
     errors.install(app)
     app.include_router(data_router)
     app.include_router(api_router)
+    app.include_router(sharing_router)
     return app

@@ -104,7 +104,7 @@ def transform_batch(
     return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
 
 
-def _schema(source: pa.Schema, plans: Mapping[str, FieldPlan]) -> pa.Schema:
+def served_schema(source: pa.Schema, plans: Mapping[str, FieldPlan]) -> pa.Schema:
     return pa.schema(
         [pa.field(n, pa.string()) if _rewritten(plans.get(n)) else source.field(n)
          for n in source.names]
@@ -150,7 +150,7 @@ def _stream(
     complete = False
     sink = _Chunks()
     today = ex.today()
-    schema = _schema(snap.schema.empty_table().select(columns).schema, plans)
+    schema = served_schema(snap.schema.empty_table().select(columns).schema, plans)
     writer: Any
     if fmt is ExtractFormat.PARQUET:
         writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema)
