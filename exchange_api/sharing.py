@@ -388,23 +388,50 @@ def open_file(ex: Exchange, call: DataCall, *, path: str, expires: int, signatur
 # ---- table calls --------------------------------------------------------------------------
 
 
-def _protocol_lines(table: SharedTable, masked: MaskedVersion) -> list[dict[str, Any]]:
+def _protocol_lines(
+    table: SharedTable, masked: MaskedVersion, *, delta: bool = False
+) -> list[dict[str, Any]]:
+    """The protocol and metaData lines, in the parquet format or wrapping Delta actions."""
+    described = {
+        "id": table.id,
+        "format": {"provider": "parquet", "options": {}},
+        "schemaString": masked.schema_string,
+        "partitionColumns": [],
+        "configuration": {},
+    }
+    totals = {"size": sum(f.size for f in masked.files), "numFiles": len(masked.files)}
+    if delta:
+        return [
+            {"protocol": {"deltaProtocol": {"minReaderVersion": 1, "minWriterVersion": 2}}},
+            {"metaData": {"deltaMetadata": described, "version": masked.version, **totals}},
+        ]
     return [
         {"protocol": {"minReaderVersion": 1}},
-        {
-            "metaData": {
-                "id": table.id,
-                "name": table.name,
-                "format": {"provider": "parquet", "options": {}},
-                "schemaString": masked.schema_string,
-                "partitionColumns": [],
-                "configuration": {},
-                "version": masked.version,
-                "size": sum(f.size for f in masked.files),
-                "numFiles": len(masked.files),
-            }
-        },
+        {"metaData": {**described, "name": table.name, "version": masked.version, **totals}},
     ]
+
+
+def _file_line(
+    ex: Exchange, base: str, f: MaskedFile, version: int | None, *, delta: bool
+) -> dict[str, Any]:
+    url, expiry = signed_url(ex, base, f.path)
+    file_id = hashlib.sha256(f.path.encode()).hexdigest()[:32]
+    stats = json.dumps(f.stats, ensure_ascii=False)
+    entry: dict[str, Any]
+    if delta:
+        add = {
+            "path": url, "partitionValues": {}, "size": f.size, "dataChange": True,
+            "modificationTime": expiry - FILE_TTL_SECONDS * 1000, "stats": stats,
+        }  # fmt: skip
+        entry = {"id": file_id, "deltaSingleAction": {"add": add}, "expirationTimestamp": expiry}
+    else:
+        entry = {
+            "url": url, "id": file_id, "partitionValues": {}, "size": f.size, "stats": stats,
+            "expirationTimestamp": expiry,
+        }  # fmt: skip
+    if version is not None:
+        entry["version"] = version
+    return {"file": entry}
 
 
 def table_version(ex: Exchange, call: DataCall, *, share: str, schema: str, name: str) -> int:
@@ -417,7 +444,7 @@ def table_version(ex: Exchange, call: DataCall, *, share: str, schema: str, name
 
 
 def metadata(
-    ex: Exchange, call: DataCall, *, share: str, schema: str, name: str
+    ex: Exchange, call: DataCall, *, share: str, schema: str, name: str, delta: bool = False
 ) -> tuple[int, list[dict[str, Any]]]:
     with ex.audited(call) as recorder:
         table = _find(ex, call, share, schema, name)
@@ -425,12 +452,12 @@ def metadata(
         masked = materialise(ex, table)
         recorder.record.table_version = masked.version
         recorder.record.fields = masked.columns
-        return masked.version, _protocol_lines(table, masked)
+        return masked.version, _protocol_lines(table, masked, delta=delta)
 
 
 def query(
     ex: Exchange, call: DataCall, *, share: str, schema: str, name: str, base: str,
-    version: int | None = None, limit_hint: int | None = None,
+    version: int | None = None, limit_hint: int | None = None, delta: bool = False,
 ) -> tuple[int, list[dict[str, Any]]]:  # fmt: skip
     """Protocol, metadata and one signed ``file`` line per masked file (fewer with a limit)."""
     with ex.audited(call) as recorder:
@@ -446,20 +473,9 @@ def query(
                 chosen.append(f)
                 rows += f.rows
             files = chosen or files[:1]
-        lines = _protocol_lines(table, masked)
-        for f in files:
-            url, expiry = signed_url(ex, base, f.path)
-            entry: dict[str, Any] = {
-                "url": url,
-                "id": hashlib.sha256(f.path.encode()).hexdigest()[:32],
-                "partitionValues": {},
-                "size": f.size,
-                "stats": json.dumps(f.stats, ensure_ascii=False),
-                "expirationTimestamp": expiry,
-            }
-            if version is not None:
-                entry["version"] = masked.version
-            lines.append({"file": entry})
+        lines = _protocol_lines(table, masked, delta=delta)
+        at = masked.version if version is not None else None
+        lines += [_file_line(ex, base, f, at, delta=delta) for f in files]
         ex.commit(
             recorder,
             fields=masked.columns,

@@ -28,6 +28,7 @@ from infra.errors import NotAuthenticated
 SHARING_PREFIX = "/delta-sharing"
 VERSION_HEADER = "delta-table-version"
 NDJSON = "application/x-ndjson; charset=utf-8"
+CAPABILITIES = "delta-sharing-capabilities"
 ERRORS = responses(401, 403, 404, 422)
 
 router = APIRouter(prefix=SHARING_PREFIX, route_class=AuditedRoute, tags=["Delta Sharing"])
@@ -67,7 +68,23 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + SHARING_PREFIX
 
 
-def _ndjson(version: int, lines: list[dict[str, Any]]) -> StreamingResponse:
+def wants_delta(request: Request) -> bool:
+    """Whether the client asked for the ``delta`` response format only.
+
+    The Python connector's auto-resolution offers ``responseformat=delta,parquet``; parquet is
+    then the answer (every connector reads it). ``use_delta_format=True`` and Spark's connector
+    ask for ``delta`` alone, and get Delta actions.
+    """
+    header = request.headers.get(CAPABILITIES, "")
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.strip().lower() == "responseformat":
+            formats = {v.strip().lower() for v in value.split(",")}
+            return "delta" in formats and "parquet" not in formats
+    return False
+
+
+def _ndjson(version: int, lines: list[dict[str, Any]], *, delta: bool = False) -> StreamingResponse:
     def body() -> Iterator[bytes]:
         for line in lines:
             yield (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
@@ -77,7 +94,7 @@ def _ndjson(version: int, lines: list[dict[str, Any]]) -> StreamingResponse:
         media_type=NDJSON,
         headers={
             VERSION_HEADER: str(version),
-            "delta-sharing-capabilities": "responseformat=parquet",
+            CAPABILITIES: f"responseformat={'delta' if delta else 'parquet'}",
         },
     )
 
@@ -157,10 +174,18 @@ def table_version(
     summary="表的结构（授权字段，脱敏后的类型） (query table metadata)",
 )
 def table_metadata(
-    exchange: ExchangeDep, call: SharingCall, share: Name, schema: Name, table: Name
+    request: Request,
+    exchange: ExchangeDep,
+    call: SharingCall,
+    share: Name,
+    schema: Name,
+    table: Name,
 ) -> StreamingResponse:
-    version, lines = sharing.metadata(exchange, call, share=share, schema=schema, name=table)
-    return _ndjson(version, lines)
+    delta = wants_delta(request)
+    version, lines = sharing.metadata(
+        exchange, call, share=share, schema=schema, name=table, delta=delta
+    )
+    return _ndjson(version, lines, delta=delta)
 
 
 class QueryIn(BaseModel):
@@ -195,23 +220,24 @@ def query_table(
         raise sharing.SharingBadParameter(
             "暂不支持按时间戳查询，请用 version (timestamp queries are not supported)"
         )
+    delta = wants_delta(request)
     version, lines = sharing.query(
         exchange, call, share=share, schema=schema, name=table, base=_base(request),
-        version=body.version, limit_hint=body.limitHint,
+        version=body.version, limit_hint=body.limitHint, delta=delta,
     )  # fmt: skip
-    return _ndjson(version, lines)
+    return _ndjson(version, lines, delta=delta)
 
 
 @router.head(
     "/files/{path:path}",
-    responses=responses(403, 404),
+    responses=responses(403, 404, 422),
     response_class=FileResponse,
     operation_id="delta_sharing_file_head",
 )
 @router.get(
     "/files/{path:path}",
     operation_id="delta_sharing_file",
-    responses=responses(403, 404),
+    responses=responses(403, 404, 422),
     response_class=FileResponse,
     summary="下载脱敏文件（签名链接，15 分钟有效） (signed file download)",
 )

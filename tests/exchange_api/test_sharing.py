@@ -321,3 +321,50 @@ def test_profile_command_writes_a_profile_the_connector_reads(
     written = delta_sharing.SharingClient(str(out)).list_all_tables()
     expected = delta_sharing.SharingClient(shared.profiles["rs"]).list_all_tables()
     assert written == expected and written
+
+
+def test_delta_response_format_is_a_delta_log_of_the_same_masked_files(
+    shared: Sharing, tmp_path: Path
+) -> None:
+    """The shape Spark's connector relies on: Delta actions wrapping the same signed files.
+
+    The lines are written out as a Delta log (as the Python connector does for its kernel
+    reader) with each signed file downloaded beside it, and read back with delta-rs. The
+    connector's own kernel reader (delta-kernel-rust-sharing-wrapper 0.3.3) resolves an
+    ``http://`` file URL against the local filesystem, so ``use_delta_format=True`` cannot be
+    used against a plain-HTTP test server.
+    """
+    reg = f"scjg_enterprise_registration_g{shared.grants['registration']}"
+    with shared.http("rs") as http:
+        response = http.post(
+            f"/shares/{DEPT['rs']}/schemas/validated/tables/{reg}/query",
+            headers={"delta-sharing-capabilities": "responseformat=delta;readerfeatures=x"},
+        )
+    assert response.headers["delta-sharing-capabilities"] == "responseformat=delta"
+    assert response.headers["delta-table-version"] == "0"
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    log = [
+        {"protocol": lines[0]["protocol"]["deltaProtocol"]},
+        {"metaData": lines[1]["metaData"]["deltaMetadata"]},
+    ]
+    folder = tmp_path / "as_delta"
+    (folder / "_delta_log").mkdir(parents=True)
+    for n, line in enumerate(lines[2:]):
+        add = line["file"]["deltaSingleAction"]["add"]
+        assert "/delta-sharing/files/g" in add["path"]
+        (folder / f"f{n}.parquet").write_bytes(httpx.get(add["path"]).content)
+        log.append({"add": {**add, "path": f"f{n}.parquet"}})
+    (folder / "_delta_log" / f"{0:020d}.json").write_text(
+        "\n".join(json.dumps(entry, ensure_ascii=False) for entry in log) + "\n"
+    )
+    from deltalake import DeltaTable
+
+    as_delta = DeltaTable(str(folder)).to_pandas()
+    as_parquet = delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))
+    key = "统一社会信用代码"
+    assert list(as_delta.columns) == REG_FIELDS
+    assert (
+        as_delta.sort_values(key)
+        .reset_index(drop=True)
+        .equals(as_parquet.sort_values(key).reset_index(drop=True))
+    )
