@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -92,11 +93,17 @@ def transform_batch(
         column = batch.column(name)
         plan = plans.get(name)
         if plan is not None and _rewritten(plan):
-            values = [
-                served_value(plan, None if v is None else jsonable(v), rules, on=today)
-                for v in column.to_pylist()
-            ]
-            column = pa.array(values, pa.string())
+            # The rule runs once per distinct value (names, regions, dates repeat a lot),
+            # then the masked dictionary is expanded back to the rows: same values, less work.
+            encoded = pc.dictionary_encode(column)
+            masked = pa.array(
+                [
+                    served_value(plan, None if v is None else jsonable(v), rules, on=today)
+                    for v in encoded.dictionary.to_pylist()
+                ],
+                pa.string(),
+            )
+            column = pc.take(masked, encoded.indices)
             fields.append(pa.field(name, pa.string()))
         else:
             fields.append(batch.schema.field(name))
