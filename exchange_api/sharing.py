@@ -23,6 +23,7 @@ import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +211,26 @@ def _source(ex: Exchange, table: SharedTable, version: int | None) -> tuple[int,
     return version, old.to_pyarrow_dataset()
 
 
+def version_at(ex: Exchange, table: SharedTable, timestamp: str) -> int:
+    """The table version current at ``timestamp`` (ISO 8601 with a time zone)."""
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise SharingBadParameter(
+            "timestamp 须为带时区的 ISO 8601 时间，如 2026-12-05T08:00:00Z (bad timestamp)"
+        ) from None
+    if moment.tzinfo is None:
+        raise SharingBadParameter("timestamp 须带时区，如 ...Z (timestamp needs a time zone)")
+    delta = DeltaTable(table.view.table.uri, without_files=True)
+    try:
+        delta.load_as_version(moment)
+    except Exception as error:  # before the first commit
+        raise SharingBadParameter(
+            "该时间点表尚无版本 (no table version at that timestamp)"
+        ) from error
+    return delta.version()
+
+
 def _plans(ex: Exchange, table: SharedTable) -> dict[str, FieldPlan]:
     detected = ex.lake.snapshot(table.view.table).identifier_columns()
     return plan_fields(table.view.served_fields(table.access, detected), ex.disclosure)
@@ -372,6 +393,7 @@ def open_file(ex: Exchange, call: DataCall, *, path: str, expires: int, signatur
             recorder.record.department_code = grant.department.code
             recorder.record.actor = f"sharing:{grant.department.code}"
             recorder.record.resource_code = grant.resource.code
+            recorder.record.provider_code = grant.resource.provider.code
             live = grant.revoked_at is None and grant.expires_at > ctx.now()
         if not live:
             raise FileUrlRefused("授权已撤销或过期，文件不再提供 (the grant has ended)")
@@ -457,12 +479,15 @@ def metadata(
 
 def query(
     ex: Exchange, call: DataCall, *, share: str, schema: str, name: str, base: str,
-    version: int | None = None, limit_hint: int | None = None, delta: bool = False,
+    version: int | None = None, timestamp: str | None = None, limit_hint: int | None = None,
+    delta: bool = False,
 ) -> tuple[int, list[dict[str, Any]]]:  # fmt: skip
     """Protocol, metadata and one signed ``file`` line per masked file (fewer with a limit)."""
     with ex.audited(call) as recorder:
         table = _find(ex, call, share, schema, name)
         _uses(call, recorder, table)
+        if timestamp is not None:
+            version = version_at(ex, table, timestamp)
         masked = materialise(ex, table, version)
         files = masked.files
         if limit_hint is not None:

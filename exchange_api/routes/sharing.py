@@ -161,8 +161,18 @@ VERSION_PATH = "/shares/{share}/schemas/{schema}/tables/{table}/version"
     summary="表的当前版本 (query table version)",
 )
 def table_version(
-    exchange: ExchangeDep, call: SharingCall, share: Name, schema: Name, table: Name
+    exchange: ExchangeDep,
+    call: SharingCall,
+    share: Name,
+    schema: Name,
+    table: Name,
+    startingTimestamp: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    if startingTimestamp is not None:
+        # Refused rather than answered with the current version, which would be wrong.
+        raise sharing.SharingBadParameter(
+            "暂不支持 startingTimestamp (startingTimestamp is not supported yet)"
+        )
     version = sharing.table_version(exchange, call, share=share, schema=schema, name=table)
     return Response(status_code=200, headers={VERSION_HEADER: str(version)})
 
@@ -216,14 +226,13 @@ def query_table(
     body: QueryIn | None = None,
 ) -> StreamingResponse:
     body = body or QueryIn()
-    if body.timestamp is not None:
-        raise sharing.SharingBadParameter(
-            "暂不支持按时间戳查询，请用 version (timestamp queries are not supported)"
-        )
+    if body.timestamp is not None and body.version is not None:
+        raise sharing.SharingBadParameter("version 与 timestamp 只能给一个 (give one, not both)")
     delta = wants_delta(request)
     version, lines = sharing.query(
         exchange, call, share=share, schema=schema, name=table, base=_base(request),
-        version=body.version, limit_hint=body.limitHint, delta=delta,
+        version=body.version, timestamp=body.timestamp, limit_hint=body.limitHint,
+        delta=delta,
     )  # fmt: skip
     return _ndjson(version, lines, delta=delta)
 

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -38,7 +39,7 @@ from catalog.store import Catalog
 from demo.catalog import DEPT
 from demo.catalog import PERSON_THEME as PERSON
 from exchange_api.app import create_app
-from exchange_api.audit import verify_chain
+from exchange_api.audit import usage, verify_chain
 from infra.settings import Settings
 from tests.conftest import Clock
 from tests.exchange_api.conftest import EXTRACT_PURPOSE, PERSON_FIELDS, PERSON_PURPOSE, _grant
@@ -250,6 +251,15 @@ def test_time_travel_reads_the_older_version(shared: Sharing) -> None:
     table = shared.table_url("rs", f"validated.{reg}")
     assert len(delta_sharing.load_as_pandas(table)) == 45
     assert len(delta_sharing.load_as_pandas(table, version=0)) == 40
+    committed = {e["version"]: e["timestamp"] for e in DeltaTable(uri).history()}
+    at_first = datetime.fromtimestamp(committed[0] / 1000, tz=UTC).isoformat()
+    assert len(delta_sharing.load_as_pandas(table, timestamp=at_first)) == 40
+    with shared.http("rs") as http:
+        naive = http.post(
+            f"/shares/{DEPT['rs']}/schemas/validated/tables/{reg}/query",
+            json={"timestamp": "2026-01-01T00:00:00"},
+        )
+        assert naive.status_code == 400 and naive.json()["errorCode"] == "INVALID_PARAMETER_VALUE"
     client = delta_sharing.SharingClient(shared.profiles["rs"])
     assert client is not None
     with shared.http("rs") as http:
@@ -284,6 +294,14 @@ def test_every_protocol_call_and_download_is_audited(shared: Sharing) -> None:
         assert query.purpose == EXTRACT_PURPOSE and query.grant_id == shared.grants["registration"]
         assert query.department_code == DEPT["rs"] and query.table_version == 0
         assert verify_chain(ctx.session, shared.app.state.exchange.key).ok
+        # The provider sees the sharing use beside lookups and extracts (govshare audit usage).
+        used = {
+            (u.department_code, u.endpoint.split(" ")[0], u.outcome): u
+            for u in usage(ctx.session, provider_code=DEPT["scjg"])
+            if "/delta-sharing/" in u.endpoint
+        }
+        assert used[(DEPT["rs"], "POST", "allowed")].rows == 40
+        assert used[(DEPT["rs"], "GET", "allowed")].requests == 1  # the file download
 
 
 def test_connector_http_error_for_revoked_table(shared: Sharing) -> None:
