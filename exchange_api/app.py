@@ -20,6 +20,7 @@ from catalog.store import Catalog
 from exchange_api import docs, errors
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.routes import API_PREFIX, api_router, data_router
+from exchange_api.routes.sharing import router as sharing_router
 from exchange_api.runtime import Exchange
 from infra import redaction
 from infra.settings import Settings, get_settings
@@ -88,4 +89,5 @@ def create_app(
     docs.install(app, prefix=API_PREFIX, openapi_url=f"{API_PREFIX}/openapi.json", title=app.title)
     app.include_router(data_router)
     app.include_router(api_router)
+    app.include_router(sharing_router)
     return app

@@ -196,14 +196,14 @@ def data_call(
     call = DataCall(
         actor=actor,
         purpose=declared.strip(),
-        endpoint=_endpoint(request),
+        endpoint=route_endpoint(request),
         request_id=request_id,
     )
     request.state.data_call = call
     return call
 
 
-def _endpoint(request: Request) -> str:
+def route_endpoint(request: Request) -> str:
     """Method and route template: never the concrete path, which may hold an ID number."""
     route = request.scope.get("route")
     template = getattr(route, "path", None) or "(unrouted)"
@@ -230,7 +230,7 @@ def log_refusal(request: Request, error: Exception) -> None:
     purpose = call.purpose if call is not None else ""
     exchange.log_refusal(
         actor=call.actor if call is not None else getattr(request.state, "actor", None),
-        endpoint=_endpoint(request),
+        endpoint=route_endpoint(request),
         purpose=purpose,
         status=status,
         error_code=code,

@@ -92,3 +92,24 @@ class FieldNotInData(Conflict):
     """
 
     error_code = "FIELD_NOT_IN_DATA"
+
+
+class SharingNotFound(GovshareError):
+    """A share, schema or table the caller's grants do not hold (Delta Sharing's 404 code).
+
+    The same answer for "does not exist" and "not yours", so probing reveals nothing.
+    """
+
+    status_code = 404
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class SharingBadParameter(GovshareError):
+    status_code = 400
+    error_code = "INVALID_PARAMETER_VALUE"
+
+
+class FileUrlRefused(NotAuthorized):
+    """A file URL whose signature is wrong, whose time is up, or whose grant has ended."""
+
+    error_code = "FORBIDDEN"

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -92,11 +93,17 @@ def transform_batch(
         column = batch.column(name)
         plan = plans.get(name)
         if plan is not None and _rewritten(plan):
-            values = [
-                served_value(plan, None if v is None else jsonable(v), rules, on=today)
-                for v in column.to_pylist()
-            ]
-            column = pa.array(values, pa.string())
+            # The rule runs once per distinct value (names, regions, dates repeat a lot),
+            # then the masked dictionary is expanded back to the rows: same values, less work.
+            encoded = pc.dictionary_encode(column)
+            masked = pa.array(
+                [
+                    served_value(plan, None if v is None else jsonable(v), rules, on=today)
+                    for v in encoded.dictionary.to_pylist()
+                ],
+                pa.string(),
+            )
+            column = pc.take(masked, encoded.indices)
             fields.append(pa.field(name, pa.string()))
         else:
             fields.append(batch.schema.field(name))
@@ -104,7 +111,7 @@ def transform_batch(
     return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
 
 
-def _schema(source: pa.Schema, plans: Mapping[str, FieldPlan]) -> pa.Schema:
+def served_schema(source: pa.Schema, plans: Mapping[str, FieldPlan]) -> pa.Schema:
     return pa.schema(
         [pa.field(n, pa.string()) if _rewritten(plans.get(n)) else source.field(n)
          for n in source.names]
@@ -150,7 +157,7 @@ def _stream(
     complete = False
     sink = _Chunks()
     today = ex.today()
-    schema = _schema(snap.schema.empty_table().select(columns).schema, plans)
+    schema = served_schema(snap.schema.empty_table().select(columns).schema, plans)
     writer: Any
     if fmt is ExtractFormat.PARQUET:
         writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema)

@@ -79,9 +79,26 @@ EXPECTED_ROUTES = {
     ("post", "/api/v1/quality/batches/{batch_id}/reject"),
     ("get", "/api/v1/open-data/dcat"),
     ("get", "/api/v1/open-data/dcat/full"),
+    # Delta Sharing (docs/delta-sharing.md): a profile's bearer token, files by signed URL.
+    ("get", "/delta-sharing/shares"),
+    ("get", "/delta-sharing/shares/{share}"),
+    ("get", "/delta-sharing/shares/{share}/schemas"),
+    ("get", "/delta-sharing/shares/{share}/schemas/{schema}/tables"),
+    ("get", "/delta-sharing/shares/{share}/all-tables"),
+    ("get", "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}/version"),
+    ("head", "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}/version"),
+    ("get", "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}/metadata"),
+    ("post", "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}/query"),
+    ("get", "/delta-sharing/files/{path}"),
+    ("head", "/delta-sharing/files/{path}"),
 }
 # Public by design: open-data portals harvest the open-data feed without a credential.
-PUBLIC_ROUTES = {("get", "/api/v1/open-data/dcat")}
+# No credential: the open-data feed, and masked files whose URL carries its own signature.
+PUBLIC_ROUTES = {
+    ("get", "/api/v1/open-data/dcat"),
+    ("get", "/delta-sharing/files/{path}"),
+    ("head", "/delta-sharing/files/{path}"),
+}
 
 
 def test_openapi_lists_every_route_with_its_documented_errors(small_api: Api) -> None:

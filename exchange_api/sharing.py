@@ -1,0 +1,524 @@
+"""Delta Sharing (open protocol) served from grants: a department's share is its live grants.
+
+A department's share is named after its code and holds one table per live grant (not revoked,
+not expired, resource published and not 不予共享): the validated or theme table the resource is
+mounted on, reduced to the granted fields and masked exactly as extracts and profiles mask
+(``ResourceView.served_fields`` → ``privacy.disclosure.plan_fields`` →
+``extracts.transform_batch``). The masked Parquet files are written once per (grant, table
+version, disclosure plan) under ``GOVSHARE_HOME/sharing`` with per-file statistics, so a query
+only ever hands out URLs of masked files; the URLs are signed by govshare (HMAC over path and
+expiry) and re-check the grant when a file is fetched, so a revoked grant ends downloads too.
+
+The protocol's purpose-less calls are audited under the grant's own purpose (the table *is*
+the grant); listing calls under :data:`LISTING_PURPOSE`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from deltalake import Schema as DeltaSchema
+
+from catalog import repository
+from catalog.context import Actor, CatalogContext
+from catalog.domain import ShareType
+from exchange_api.access import SERVED_STATES
+from exchange_api.exceptions import FileUrlRefused, SharingBadParameter, SharingNotFound
+from exchange_api.extracts import served_schema, transform_batch
+from exchange_api.runtime import DataCall, Exchange, ResourceView
+from privacy.disclosure import FieldPlan, Treatment, plan_fields
+
+LISTING_PURPOSE = "Delta Sharing 共享目录浏览 (listing shares)"
+SHARING_DIR = "sharing"
+FILE_TTL_SECONDS = 15 * 60
+ROWS_PER_FILE = 500_000
+_NAMESPACE = uuid.UUID("6f1c1f9e-2f0b-4d55-9a55-5a1d3c0f6b21")
+_NOT_FOUND = "共享、库或表不存在，或本部门无有效授权 (share, schema or table not found)"
+
+
+@dataclass(frozen=True)
+class SharedTable:
+    """One granted table of a department's share."""
+
+    share: str
+    schema: str
+    name: str
+    grant_id: int
+    purpose: str
+    view: ResourceView
+    access: dict[str, str]  # granted field -> FieldAccess value
+
+    @property
+    def id(self) -> str:
+        return str(uuid.uuid5(_NAMESPACE, f"grant:{self.grant_id}"))
+
+    def out(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "schema": self.schema,
+            "share": self.share,
+            "shareId": share_id(self.share),
+            "id": self.id,
+        }
+
+
+@dataclass(frozen=True)
+class MaskedFile:
+    path: str  # relative to the sharing root: g<grant>/<version dir>/<file>
+    size: int
+    rows: int
+    stats: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MaskedVersion:
+    """The masked files of one grant at one table version."""
+
+    version: int
+    schema_string: str
+    columns: list[str]
+    files: list[MaskedFile]
+
+
+def share_id(share: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"share:{share}"))
+
+
+def sharing_root(ex: Exchange) -> Path:
+    return Path(ex.settings.home, SHARING_DIR).resolve()
+
+
+# ---- shares from grants -------------------------------------------------------------------
+
+
+def live_tables(ex: Exchange, ctx: CatalogContext, actor: Actor) -> list[SharedTable]:
+    """The tables the caller's department may read now: one per live, servable grant."""
+    if not actor.department_code:
+        return []
+    department = repository.department(ctx.session, actor.department_code)
+    tables = []
+    for grant in repository.grants(ctx.session, department_id=department.id, active_at=ctx.now()):
+        view = ex.view(ctx, grant.resource.code)
+        if view.state not in SERVED_STATES or view.share_type is ShareType.NOT_SHARED:
+            continue
+        if view.serving_table is None:
+            continue  # nothing mounted (or a refused mount): no table to list
+        access = {n: str(grant.fields[n]) for n in grant.fields if n in view.items}
+        tables.append(
+            SharedTable(
+                share=actor.department_code,
+                schema=view.serving_table.layer,
+                name=f"{view.serving_table.name}_g{grant.id}",
+                grant_id=grant.id,
+                purpose=grant.purpose,
+                view=view,
+                access=access,
+            )
+        )
+    return tables
+
+
+def _check_share(actor: Actor, share: str) -> None:
+    if share != actor.department_code:
+        raise SharingNotFound(_NOT_FOUND)
+
+
+def list_shares(ex: Exchange, call: DataCall) -> dict[str, Any]:
+    with ex.audited(call):
+        code = call.actor.department_code
+        items = [{"name": code, "id": share_id(code)}] if code else []
+        return {"items": items}
+
+
+def get_share(ex: Exchange, call: DataCall, *, share: str) -> dict[str, Any]:
+    with ex.audited(call):
+        _check_share(call.actor, share)
+        return {"share": {"name": share, "id": share_id(share)}}
+
+
+def list_schemas(ex: Exchange, call: DataCall, *, share: str) -> dict[str, Any]:
+    with ex.audited(call):
+        _check_share(call.actor, share)
+        with ex.catalog.unit() as ctx:
+            names = sorted({t.schema for t in live_tables(ex, ctx, call.actor)})
+        return {"items": [{"name": n, "share": share} for n in names]}
+
+
+def list_tables(
+    ex: Exchange, call: DataCall, *, share: str, schema: str | None = None
+) -> dict[str, Any]:
+    """Tables of one schema, or of the whole share (``all-tables``) when ``schema`` is None."""
+    with ex.audited(call):
+        _check_share(call.actor, share)
+        with ex.catalog.unit() as ctx:
+            tables = live_tables(ex, ctx, call.actor)
+        if schema is not None:
+            if schema not in {t.schema for t in tables}:
+                raise SharingNotFound(_NOT_FOUND)
+            tables = [t for t in tables if t.schema == schema]
+        return {"items": [t.out() for t in tables]}
+
+
+def _find(ex: Exchange, call: DataCall, share: str, schema: str, name: str) -> SharedTable:
+    _check_share(call.actor, share)
+    with ex.catalog.unit() as ctx:
+        for table in live_tables(ex, ctx, call.actor):
+            if table.schema == schema and table.name == name:
+                return table
+    raise SharingNotFound(_NOT_FOUND)
+
+
+def _uses(call: DataCall, recorder: Any, table: SharedTable) -> None:
+    """The audit entry of a table call names the grant, its purpose, resource and provider."""
+    recorder.record.purpose = table.purpose
+    recorder.record.resource_code = table.view.code
+    recorder.record.provider_code = table.view.provider_code
+    recorder.record.grant_id = table.grant_id
+    call.purpose = table.purpose
+
+
+# ---- versions and masked files ------------------------------------------------------------
+
+
+def _source(ex: Exchange, table: SharedTable, version: int | None) -> tuple[int, ds.Dataset]:
+    """The table at ``version`` (the current one by default) as a dataset of the lake files."""
+    snap = ex.lake.snapshot(table.view.table)
+    if version is None or version == snap.version:
+        return snap.version, snap.dataset()
+    if version < 0 or version > snap.version:
+        raise SharingBadParameter(
+            f"表版本不存在：当前版本为 {snap.version} (no such version; latest is {snap.version})"
+        )
+    try:
+        old = DeltaTable(table.view.table.uri, version=version)
+    except Exception as error:  # a vacuumed or unreadable version: the caller's bad luck
+        raise SharingBadParameter(f"表版本 {version} 已不可读 (version not readable)") from error
+    return version, old.to_pyarrow_dataset()
+
+
+def version_at(ex: Exchange, table: SharedTable, timestamp: str) -> int:
+    """The table version current at ``timestamp`` (ISO 8601 with a time zone)."""
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise SharingBadParameter(
+            "timestamp 须为带时区的 ISO 8601 时间，如 2026-12-05T08:00:00Z (bad timestamp)"
+        ) from None
+    if moment.tzinfo is None:
+        raise SharingBadParameter("timestamp 须带时区，如 ...Z (timestamp needs a time zone)")
+    delta = DeltaTable(table.view.table.uri, without_files=True)
+    try:
+        delta.load_as_version(moment)
+    except Exception as error:  # before the first commit
+        raise SharingBadParameter(
+            "该时间点表尚无版本 (no table version at that timestamp)"
+        ) from error
+    return delta.version()
+
+
+def _plans(ex: Exchange, table: SharedTable) -> dict[str, FieldPlan]:
+    detected = ex.lake.snapshot(table.view.table).identifier_columns()
+    return plan_fields(table.view.served_fields(table.access, detected), ex.disclosure)
+
+
+def _fingerprint(plans: Mapping[str, FieldPlan], columns: Sequence[str], today: str) -> str:
+    """What the masked bytes depend on besides the data: columns, treatments, masks (and the
+    day, when a generalised birth date becomes an age band that moves with it)."""
+    described = {
+        "columns": list(columns),
+        "plans": {n: [str(p.treatment), str(p.mask_kind)] for n, p in sorted(plans.items())},
+    }
+    if any(p.treatment is Treatment.GENERALISE for p in plans.values()):
+        described["today"] = today
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _stats_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool):
+        return value
+    return str(value)
+
+
+def file_stats(data: pa.Table) -> dict[str, Any]:
+    """Delta statistics of one file: row count and per-column min, max and null count."""
+    minimum: dict[str, Any] = {}
+    maximum: dict[str, Any] = {}
+    nulls: dict[str, int] = {}
+    for name in data.column_names:
+        column = data.column(name)
+        nulls[name] = column.null_count
+        kind = column.type
+        if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_boolean(kind):
+            continue
+        if column.null_count == len(column):
+            continue
+        bounds = pc.min_max(column).as_py()
+        minimum[name] = _stats_value(bounds["min"])
+        maximum[name] = _stats_value(bounds["max"])
+    return {
+        "numRecords": data.num_rows,
+        "minValues": minimum,
+        "maxValues": maximum,
+        "nullCount": nulls,
+    }
+
+
+def materialise(ex: Exchange, table: SharedTable, version: int | None = None) -> MaskedVersion:
+    """The masked files of ``table`` at ``version``, written on first use and kept.
+
+    Idempotent and atomic: files are written into a temporary folder renamed into place, so a
+    reader sees a complete version or none; two writers race harmlessly (the loser discards).
+    """
+    at, source = _source(ex, table, version)
+    plans = _plans(ex, table)
+    withheld = {n for n, p in plans.items() if p.treatment is Treatment.WITHHOLD}
+    columns = [n for n in table.access if n in source.schema.names and n not in withheld]
+    fingerprint = _fingerprint(plans, columns, ex.today().isoformat())
+    relative = f"g{table.grant_id}/v{at}-{fingerprint}"
+    folder = sharing_root(ex) / relative
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        _write_version(ex, source, plans, columns, folder, relative)
+    saved = json.loads(manifest.read_text(encoding="utf-8"))
+    return MaskedVersion(
+        version=at,
+        schema_string=saved["schemaString"],
+        columns=saved["columns"],
+        files=[MaskedFile(**f) for f in saved["files"]],
+    )
+
+
+def _write_version(
+    ex: Exchange, source: ds.Dataset, plans: Mapping[str, FieldPlan], columns: list[str],
+    folder: Path, relative: str,
+) -> None:  # fmt: skip
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        schema = served_schema(source.schema.empty_table().select(columns).schema, plans)
+        today = ex.today()
+        files: list[MaskedFile] = []
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+
+        def flush() -> None:
+            nonlocal pending, pending_rows
+            data = pa.Table.from_batches(pending, schema=schema)
+            name = f"part-{len(files):05d}.parquet"
+            pq.write_table(data, staging / name)
+            files.append(
+                MaskedFile(
+                    path=f"{relative}/{name}",
+                    size=(staging / name).stat().st_size,
+                    rows=data.num_rows,
+                    stats=file_stats(data),
+                )
+            )
+            pending, pending_rows = [], 0
+
+        scanner = source.scanner(columns=columns, batch_size=ex.config.extract_batch_rows)
+        for batch in scanner.to_batches():
+            if batch.num_rows == 0:
+                continue
+            pending.append(transform_batch(batch, plans, ex.disclosure, today).cast(schema))
+            pending_rows += batch.num_rows
+            if pending_rows >= ROWS_PER_FILE:
+                flush()
+        if pending or not files:
+            flush()
+        schema_string = DeltaSchema.from_arrow(schema).to_json()  # type: ignore[arg-type]
+        saved = {
+            "schemaString": schema_string,
+            "columns": columns,
+            "files": [f.__dict__ for f in files],
+        }
+        (staging / "manifest.json").write_text(json.dumps(saved, ensure_ascii=False), "utf-8")
+        try:
+            os.rename(staging, folder)
+        except OSError:
+            if not (folder / "manifest.json").exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# ---- signed file URLs ---------------------------------------------------------------------
+
+
+def _signature(ex: Exchange, path: str, expires: int) -> str:
+    secret = ex.key.derive_secret("delta-sharing-files")
+    return hmac.new(secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def signed_url(ex: Exchange, base: str, path: str) -> tuple[str, int]:
+    """A URL of one masked file, good for :data:`FILE_TTL_SECONDS`; (url, expiry in ms)."""
+    expires = int(ex.clock().timestamp()) + FILE_TTL_SECONDS
+    signature = _signature(ex, path, expires)
+    return f"{base}/files/{path}?exp={expires}&sig={signature}", expires * 1000
+
+
+def open_file(ex: Exchange, call: DataCall, *, path: str, expires: int, signature: str) -> Path:
+    """The masked file a signed URL names, refused once expired, forged or its grant ended."""
+    with ex.audited(call) as recorder:
+        expected = _signature(ex, path, expires)
+        if not hmac.compare_digest(expected, signature):
+            raise FileUrlRefused("文件链接签名无效 (invalid file URL signature)")
+        if expires <= ex.clock().timestamp():
+            raise FileUrlRefused("文件链接已过期，请重新查询 (the file URL has expired)")
+        grant_part = path.split("/", 1)[0]
+        with ex.catalog.unit() as ctx:
+            grant = repository.grant(ctx.session, int(grant_part.removeprefix("g")))
+            recorder.record.grant_id = grant.id
+            recorder.record.purpose = grant.purpose
+            recorder.record.department_code = grant.department.code
+            recorder.record.actor = f"sharing:{grant.department.code}"
+            recorder.record.resource_code = grant.resource.code
+            recorder.record.provider_code = grant.resource.provider.code
+            live = grant.revoked_at is None and grant.expires_at > ctx.now()
+        if not live:
+            raise FileUrlRefused("授权已撤销或过期，文件不再提供 (the grant has ended)")
+        root = sharing_root(ex)
+        found = (root / path).resolve()
+        if root not in found.parents or not found.is_file():
+            raise SharingNotFound(_NOT_FOUND)
+        version = path.split("/")[1].split("-")[0].removeprefix("v")
+        recorder.record.table_version = int(version) if version.isdigit() else None
+        recorder.record.result_hash = hashlib.sha256(path.encode()).hexdigest()
+        return found
+
+
+# ---- table calls --------------------------------------------------------------------------
+
+
+def _protocol_lines(
+    table: SharedTable, masked: MaskedVersion, *, delta: bool = False
+) -> list[dict[str, Any]]:
+    """The protocol and metaData lines, in the parquet format or wrapping Delta actions."""
+    described = {
+        "id": table.id,
+        "format": {"provider": "parquet", "options": {}},
+        "schemaString": masked.schema_string,
+        "partitionColumns": [],
+        "configuration": {},
+    }
+    totals = {"size": sum(f.size for f in masked.files), "numFiles": len(masked.files)}
+    if delta:
+        return [
+            {"protocol": {"deltaProtocol": {"minReaderVersion": 1, "minWriterVersion": 2}}},
+            {"metaData": {"deltaMetadata": described, "version": masked.version, **totals}},
+        ]
+    return [
+        {"protocol": {"minReaderVersion": 1}},
+        {"metaData": {**described, "name": table.name, "version": masked.version, **totals}},
+    ]
+
+
+def _file_line(
+    ex: Exchange, base: str, f: MaskedFile, version: int | None, *, delta: bool
+) -> dict[str, Any]:
+    url, expiry = signed_url(ex, base, f.path)
+    file_id = hashlib.sha256(f.path.encode()).hexdigest()[:32]
+    stats = json.dumps(f.stats, ensure_ascii=False)
+    entry: dict[str, Any]
+    if delta:
+        add = {
+            "path": url, "partitionValues": {}, "size": f.size, "dataChange": True,
+            "modificationTime": expiry - FILE_TTL_SECONDS * 1000, "stats": stats,
+        }  # fmt: skip
+        entry = {"id": file_id, "deltaSingleAction": {"add": add}, "expirationTimestamp": expiry}
+    else:
+        entry = {
+            "url": url, "id": file_id, "partitionValues": {}, "size": f.size, "stats": stats,
+            "expirationTimestamp": expiry,
+        }  # fmt: skip
+    if version is not None:
+        entry["version"] = version
+    return {"file": entry}
+
+
+def table_version(ex: Exchange, call: DataCall, *, share: str, schema: str, name: str) -> int:
+    with ex.audited(call) as recorder:
+        table = _find(ex, call, share, schema, name)
+        _uses(call, recorder, table)
+        version = ex.lake.snapshot(table.view.table).version
+        recorder.record.table_version = version
+        return version
+
+
+def metadata(
+    ex: Exchange, call: DataCall, *, share: str, schema: str, name: str, delta: bool = False
+) -> tuple[int, list[dict[str, Any]]]:
+    with ex.audited(call) as recorder:
+        table = _find(ex, call, share, schema, name)
+        _uses(call, recorder, table)
+        masked = materialise(ex, table)
+        recorder.record.table_version = masked.version
+        recorder.record.fields = masked.columns
+        return masked.version, _protocol_lines(table, masked, delta=delta)
+
+
+def query(
+    ex: Exchange, call: DataCall, *, share: str, schema: str, name: str, base: str,
+    version: int | None = None, timestamp: str | None = None, limit_hint: int | None = None,
+    delta: bool = False,
+) -> tuple[int, list[dict[str, Any]]]:  # fmt: skip
+    """Protocol, metadata and one signed ``file`` line per masked file (fewer with a limit)."""
+    with ex.audited(call) as recorder:
+        table = _find(ex, call, share, schema, name)
+        _uses(call, recorder, table)
+        if timestamp is not None:
+            version = version_at(ex, table, timestamp)
+        masked = materialise(ex, table, version)
+        files = masked.files
+        if limit_hint is not None:
+            chosen, rows = [], 0
+            for f in files:
+                if rows >= limit_hint:
+                    break
+                chosen.append(f)
+                rows += f.rows
+            files = chosen or files[:1]
+        lines = _protocol_lines(table, masked, delta=delta)
+        at = masked.version if version is not None else None
+        lines += [_file_line(ex, base, f, at, delta=delta) for f in files]
+        ex.commit(
+            recorder,
+            fields=masked.columns,
+            rows=sum(f.rows for f in files),
+            result=[f.path for f in files],
+            table_version=masked.version,
+        )
+        return masked.version, lines
+
+
+# ---- profile files ------------------------------------------------------------------------
+
+
+def profile_document(*, endpoint: str, bearer_token: str) -> dict[str, Any]:
+    """A Delta Sharing profile (version 1). No ``expirationTime``: the token is a department
+    key that lives until revoked (``govshare keys revoke``), so none would be true."""
+    return {
+        "shareCredentialsVersion": 1,
+        "endpoint": endpoint.rstrip("/"),
+        "bearerToken": bearer_token,
+    }

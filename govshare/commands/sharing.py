@@ -1,0 +1,57 @@
+"""``govshare sharing profile``: a Delta Sharing profile file for one department.
+
+The profile's bearer token is a new department key (label ``delta-sharing``), stored hashed
+like every key and revoked with ``govshare keys revoke``; the file is the only copy of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catalog import keys
+from catalog.domain import Role
+from exchange_api.sharing import profile_document
+from govshare.runtime import catalog_unit, cli_actor, console, handle_errors
+
+app = typer.Typer(help="Delta Sharing 开放协议：生成部门的 profile 文件 (Delta Sharing).")
+
+PROFILE_LABEL = "delta-sharing"
+
+
+@app.command("profile")
+@handle_errors
+def profile_command(
+    department: Annotated[
+        str, typer.Option("--department", help="部门统一社会信用代码 (department code)")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="profile 文件路径，如 dept.share")],
+    endpoint: Annotated[
+        str, typer.Option(help="服务地址 (server endpoint)")
+    ] = "http://127.0.0.1:8000/delta-sharing",
+) -> None:
+    """为部门生成 Delta Sharing profile 文件（含新的访问密钥）(write a profile file)."""
+    with catalog_unit() as ctx:
+        key, plaintext = keys.create_key(
+            ctx, department_code=department, role=Role.DEPARTMENT, label=PROFILE_LABEL,
+            actor=cli_actor(),
+        )  # fmt: skip
+        key_id = key.key_id
+    document = profile_document(endpoint=endpoint, bearer_token=plaintext)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # The file holds a credential: readable by its owner only, from the moment it exists.
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, ensure_ascii=False, indent=2)
+    console.print(
+        f"[green]已写入 profile (profile written)[/] {out}；访问密钥 {key_id}，"
+        f"吊销：govshare keys revoke {key_id}"
+    )
+
+
+def register(app_: typer.Typer) -> None:
+    app_.add_typer(app, name="sharing")
