@@ -16,7 +16,7 @@ import typer
 from catalog import keys
 from catalog.domain import Role
 from exchange_api.sharing import profile_document
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors
+from govshare.runtime import JsonFlag, catalog_unit, cli_actor, console, handle_errors, print_json
 
 app = typer.Typer(help="Delta Sharing 开放协议：生成部门的 profile 文件 (Delta Sharing).")
 
@@ -33,6 +33,7 @@ def profile_command(
     endpoint: Annotated[
         str, typer.Option(help="服务地址 (server endpoint)")
     ] = "http://127.0.0.1:8000/delta-sharing",
+    json_output: JsonFlag = False,
 ) -> None:
     """为部门生成 Delta Sharing profile 文件（含新的访问密钥）(write a profile file)."""
     with catalog_unit() as ctx:
@@ -47,6 +48,9 @@ def profile_command(
     descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(document, handle, ensure_ascii=False, indent=2)
+    if json_output:  # the token stays in the file only
+        print_json({"profile": str(out), "key_id": key_id, "endpoint": endpoint})
+        return
     console.print(
         f"[green]已写入 profile (profile written)[/] {out}；访问密钥 {key_id}，"
         f"吊销：govshare keys revoke {key_id}"
