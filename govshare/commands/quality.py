@@ -253,10 +253,11 @@ def apply(
     ] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """完成已放行或已退回但未落湖的批次 (finish stewards' decisions whose lake side did not run).
+    """完成已放行、已退回或质检已通过但未落湖的批次 (finish gate decisions not yet on the lake).
 
-    A release is recorded in the catalogue first and committed to the lake afterwards; if that
-    process died in between, this (or the next ingest of the resource) completes it.
+    A release (or a batch the gate passed) is recorded in the catalogue first and committed to
+    the lake afterwards; if that process died in between, this (or the next ingest of the
+    resource) completes it.
     """
     from jobs.batch import apply_pending_orders
 
@@ -275,9 +276,9 @@ def apply(
         print_json({"data": rows, "count": len(rows)})
         return
     if not rows:
-        console.print("没有待完成的放行或退回 (nothing pending)")
+        console.print("没有待完成的入库、放行或退回 (nothing pending)")
     for row in rows:
-        verb = "已入库" if row["action"] == "released" else "已清理暂存"
+        verb = "已清理暂存" if row["action"] == "rejected" else "已入库"
         console.print(f"批次 {row['batch_id']}（{row['resource_code']}）：{verb}")
 
 

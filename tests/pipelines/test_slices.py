@@ -100,6 +100,7 @@ def test_byte_range_path_and_spark_reader_give_the_same_layers(
     plan = _plan(catalog, REGISTRATION)
     catalog.dispose()
     spark = ingest.ingest_file(lake_settings, plan, path, received_at=datetime.now(UTC))
+    ingest.publish_staged(lake_settings, plan, spark.batch_id)  # the job's publish step
     # The same rows in every layer, with the same row numbers and reasons.
     assert (
         (spark.rows_read, spark.rows_accepted)
