@@ -59,7 +59,9 @@ def ingest_batch(settings: Any, plan: Any, path: Path, ruleset: Any) -> Any:
     from checks.gate import decide
     from pipelines.ingest import ingest_file, publish_staged
 
-    summary = ingest_file(settings, plan, path, received_at=datetime.now(UTC), ruleset=ruleset)
+    summary = ingest_file(
+        settings, plan, path, received_at=datetime.now(UTC), as_of=ruleset.today, ruleset=ruleset
+    )
     decision = decide(
         rows_read=summary.rows_read,
         rows_failed=summary.rows_quarantined,

@@ -194,7 +194,11 @@ def stage_one(
                 file_bytes=size,
             )
         received = clock()
-        dated = data_date_of(path, given=data_date, logical=logical_date, received=received)
+        # Without a date of its own the batch describes the run's date: a re-run of an old
+        # day's run (``--as-of``) dates its rows as that run did.
+        dated = data_date_of(
+            path, given=data_date, logical=logical_date or as_of, received=received
+        )
         ruleset = _ruleset(catalog, resource_code, today=as_of)
         missing = missing_bases(settings, ruleset)
         if missing:
@@ -215,7 +219,13 @@ def stage_one(
         try:
             with kept_alive(catalog, batch_id=batch_id):
                 summary = ingest_file(
-                    settings, plan, path, received_at=received, data_date=dated, ruleset=ruleset
+                    settings,
+                    plan,
+                    path,
+                    received_at=received,
+                    as_of=as_of,
+                    data_date=dated,
+                    ruleset=ruleset,
                 )
         except PipelineError as error:
             kept = _quarantine_file(settings, plan, path, batch_id)

@@ -491,6 +491,7 @@ def ingest_file(
     path: Path,
     *,
     received_at: datetime,
+    as_of: date,
     data_date: date | None = None,
     ruleset: RuleSet | None = None,
 ) -> BatchSummary:
@@ -501,7 +502,8 @@ def ingest_file(
     duplicate keys follow as one aggregate; the driver commits raw and quarantine. The passing
     rows are left in staging with the counts and masked sample the gate needs: nothing is
     decided or published here. ``jobs.batch`` runs the gate (``checks.gate.decide``) and,
-    for a published decision, ``publish_staged``.
+    for a published decision, ``publish_staged``. ``as_of`` is the run's date the date rules
+    judge by (the rule set's, when one is given, is replaced by it).
     """
     started = time.perf_counter()
     shape = inspect_source(path, plan)
@@ -542,7 +544,7 @@ def ingest_file(
         shutil.rmtree(scratch, ignore_errors=True)
 
     discard()
-    classifier = Classifier.of(plan.items, ruleset, settings)
+    classifier = Classifier.of(plan.items, ruleset, settings, today=as_of)
     outputs = Outputs(
         raw=None if done["raw"] is not None else str(targets["raw"]),
         quarantine=None if done["quarantine"] is not None else str(targets["quarantine"]),

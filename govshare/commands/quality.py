@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from govshare.runtime import catalog_unit, cli_actor, console, handle_errors, print_json, settings
+from govshare.runtime import (
+    catalog_unit,
+    cli_actor,
+    console,
+    handle_errors,
+    print_json,
+    run_date,
+    settings,
+)
 
 app = typer.Typer(help="质检：规则、报告、暂缓入库批次 (quality gate).", no_args_is_help=True)
 rules_app = typer.Typer(help="质检规则 (quality rules).", no_args_is_help=True)
@@ -17,6 +26,14 @@ app.add_typer(rules_app, name="rules")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 (JSON output)")]
 Code = Annotated[str, typer.Argument(help="信息资源代码，如 000001001/000001 (resource code)")]
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="运行日期，用于“日期不得晚于当天”等规则（缺省为北京时间今天）(the run's date)",
+    ),
+]
 
 
 def _percent(rate: float) -> str:
@@ -30,12 +47,16 @@ def run(
     file: Annotated[
         Path | None, typer.Option("--file", help="检查该文件，缺省检查当前已入库的表")
     ] = None,
+    as_of: AsOf = None,
     json_output: JsonFlag = False,
 ) -> None:
     """运行质检，不入库 (evaluate the rules on the validated table or a file, publish nothing)."""
     from quality.run import check
 
-    outcome = check(settings(), resource_code=resource_code, actor=cli_actor(), path=file)
+    today = run_date(as_of)
+    outcome = check(
+        settings(), resource_code=resource_code, actor=cli_actor(), path=file, today=today
+    )
     if json_output:
         print_json(outcome)
         return
@@ -52,12 +73,13 @@ def run(
 
 @app.command("report")
 @handle_errors
-def report(resource_code: Code, json_output: JsonFlag = False) -> None:
+def report(resource_code: Code, as_of: AsOf = None, json_output: JsonFlag = False) -> None:
     """质检报告：各批次合格率、各规则不合格数、脱敏样例 (per-batch quality report)."""
     from quality.report import report as build
 
+    today = run_date(as_of)
     with catalog_unit() as ctx:
-        data = build(ctx, resource_code=resource_code, actor=cli_actor())
+        data = build(ctx, resource_code=resource_code, actor=cli_actor(), today=today)
     if json_output:
         print_json(data)
         return
@@ -86,12 +108,13 @@ def report(resource_code: Code, json_output: JsonFlag = False) -> None:
 
 @rules_app.command("list")
 @handle_errors
-def rules_list(resource_code: Code, json_output: JsonFlag = False) -> None:
+def rules_list(resource_code: Code, as_of: AsOf = None, json_output: JsonFlag = False) -> None:
     """列出资源的全部质检规则：生成的、审核员添加的、基础库引用 (all rules of a resource)."""
     from quality.service import rules_of
 
+    today = run_date(as_of)
     with catalog_unit() as ctx:
-        ruleset = rules_of(ctx, resource_code=resource_code, actor=cli_actor())
+        ruleset = rules_of(ctx, resource_code=resource_code, actor=cli_actor(), today=today)
     rules = ruleset.describe()
     if json_output:
         print_json({"threshold": ruleset.threshold, "rules": rules})

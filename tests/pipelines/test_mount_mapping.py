@@ -10,6 +10,7 @@ Spark and a real Delta lake.
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -156,5 +157,7 @@ def test_gb18030_extract_with_its_own_columns_ingests_after_one_mounts_set(
 
     from quality.run import check
 
-    outcome = check(lake_settings, resource_code=REGISTRATION, actor=STEWARD, path=path)
+    outcome = check(
+        lake_settings, resource_code=REGISTRATION, actor=STEWARD, path=path, today=date(2026, 3, 3)
+    )
     assert (outcome["rows_read"], outcome["rows_failed"]) == (6, 2)
