@@ -201,19 +201,19 @@ def check_gate(settings: Settings, *, summaries: list[dict[str, Any]]) -> dict[s
 
     decisions: dict[str, str] = {}
     held: list[str] = []
+    settled = []  # skipped, empty, waiting, or settled before this step: the catalogue says
     for s in summaries:
-        if not _to_gate(s):
+        decision = gate_one(settings, batch_id=s["batch_id"]) if _to_gate(s) else None
+        if decision is None:
+            settled.append(s)
             continue
-        decision = gate_one(settings, batch_id=s["batch_id"])
         decisions[s["batch_id"]] = PUBLISHED_DECISION if decision.publish else HELD_DECISION
         if not decision.publish:
             held.append(f"{Path(s['source_file']).name}：{decision.message}")
     catalog = Catalog(settings)
     try:
         with catalog.unit() as ctx:
-            for s in summaries:
-                if _to_gate(s):
-                    continue
+            for s in settled:
                 record = batches.batch_or_none(ctx, s["batch_id"])
                 status = record.status if record is not None else None
                 if s.get("held") or status == batches.HELD:

@@ -300,35 +300,28 @@ def stage_one(
 
 def gate_one(
     settings: Settings, *, batch_id: str, clock: Callable[[], datetime] = utcnow
-) -> GateDecision:
+) -> GateDecision | None:
     """Gate: decide on a staged batch (``checks.gate.decide``) and record the verdict.
 
     Reads the counts the stage step left on the batch; records the quality result and Data
     Docs (``quality.run.conclude``). Below the threshold the batch becomes 暂缓入库 and its
     provider is told; at or above it the batch stays 处理中, claimed (a fresh lease) for the
-    publish step. A batch already settled is not judged again: its recorded verdict returns.
+    publish step. A batch already settled is not judged again (None: its status says what
+    became of it).
     """
     from checks import gate
-    from quality import repository as quality_repo
 
     catalog = Catalog(settings, clock=clock)
     try:
         with catalog.unit() as ctx:
             batches.expire_stale(ctx)
             batch = batches.batch_or_none(ctx, batch_id)
+            if batch is not None and batch.status not in (batches.RUNNING, batches.FAILED):
+                return None  # settled already (held, published, rejected, empty)
             stage = (batch.details or {}).get(batches.STAGE) if batch is not None else None
             if batch is None or stage is None:
                 raise GateStateError(
                     f"批次 {batch_id} 尚未暂存，无法质检 (the batch is not staged)"
-                )
-            if batch.status not in (batches.RUNNING, batches.FAILED):
-                recorded = quality_repo.result(ctx.session, batch_id)
-                return gate.GateDecision(
-                    publish=recorded.decision in (gate.PUBLISHED, gate.RELEASED),
-                    rows_read=recorded.rows_read,
-                    rows_failed=recorded.rows_failed,
-                    pass_rate=recorded.pass_rate,
-                    threshold=recorded.threshold,
                 )
             ruleset = _ruleset_in(
                 ctx, batch.resource.code, today=date.fromisoformat(stage["as_of"])
@@ -456,6 +449,7 @@ def ingest_one(
     if summary.skipped or summary.empty or summary.held:
         return summary
     decision = gate_one(settings, batch_id=summary.batch_id, clock=clock)
+    assert decision is not None  # staged just now by this job
     summary.decision = PUBLISHED_DECISION if decision.publish else HELD_DECISION
     if not decision.publish:
         summary.held, summary.hold_reason = True, decision.message
