@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 @contextmanager
@@ -48,3 +49,24 @@ def warm_median(
         walls.append(time.perf_counter() - started)
         used.append(clock() - before)
     return statistics.median(walls), statistics.median(used), walls
+
+
+def ingest_batch(settings: Any, plan: Any, path: Path, ruleset: Any) -> Any:
+    """One batch's lake work as the job does it, without the catalogue: stage (classify, raw
+    and quarantine commits), the gate's pure decision, and the publish of the staged rows."""
+    from datetime import UTC, datetime
+
+    from checks.gate import decide
+    from pipelines.ingest import ingest_file, publish_staged
+
+    summary = ingest_file(
+        settings, plan, path, received_at=datetime.now(UTC), as_of=ruleset.today, ruleset=ruleset
+    )
+    decision = decide(
+        rows_read=summary.rows_read,
+        rows_failed=summary.rows_quarantined,
+        threshold=ruleset.threshold,
+    )
+    if decision.publish:
+        summary.table_version = publish_staged(settings, plan, summary.batch_id).version
+    return summary

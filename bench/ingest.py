@@ -18,14 +18,15 @@ import os
 import resource
 import shutil
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from stdnum.cn import uscc
 
-from bench import scratch_run, warm_median
+from bench import ingest_batch, scratch_run, warm_median
+from catalog.context import CHINA_TZ
 
 HEADERS = [
     "统一社会信用代码",
@@ -127,7 +128,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         from demo.catalog import seed_demo
         from infra.settings import Settings
         from jobs.batch import _plan, _ruleset
-        from pipelines.ingest import ingest_file
         from pipelines.spark import spark_session
 
         settings = Settings(
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             seed_demo(ctx)
         plan = _plan(catalog, "000001001/000001")
         # The job as the scheduler runs it: every quality rule of the resource in the pass.
-        ruleset = _ruleset(catalog, "000001001/000001")
+        ruleset = _ruleset(catalog, "000001001/000001", today=datetime.now(CHINA_TZ).date())
         source = work / "extract.csv"
         warmup = work / "warmup.csv"
         console.print(f"writing {args.rows:,} rows …")
@@ -182,9 +182,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         def ours_path(path: Path) -> None:
             # A fresh lake each time: a repeated batch is found committed and not redone.
             shutil.rmtree(settings.lake_path, ignore_errors=True)
-            summaries.append(
-                ingest_file(settings, plan, path, received_at=datetime.now(UTC), ruleset=ruleset)
-            )
+            summaries.append(ingest_batch(settings, plan, path, ruleset))
 
         ours_name = "govshare ingest (raw+validated Delta)"
         paths = [

@@ -32,6 +32,8 @@ PIPELINE = Actor.steward("pipeline")
 # In a held batch's details: the base libraries (resource codes) it waits for. Such a batch
 # was not processed at all; the next run processes it once the bases are loaded.
 WAITING_FOR_BASE = "waiting_for_base"
+# In a staged batch's details: counts per rule, masked sample, dates; the gate reads them.
+STAGE = "stage"
 
 
 def waits_for_base(batch: IngestBatch) -> bool:
@@ -179,6 +181,32 @@ def finish_batch(
     batch.table_version = table_version
     batch.message = message
     batch.details = details or {}
+    return batch
+
+
+def hand_over(
+    ctx: CatalogContext,
+    *,
+    batch_id: str,
+    rows_read: int,
+    rows_accepted: int,
+    rows_quarantined: int,
+    stage: dict[str, Any],
+) -> IngestBatch:
+    """A staged batch's counts and what the gate needs (``details[STAGE]``), kept on the batch.
+
+    The batch stays 处理中 with a fresh lease: the gate and the publish step follow, in this
+    process or in the DAG's next tasks, and read the batch from here.
+    """
+    batch = batch_or_none(ctx, batch_id)
+    if batch is None:
+        raise NotFound(f"批次不存在 (no batch) {batch_id}")
+    if rows_read != rows_accepted + rows_quarantined:
+        raise ValueError("batch counts do not add up")
+    batch.rows_read, batch.rows_accepted = rows_read, rows_accepted
+    batch.rows_quarantined = rows_quarantined
+    batch.details = {**(batch.details or {}), STAGE: stage}
+    batch.lease_until = lease_end(ctx)
     return batch
 
 

@@ -212,7 +212,9 @@ def ingest_dag(spec: DagSpec, themes: dict[str, str]) -> DAG:
             return _guarded(
                 "publish_validated",
                 codes,
-                lambda s, run: tasks.publish(s, table=table, summaries=summaries, run=run),
+                lambda s, run: tasks.publish(
+                    s, table=table, summaries=summaries, gate=gate, run=run
+                ),
             )
 
         @task(task_id="update_catalogue", retries=RETRIES)

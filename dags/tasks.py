@@ -156,12 +156,13 @@ def new_files(settings: Settings, *, resource_code: str, table: str) -> list[str
 def ingest(
     settings: Settings, *, resource_code: str, paths: list[str], run: RunRef
 ) -> list[dict[str, Any]]:
-    """Ingest each new file as one batch into the raw, quarantine and validated layers.
+    """Stage each new file as one batch: raw and quarantine committed, passing rows staged.
 
-    ``jobs.batch.ingest_one`` records every batch in the catalogue (and runs the quality
-    gate); a file it refuses raises, which fails this run without touching the others.
+    ``jobs.batch.stage_one`` records every batch in the catalogue with the counts the gate
+    needs; the run's date for the quality rules is its logical date. A file it refuses
+    raises, which fails this run without touching the others.
     """
-    from jobs.batch import ingest_one
+    from jobs.batch import stage_one
 
     lineage.emit(
         settings,
@@ -173,31 +174,46 @@ def ingest(
         inputs=_file_datasets(paths),
     )
     summaries = []
+    day = run.due.astimezone(CHINA_TZ).date()
     for path in paths:
-        summary = ingest_one(
-            settings,
-            resource_code=resource_code,
-            path=Path(path),
-            logical_date=run.due.astimezone(CHINA_TZ).date(),
+        summary = stage_one(
+            settings, resource_code=resource_code, path=Path(path), as_of=day, logical_date=day
         )
         summaries.append(summary.as_dict())
     return summaries
 
 
-def check_gate(settings: Settings, *, summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pass the run only if no batch was held (暂缓入库) by the quality gate.
+def _to_gate(summary: dict[str, Any]) -> bool:
+    """A batch this run staged and the gate has not judged (not skipped, empty or waiting)."""
+    return not (summary.get("skipped") or summary.get("empty") or summary.get("held"))
 
-    The gate itself runs inside the ingest job; this step reads its verdict from the batch
-    summaries and from the catalogue (the authority: a steward may have acted meanwhile).
+
+def check_gate(settings: Settings, *, summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The quality gate on each staged batch; the run passes only if none was held.
+
+    ``jobs.batch.gate_one`` decides (``checks.gate.decide``) and records each verdict in the
+    catalogue; this step returns the decisions by batch id for the publish step. A batch held
+    here (or earlier, or waiting for a base library) fails the run with the reasons.
     """
     from catalog import batches
     from catalog.store import Catalog
+    from jobs.batch import HELD_DECISION, PUBLISHED_DECISION, gate_one
 
+    decisions: dict[str, str] = {}
     held: list[str] = []
+    settled = []  # skipped, empty, waiting, or settled before this step: the catalogue says
+    for s in summaries:
+        decision = gate_one(settings, batch_id=s["batch_id"]) if _to_gate(s) else None
+        if decision is None:
+            settled.append(s)
+            continue
+        decisions[s["batch_id"]] = PUBLISHED_DECISION if decision.publish else HELD_DECISION
+        if not decision.publish:
+            held.append(f"{Path(s['source_file']).name}：{decision.message}")
     catalog = Catalog(settings)
     try:
         with catalog.unit() as ctx:
-            for s in summaries:
+            for s in settled:
                 record = batches.batch_or_none(ctx, s["batch_id"])
                 status = record.status if record is not None else None
                 if s.get("held") or status == batches.HELD:
@@ -206,6 +222,8 @@ def check_gate(settings: Settings, *, summaries: list[dict[str, Any]]) -> dict[s
     finally:
         catalog.dispose()
     if held:
+        # Batches this run passed stay staged under their 已入库 decision: the next run of the
+        # resource, the gate orders DAG or ``govshare quality apply`` publishes them.
         raise GateHeld(
             "质检未达标，暂缓入库 (quality gate held the batch): " + "；".join(held),
             details=held,
@@ -219,6 +237,7 @@ def check_gate(settings: Settings, *, summaries: list[dict[str, Any]]) -> dict[s
         log.warning("空批次：%s 没有数据行，未入库 (empty batch: no data rows)", name)
     return {
         "batches": len(summaries),
+        "decisions": decisions,
         "empty_batches": empty,
         "rows_read": rows_read,
         "rows_accepted": rows_accepted,
@@ -231,18 +250,29 @@ def publish(
     *,
     table: str,
     summaries: list[dict[str, Any]],
+    gate: dict[str, Any],
     run: RunRef,
 ) -> dict[str, Any]:
-    """Confirm the validated table holds the run's commits, then report the lineage.
+    """Publish the staged rows of every batch the gate passed, then report the lineage.
 
-    Ingest commits the validated layer atomically; publishing makes that known: the Delta
-    version is checked (a commit that vanished is an error, not a success) and the run's
-    OpenLineage COMPLETE event names the files read and the tables written.
+    ``jobs.batch.publish_one`` commits each batch to the validated table (once, however
+    often it runs) and marks it 已入库; the Delta version is then checked (a commit that
+    vanished is an error, not a success) and the run's OpenLineage COMPLETE event names the
+    files read and the tables written.
     """
+    from jobs.batch import PUBLISHED_DECISION, publish_one
     from lake import delta
     from lake.errors import TransientLakeError
     from pipelines.ingest import tables
 
+    versions: dict[str, int | None] = {}
+    for batch_id, decision in (gate.get("decisions") or {}).items():
+        if decision == PUBLISHED_DECISION:
+            versions[batch_id] = publish_one(settings, batch_id=batch_id).version
+    summaries = [
+        {**s, "table_version": versions.get(s["batch_id"], s.get("table_version"))}
+        for s in summaries
+    ]
     validated = tables(settings, table)["validated"]
     current = delta.version(validated)
     expected = [s["table_version"] for s in summaries if s.get("table_version") is not None]
@@ -264,7 +294,8 @@ def publish(
     return {
         "table": validated.qualified,
         "version": current,
-        "published": sum(1 for s in summaries if not s.get("skipped")),
+        "versions": versions,
+        "published": len(versions),
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -22,7 +23,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog import keys
-from catalog.context import Actor, CatalogContext
+from catalog.context import CHINA_TZ, Actor, CatalogContext
 from catalog.store import Catalog
 from exchange_api.exceptions import TokenRequired
 from exchange_api.runtime import PURPOSE_MAX, DataCall, Exchange
@@ -43,6 +44,14 @@ def get_context(catalog: Annotated[Catalog, Depends(get_catalog)]) -> Iterator[C
 
 
 Context = Annotated[CatalogContext, Depends(get_context)]
+
+
+def get_today(ctx: Context) -> date:
+    """The request's day in Beijing, from the catalogue's clock: the date rules judge by it."""
+    return ctx.now().astimezone(CHINA_TZ).date()
+
+
+Today = Annotated[date, Depends(get_today)]
 
 # auto_error=False: a missing credential is our own 401 in the common error shape.
 api_key_header = APIKeyHeader(

@@ -139,6 +139,16 @@ def cli_actor() -> Actor:
     return Actor.steward(f"cli:{login}")
 
 
+def run_date(as_of: datetime | None) -> date:
+    """The run's date for the date rules: ``--as-of``, else today in Beijing, decided once at
+    the top of the command (and printed, so a re-run can pass the same date)."""
+    from catalog.context import CHINA_TZ, utcnow
+
+    day = as_of.date() if as_of is not None else utcnow().astimezone(CHINA_TZ).date()
+    err_console.print(f"运行日期 (as of): {day.isoformat()}")
+    return day
+
+
 def settings() -> Settings:
     from infra.settings import get_settings
 

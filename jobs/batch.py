@@ -1,8 +1,17 @@
 """Ingest jobs as people and schedulers run them: catalogue in, lake out, catalogue updated.
 
-A job resolves the resource's 库表 mount and its plan, finds the source files in the landing
-folder (or takes the one given), runs each file as a batch and records the outcome in the
-catalogue: counts, table version, status, and the mount's state and freshness.
+One batch is three steps with an explicit hand-over, read top to bottom here:
+
+1. ``stage_one``: the file is classified, raw and quarantine committed, the passing rows
+   staged; the batch (处理中) carries the counts and masked sample the gate needs.
+2. ``gate_one``: ``checks.gate.decide`` on those counts, recorded by ``quality``
+   (已入库 → publish; 暂缓入库 → the rows wait for a steward).
+3. ``publish_one``: the staged rows committed to validated, the batch 已入库 with its
+   version, the mount fresh.
+
+``ingest_one`` runs the three in one process (CLI, tests); the DAG runs them as its
+``ingest_raw``, ``quality_gate`` and ``publish_validated`` tasks. A job killed between a
+recorded decision and its publish is completed by ``apply_pending_orders``.
 """
 
 from __future__ import annotations
@@ -22,23 +31,32 @@ from catalog.store import Catalog
 from checks.plan import IngestPlan, plan_for
 from infra.settings import Settings
 from jobs.lease import kept_alive
+from lake import delta
 from lake.errors import PipelineError, SourceUnreadable
+from lake.staging import staging_path
 from pipelines.ingest import (
     BatchSummary,
+    Published,
     batch_id_for,
     discard_staged,
     ingest_file,
     publish_staged,
-    staging_path,
+    tables,
 )
 from pipelines.references import missing_bases
 from pipelines.sources import FORMATS, file_digest
+from quality.errors import GateStateError
 from quality.gate import hold_for_missing_bases
 from quality.run import conclude
 
 if TYPE_CHECKING:
+    from catalog.context import CatalogContext
+    from checks.gate import GateDecision
     from checks.rules import RuleSet
     from quality.gate import GateOrder
+
+PUBLISHED_DECISION = "published"  # checks.gate.PUBLISHED, as a batch summary reports it
+HELD_DECISION = "held"
 
 
 def landing_files(settings: Settings, table: str) -> list[Path]:
@@ -55,13 +73,17 @@ def _plan(catalog: Catalog, resource_code: str) -> IngestPlan:
         return plan_for(resource, mount)
 
 
-def _ruleset(catalog: Catalog, resource_code: str, *, today: date | None = None) -> RuleSet:
+def _ruleset(catalog: Catalog, resource_code: str, *, today: date) -> RuleSet:
     """The resource's quality rules (generated and stewards'), read once per batch; ``today``
     is the run's date, so a re-run judges "not in the future" as the first run did."""
+    with catalog.unit() as ctx:
+        return _ruleset_in(ctx, resource_code, today=today)
+
+
+def _ruleset_in(ctx: CatalogContext, resource_code: str, *, today: date) -> RuleSet:
     from quality.service import ruleset_for
 
-    with catalog.unit() as ctx:
-        return ruleset_for(ctx, resource_code, today=today)
+    return ruleset_for(ctx, resource_code, today=today)
 
 
 def _quarantine_file(settings: Settings, plan: IngestPlan, path: Path, batch_id: str) -> str:
@@ -107,24 +129,23 @@ def data_date_of(
     return logical if logical is not None else received.astimezone(CHINA_TZ).date()
 
 
-def ingest_one(
+def stage_one(
     settings: Settings,
     *,
     resource_code: str,
     path: Path,
+    as_of: date,
     clock: Callable[[], datetime] = utcnow,
     data_date: date | None = None,
     logical_date: date | None = None,
-    as_of: date | None = None,
 ) -> BatchSummary:
-    """Run one file through one resource's mount and record it in the catalogue.
+    """Stage: classify the file, commit raw and quarantine, leave the passing rows staged.
 
-    ``as_of`` is the run's date for date rules ("not in the future"): the DAG's logical date,
-    the CLI's ``--as-of``; by default the day the job runs, in Beijing. Given the same
-    ``as_of``, a re-run on another day judges every row as the first run did.
-
-    Stewards' decisions on this resource's held batches whose lake side never finished are
-    carried out first, so the new batch merges on top of them.
+    The batch stays 处理中 in the catalogue with its counts and what the gate needs
+    (``catalog.batches.hand_over``); nothing is decided or published here. A file already
+    settled (published, held, empty) is skipped; a refused file is 已拒收 and raises. Stewards'
+    decisions on this resource whose lake side never finished are carried out first, so the
+    new batch merges on top of them.
     """
     if not path.is_file():
         raise SourceUnreadable(f"源文件不存在 (no such file): {path}")
@@ -174,9 +195,12 @@ def ingest_one(
                 file_bytes=size,
             )
         received = clock()
-        dated = data_date_of(path, given=data_date, logical=logical_date, received=received)
-        run_date = as_of or logical_date or received.astimezone(CHINA_TZ).date()
-        ruleset = _ruleset(catalog, resource_code, today=run_date)
+        # Without a date of its own the batch describes the run's date: a re-run of an old
+        # day's run (``--as-of``) dates its rows as that run did.
+        dated = data_date_of(
+            path, given=data_date, logical=logical_date or as_of, received=received
+        )
+        ruleset = _ruleset(catalog, resource_code, today=as_of)
         missing = missing_bases(settings, ruleset)
         if missing:
             with catalog.unit() as ctx:
@@ -196,7 +220,13 @@ def ingest_one(
         try:
             with kept_alive(catalog, batch_id=batch_id):
                 summary = ingest_file(
-                    settings, plan, path, received_at=received, data_date=dated, ruleset=ruleset
+                    settings,
+                    plan,
+                    path,
+                    received_at=received,
+                    as_of=as_of,
+                    data_date=dated,
+                    ruleset=ruleset,
                 )
         except PipelineError as error:
             kept = _quarantine_file(settings, plan, path, batch_id)
@@ -227,88 +257,231 @@ def ingest_one(
                     message=f"内部错误 (internal error): {type(error).__name__}",
                 )
             raise
+        dates = {"data_date": dated.isoformat(), "as_of": as_of.isoformat()}
         if summary.rows_read == 0:
+            # An empty file is not data: no quality verdict, the mount not made fresh.
             summary.empty, summary.warning = True, batches.EMPTY_MESSAGE
+            summary.table_version = delta.version(tables(settings, plan.table)["validated"])
+            with catalog.unit() as ctx:
+                batches.finish_batch(
+                    ctx,
+                    batch_id=batch_id,
+                    status=batches.EMPTY,
+                    rows_read=0,
+                    rows_accepted=0,
+                    rows_quarantined=0,
+                    table_version=summary.table_version,
+                    message=summary.warning,
+                    details={"reasons": {}, "seconds": summary.seconds, **dates},
+                )
+            return summary
         with catalog.unit() as ctx:
-            batches.finish_batch(
+            batches.hand_over(
                 ctx,
                 batch_id=batch_id,
-                # An empty file is not data: no quality verdict, the mount not made fresh.
-                status=batches.EMPTY if summary.empty else batches.PUBLISHED,
                 rows_read=summary.rows_read,
                 rows_accepted=summary.rows_accepted,
                 rows_quarantined=summary.rows_quarantined,
-                table_version=summary.table_version,
-                message=summary.warning or summary.hold_reason or _superseded_message(summary),
-                details={
+                stage={
                     "reasons": summary.reasons,
+                    "counts": summary.counts,
+                    "sample": summary.sample,
                     "seconds": summary.seconds,
-                    "data_date": dated.isoformat(),
-                    "as_of": run_date.isoformat(),
-                    "rows_superseded": summary.rows_superseded,
+                    "received_at": received.isoformat(),
+                    "engine": summary.engine,
+                    "raw_version": summary.raw_version,
+                    "quarantine_version": summary.quarantine_version,
+                    **dates,
                 },
             )
-            if summary.empty:
-                return summary
-            if summary.gate is not None:
-                # After finish_batch: a hold sets the batch to 暂缓入库 and notifies the provider.
-                conclude(
-                    ctx,
-                    ruleset=ruleset,
-                    batch_id=batch_id,
-                    decision=summary.gate.decision,
-                    counts=summary.gate.counts,
-                    sample=summary.gate.sample,
-                )
-            if not summary.held:
-                mount = repository.mount(ctx.session, plan.mount_id)
-                batches.land(ctx, mount=mount, at=received)
         return summary
     finally:
         catalog.dispose()
 
 
-def apply_gate_order(
-    settings: Settings, order: GateOrder, *, clock: Callable[[], datetime] = utcnow
-) -> int | None:
-    """The lake side of a steward's decision on a held batch.
+def gate_one(
+    settings: Settings, *, batch_id: str, clock: Callable[[], datetime] = utcnow
+) -> GateDecision | None:
+    """Gate: decide on a staged batch (``checks.gate.decide``) and record the verdict.
 
-    Released: the staged passing rows are committed to validated (the failing rows stay in
-    quarantine), the batch becomes 已入库 and the mount fresh. Rejected: the staged rows are
-    discarded; the catalogue side already marked the batch. Safe to repeat.
+    Reads the counts the stage step left on the batch; records the quality result and Data
+    Docs (``quality.run.conclude``). Below the threshold the batch becomes 暂缓入库 and its
+    provider is told; at or above it the batch stays 处理中, claimed (a fresh lease) for the
+    publish step. A batch already settled is not judged again (None: its status says what
+    became of it).
     """
-    from checks.gate import RELEASED
+    from checks import gate
 
     catalog = Catalog(settings, clock=clock)
     try:
-        plan = _plan(catalog, order.resource_code)
-        if order.action != RELEASED:
-            discard_staged(settings, plan, order.batch_id)
-            return None
-        published = publish_staged(settings, plan, order.batch_id)
         with catalog.unit() as ctx:
-            batch = batches.batch_or_none(ctx, order.batch_id)
-            if batch is not None:
-                details = {**(batch.details or {}), "rows_superseded": published.superseded}
-                message = "审核员放行 (released by a steward)"
-                if published.superseded:
-                    message += f"；{_superseded_text(published.superseded)}"
-                batches.finish_batch(
-                    ctx,
-                    batch_id=order.batch_id,
-                    status=batches.PUBLISHED,
-                    rows_read=batch.rows_read,
-                    rows_accepted=batch.rows_accepted,
-                    rows_quarantined=batch.rows_quarantined,
-                    table_version=published.version,
-                    message=message,
-                    details=details,
+            batches.expire_stale(ctx)
+            batch = batches.batch_or_none(ctx, batch_id)
+            if batch is not None and batch.status not in (batches.RUNNING, batches.FAILED):
+                return None  # settled already (held, published, rejected, empty)
+            stage = (batch.details or {}).get(batches.STAGE) if batch is not None else None
+            if batch is None or stage is None:
+                raise GateStateError(
+                    f"批次 {batch_id} 尚未暂存，无法质检 (the batch is not staged)"
                 )
-            mount = repository.mount(ctx.session, plan.mount_id)
-            batches.land(ctx, mount=mount, at=clock())
-        return published.version
+            ruleset = _ruleset_in(
+                ctx, batch.resource.code, today=date.fromisoformat(stage["as_of"])
+            )
+            counts = dict(stage["counts"])
+            decision = gate.decide(
+                rows_read=batch.rows_read,
+                rows_failed=batch.rows_quarantined,
+                threshold=ruleset.threshold,
+                reasons=gate.reasons(ruleset, counts, rows_read=batch.rows_read),
+            )
+            conclude(
+                ctx,
+                ruleset=ruleset,
+                batch_id=batch_id,
+                decision=decision,
+                counts=counts,
+                sample=list(stage["sample"]),
+            )
+            if decision.publish:
+                batch.status, batch.message = batches.RUNNING, ""
+                batch.lease_until = batches.lease_end(ctx)
+            else:
+                batch.finished_at = ctx.now()  # record() made it 暂缓入库 and told the provider
+        return decision
     finally:
         catalog.dispose()
+
+
+def publish_one(
+    settings: Settings, *, batch_id: str, clock: Callable[[], datetime] = utcnow
+) -> Published:
+    """Publish: commit a batch's staged rows to validated, then finish it in the catalogue.
+
+    For a batch the gate passed or a steward released. The batch becomes 已入库 with the
+    table version, and its mount 已挂接 and as fresh as the batch. Safe to repeat: a batch
+    already committed is not committed again (``publish_staged``), one already 已入库 is
+    left as it is.
+    """
+    from checks.gate import RELEASED
+    from quality import repository as quality_repo
+
+    catalog = Catalog(settings, clock=clock)
+    try:
+        with catalog.unit() as ctx:
+            batch = batches.batch_or_none(ctx, batch_id)
+            if batch is None:
+                raise GateStateError(f"批次不存在 (no batch) {batch_id}")
+            if batch.status == batches.PUBLISHED:
+                return Published(batch.table_version, batch.details.get("rows_superseded", 0))
+            code = batch.resource.code
+            recorded = quality_repo.result_or_none(ctx.session, batch_id)
+            released = recorded is not None and recorded.decision == RELEASED
+        plan = _plan(catalog, code)
+        with kept_alive(catalog, batch_id=batch_id):  # a long Spark merge is not a dead job
+            published = publish_staged(settings, plan, batch_id)
+        version = published.version
+        if version is None:  # nothing passed: the table is as it was
+            version = delta.version(tables(settings, plan.table)["validated"])
+        with catalog.unit() as ctx:
+            batch = batches.batch_or_none(ctx, batch_id)
+            assert batch is not None
+            previous = dict(batch.details or {})
+            stage = previous.pop(batches.STAGE, None) or {}
+            details = {
+                **previous,
+                **{k: stage[k] for k in _KEPT if k in stage},
+                "rows_superseded": published.superseded,
+            }
+            message = "审核员放行 (released by a steward)" if released else ""
+            if published.superseded:
+                text = _superseded_text(published.superseded)
+                message = f"{message}；{text}" if message else text
+            batches.finish_batch(
+                ctx,
+                batch_id=batch_id,
+                status=batches.PUBLISHED,
+                rows_read=batch.rows_read,
+                rows_accepted=batch.rows_accepted,
+                rows_quarantined=batch.rows_quarantined,
+                table_version=version,
+                message=message,
+                details=details,
+            )
+            received = stage.get("received_at")
+            landed = datetime.fromisoformat(received) if received and not released else ctx.now()
+            mount = repository.mount(ctx.session, plan.mount_id)
+            batches.land(ctx, mount=mount, at=landed)
+        return Published(version, published.superseded)
+    finally:
+        catalog.dispose()
+
+
+# What a published batch's details keep of its stage hand-over (the sample is in its result).
+_KEPT = ("reasons", "seconds", "data_date", "as_of")
+
+
+def ingest_one(
+    settings: Settings,
+    *,
+    resource_code: str,
+    path: Path,
+    clock: Callable[[], datetime] = utcnow,
+    data_date: date | None = None,
+    logical_date: date | None = None,
+    as_of: date | None = None,
+) -> BatchSummary:
+    """One file through one resource's mount, stage → gate → publish, in this process.
+
+    ``as_of`` is the run's date for date rules ("not in the future"): the DAG's logical date,
+    the CLI's ``--as-of``; by default the day the job starts, in Beijing, decided here once.
+    Given the same ``as_of``, a re-run on another day judges every row as the first run did.
+    The DAG runs the same three steps as separate tasks (``dags.tasks``).
+    """
+    run_date = as_of or logical_date or clock().astimezone(CHINA_TZ).date()
+    summary = stage_one(
+        settings,
+        resource_code=resource_code,
+        path=path,
+        as_of=run_date,
+        clock=clock,
+        data_date=data_date,
+        logical_date=logical_date,
+    )
+    if summary.skipped or summary.empty or summary.held:
+        return summary
+    decision = gate_one(settings, batch_id=summary.batch_id, clock=clock)
+    assert decision is not None  # staged just now by this job
+    summary.decision = PUBLISHED_DECISION if decision.publish else HELD_DECISION
+    if not decision.publish:
+        summary.held, summary.hold_reason = True, decision.message
+        summary.table_version = delta.version(tables(settings, summary.table)["validated"])
+        return summary
+    published = publish_one(settings, batch_id=summary.batch_id, clock=clock)
+    summary.table_version = published.version
+    summary.rows_superseded = published.superseded
+    return summary
+
+
+def apply_gate_order(
+    settings: Settings, order: GateOrder, *, clock: Callable[[], datetime] = utcnow
+) -> int | None:
+    """The lake side of a gate decision whose publish did not happen yet.
+
+    Released by a steward, or passed by the gate in a job that stopped before publishing:
+    the staged passing rows are committed to validated (the failing rows stay in
+    quarantine), the batch becomes 已入库 and the mount fresh. Rejected: the staged rows are
+    discarded; the catalogue side already marked the batch. Safe to repeat.
+    """
+    from checks.gate import REJECTED
+
+    if order.action == REJECTED:
+        catalog = Catalog(settings, clock=clock)
+        try:
+            discard_staged(settings, _plan(catalog, order.resource_code), order.batch_id)
+        finally:
+            catalog.dispose()
+        return None
+    return publish_one(settings, batch_id=order.batch_id, clock=clock).version
 
 
 def apply_pending_orders(
@@ -317,10 +490,12 @@ def apply_pending_orders(
     resource_code: str | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> list[tuple[GateOrder, int | None]]:
-    """Carry out the stewards' decisions whose lake side did not finish (``quality apply``).
+    """Carry out the gate decisions whose lake side did not finish (``quality apply``).
 
-    A release recorded by the API or the CLI is committed to the lake afterwards; if that
-    process died in between, the batch stays 暂缓入库 under a 已放行 decision until this runs.
+    A release recorded by the API or the CLI is committed to the lake afterwards; a batch the
+    gate passed is published by the job right after. If that process died in between, the
+    batch stays 暂缓入库 (or 失败 once its job's lease expired) under a 已放行 (已入库)
+    decision until this runs.
     """
     from checks.gate import REJECTED
     from quality.gate import pending_orders
@@ -328,6 +503,7 @@ def apply_pending_orders(
     catalog = Catalog(settings, clock=clock)
     try:
         with catalog.unit() as ctx:
+            batches.expire_stale(ctx)
             orders = pending_orders(ctx, resource_code=resource_code)
     finally:
         catalog.dispose()

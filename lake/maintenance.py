@@ -17,13 +17,14 @@ least an hour, so a job that read a version a moment ago still finds its files.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError
 
+from catalog.context import utcnow
 from infra.settings import Settings
 from lake.delta import TableRef
 
@@ -93,7 +94,7 @@ def oldest_readable_version(
 ) -> int:
     """The oldest version time travel still promises (older ones may have been vacuumed)."""
     delta = DeltaTable(table.uri)
-    return versions_in_window(delta, window=window, now=now or datetime.now(UTC))[0]
+    return versions_in_window(delta, window=window, now=now or utcnow())[0]
 
 
 def _commit(step: str) -> CommitProperties:
@@ -112,7 +113,7 @@ def maintain(
     ``now`` is for tests that cannot wait a week; production passes nothing. A concurrent
     writer wins: the step that lost is reported as skipped and runs again next time.
     """
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     report = TableMaintenance(
         table=table.qualified,
         version=-1,

@@ -65,23 +65,27 @@ class Classifier:
     """Everything a task needs to judge rows: plain data, pickled once per Spark job."""
 
     items: tuple[ItemSpec, ...]
+    # The run's date, one for the whole job: tasks running past midnight, or in another time
+    # zone, must not judge dates differently, nor a re-run on a later day.
+    today: date
     ruleset: RuleSet | None = None
     bases: tuple[BaseKeys, ...] = ()
-    today: date | None = None
 
     @classmethod
     def of(
-        cls, items: Sequence[ItemSpec], ruleset: RuleSet | None, settings: Settings
+        cls,
+        items: Sequence[ItemSpec],
+        ruleset: RuleSet | None,
+        settings: Settings,
+        *,
+        today: date,
     ) -> Classifier:
         """Without a rule set only the type and format checks ingestion itself needs."""
         bases = base_keys(settings, ruleset) if ruleset and ruleset.reference_rules else ()
-        # One "today" for the whole job, decided here: tasks running past midnight, or in
-        # another time zone, must not judge dates differently.
-        today = (ruleset.today if ruleset else None) or date.today()
         if ruleset is not None:
             check_patterns(ruleset)
             ruleset = dataclasses.replace(ruleset, today=today)
-        return cls(tuple(items), ruleset, bases, today)
+        return cls(tuple(items), today, ruleset, bases)
 
     @property
     def batch_rules(self) -> list[Rule]:
@@ -95,7 +99,7 @@ class Classifier:
         self, table: pa.Table, bases: Mapping[str, pa.Array | None]
     ) -> tuple[list[pa.Array], pa.ListArray]:
         """Typed values (one array per item) and each row's reasons (empty list: passes)."""
-        today = self.today or date.today()  # set by Classifier.of; direct use falls back
+        today = self.today
         values: dict[str, pa.Array] = {}
         checks: list[tuple[pa.Array, str]] = []
         for item in self.items:

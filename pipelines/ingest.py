@@ -33,6 +33,7 @@ from infra.settings import Settings
 from lake import delta
 from lake.delta import BATCH_KEY, TableRef
 from lake.errors import ConcurrentCommit, PipelineError
+from lake.staging import staging_path
 from pipelines import local
 from pipelines.classify import (
     DATA_DATE,
@@ -50,6 +51,7 @@ from pipelines.classify import (
     run_local,
     run_pass,
 )
+from pipelines.samples import sample_entry
 from pipelines.slices import (
     CsvSlices,
     byte_ranges,
@@ -63,7 +65,6 @@ from pipelines.spark import spark_session
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from checks.gate import GateDecision
     from checks.rules import RuleSet
 
 log = logging.getLogger("govshare.ingest")
@@ -99,32 +100,25 @@ class BatchSummary:
     empty: bool = False
     warning: str = ""
     pass_rate: float | None = None
-    # The gate's verdict, counts per rule and masked failure sample, for the catalogue.
-    gate: GateOutcome | None = field(default=None, repr=False)
+    # The passing rows wait in staging (``staging_path``) for the gate and the publish step.
+    staged: bool = False
+    # For the gate: failing rows per rule id, and a masked sample of failing rows.
+    counts: dict[str, int] = field(default_factory=dict)
+    sample: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # What the gate decided ("published" or "held"), once it has; set by ``jobs.batch``.
+    decision: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             k: v.isoformat() if isinstance(v, date) else v
             for k, v in self.__dict__.items()
-            if k != "gate"
+            if k != "sample"
         }
-
-
-@dataclass
-class GateOutcome:
-    decision: GateDecision
-    counts: dict[str, int]
-    sample: list[dict[str, Any]]
 
 
 def tables(settings: Settings, name: str) -> dict[str, TableRef]:
     root = settings.lake_path
     return {layer: TableRef(root, layer, name) for layer in ("raw", "quarantine", "validated")}
-
-
-def staging_path(settings: Settings, table: str, batch_id: str) -> Path:
-    """Where a held batch's passing rows wait for a steward (outside every table's folder)."""
-    return Path(settings.lake_path) / "_staging" / table / batch_id
 
 
 def batch_id_for(plan: IngestPlan, file_sha256: str) -> str:
@@ -497,17 +491,19 @@ def ingest_file(
     path: Path,
     *,
     received_at: datetime,
+    as_of: date,
     data_date: date | None = None,
     ruleset: RuleSet | None = None,
 ) -> BatchSummary:
-    """Run one batch; safe to repeat (a committed batch is found and not written again).
+    """Stage one batch; safe to repeat (a committed layer is found and not written again).
 
-    Spark reads the file; each task classifies its rows and writes its slice of the raw,
-    quarantine and validated files (``pipelines.classify``); duplicate keys follow as one
-    aggregate; the driver commits. With a rule set the quality gate decides: at or above the
-    resource's pass-rate threshold the passing rows are published; below it nothing is, the
-    passing rows wait in staging for a steward (``apply_gate_order`` in ``jobs.batch``),
-    and the summary says why. Failing rows go to quarantine either way.
+    Spark reads the file (or this process, for a small one); each task classifies its rows
+    and writes its slice of the raw, quarantine and validated files (``pipelines.classify``);
+    duplicate keys follow as one aggregate; the driver commits raw and quarantine. The passing
+    rows are left in staging with the counts and masked sample the gate needs: nothing is
+    decided or published here. ``jobs.batch`` runs the gate (``checks.gate.decide``) and,
+    for a published decision, ``publish_staged``. ``as_of`` is the run's date the date rules
+    judge by (the rule set's, when one is given, is replaced by it).
     """
     started = time.perf_counter()
     shape = inspect_source(path, plan)
@@ -548,7 +544,7 @@ def ingest_file(
         shutil.rmtree(scratch, ignore_errors=True)
 
     discard()
-    classifier = Classifier.of(plan.items, ruleset, settings)
+    classifier = Classifier.of(plan.items, ruleset, settings, today=as_of)
     outputs = Outputs(
         raw=None if done["raw"] is not None else str(targets["raw"]),
         quarantine=None if done["quarantine"] is not None else str(targets["quarantine"]),
@@ -624,67 +620,56 @@ def ingest_file(
             refs["quarantine"], quarantined, mode="append", batch_id=batch_id
         )
     summary.pass_rate = summary.rows_accepted / summary.rows_read if summary.rows_read else 1.0
-    publish = True
     if ruleset is not None:
-        summary.gate = _gate(ruleset, summary, result.sample, shape)
-        publish = summary.gate.decision.publish
-        summary.held = not publish
-        summary.hold_reason = "" if publish else summary.gate.decision.message
+        # What the gate needs, handed over with the staged rows: failing rows per rule, and a
+        # masked sample whose rows say where they are in the file (line; XLSX sheet and cells).
+        summary.counts = ruleset.counts_from_reasons(summary.reasons)
+        summary.sample = [sample_entry(row, ruleset, locate=shape.locate) for row in result.sample]
     if done["validated"] is None:
-        if summary.rows_accepted and publish:
-            published = _publish_validated(spark, candidates, plan, refs["validated"], batch_id)
-            done["validated"] = published.version
-            summary.rows_superseded = published.superseded
-        elif summary.rows_accepted:
+        if summary.rows_accepted:
             _stage(settings, candidates, plan, batch_id)
+            summary.staged = True
         else:
             _remove_folders_of(candidates)  # every row failed a whole-batch rule
             shutil.rmtree(targets["validated"], ignore_errors=True)
     summary.raw_version = done["raw"]
     summary.quarantine_version = done["quarantine"]
-    summary.table_version = (
-        done["validated"] if done["validated"] is not None else delta.version(refs["validated"])
-    )
+    # Set when an earlier attempt at this batch already published it; else at publish time.
+    summary.table_version = done["validated"]
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
 
-def _gate(
-    ruleset: RuleSet, summary: BatchSummary, sample: list[dict[str, Any]], shape: SourceShape
-) -> GateOutcome:
-    """The gate's decision from the counts the job already has, and a masked sample whose
-    rows say where they are in the file (line; for XLSX the sheet and cells)."""
-    from checks import gate
-    from pipelines.samples import sample_entry
-
-    counts = ruleset.counts_from_reasons(summary.reasons)
-    decision = gate.decide(
-        rows_read=summary.rows_read,
-        rows_failed=summary.rows_quarantined,
-        threshold=ruleset.threshold,
-        reasons=gate.reasons(ruleset, counts, rows_read=summary.rows_read),
-    )
-    return GateOutcome(
-        decision=decision,
-        counts=counts,
-        sample=[sample_entry(row, ruleset, locate=shape.locate) for row in sample],
-    )
-
-
 def _stage(settings: Settings, files: Sequence[str], plan: IngestPlan, batch_id: str) -> Path:
-    """A held batch's passing rows, moved where no reader looks until a steward releases them."""
+    """A batch's passing rows, moved where no reader looks until the gate lets them through
+    (or a steward releases them): renames on the lake's filesystem, no data copied.
+
+    The staged folder appears whole or not at all (files are gathered next to it, then the
+    folder is renamed into place): a publisher never sees half a batch.
+    """
     target = staging_path(settings, plan.table, batch_id)
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
+    incoming = staging_path(settings, plan.table, batch_id + "-incoming")
+    shutil.rmtree(incoming, ignore_errors=True)
+    incoming.mkdir(parents=True)
     for f in files:
-        shutil.move(f, target / Path(f).name)
+        os.replace(f, incoming / Path(f).name)
     _remove_folders_of(files)
+    if target.exists():  # an earlier attempt at this very batch staged it already
+        previous = staging_path(settings, plan.table, batch_id + "-previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        os.replace(target, previous)
+        shutil.rmtree(previous, ignore_errors=True)
+    os.replace(incoming, target)
     return target
 
 
 def publish_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> Published:
-    """Commit a released batch's staged rows to validated, as if it had passed the gate."""
+    """Commit a batch's staged rows to validated: passed by the gate or released by a steward.
+
+    Safe to repeat and to race: a batch already committed is found (``delta.committed_batch``)
+    and not committed again, and a publisher whose staged files another one consumed finds
+    that one's commit.
+    """
     target = staging_path(settings, plan.table, batch_id)
     ref = tables(settings, plan.table)["validated"]
     committed = delta.committed_batch(ref, batch_id)
@@ -698,7 +683,13 @@ def publish_staged(settings: Settings, plan: IngestPlan, batch_id: str) -> Publi
         Path(f).stat().st_size for f in delta.live_files(ref)
     )
     spark = None if staged <= settings.ingest_local_max_bytes else spark_session(settings)
-    published = _publish_validated(spark, files, plan, ref, batch_id)
+    try:
+        published = _publish_validated(spark, files, plan, ref, batch_id)
+    except Exception:
+        committed = delta.committed_batch(ref, batch_id)
+        if committed is None:
+            raise
+        return Published(committed)  # another publisher of this batch won the race
     shutil.rmtree(target, ignore_errors=True)
     return published
 

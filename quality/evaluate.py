@@ -77,7 +77,7 @@ def classified_table(table: pa.Table, ruleset: RuleSet, settings: Settings) -> p
     In-process, for small frames (GE's own validation, tests); duplicate keys and "unique"
     rules need the whole batch and are left to :func:`evaluate` and the ingest job.
     """
-    classifier = Classifier.of(ruleset.items, ruleset, settings)
+    classifier = Classifier.of(ruleset.items, ruleset, settings, today=ruleset.today)
     values, errors = classifier.classify(table, classifier.load_bases())
     out = table
     for item, value in zip(ruleset.items, values, strict=True):
@@ -108,7 +108,7 @@ def _check_pass(
     else:
         frame = frame.select(*columns)
         offsets, expected = partition_offsets(frame)
-    classifier = Classifier.of(ruleset.items, ruleset, settings)
+    classifier = Classifier.of(ruleset.items, ruleset, settings, today=ruleset.today)
     task = BatchTask(
         classifier=classifier,
         keys=ruleset.keys,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +48,6 @@ def _custom_expectations() -> dict[str, type[Expectation]]:
     """
     if _CUSTOM:
         return _CUSTOM
-    from datetime import date
 
     import pandas as pd
     import pyarrow as pa
@@ -101,10 +100,12 @@ def _custom_expectations() -> dict[str, type[Expectation]]:
 
     class RicMetric(ColumnMapMetricProvider):
         condition_metric_name = "column_values.govshare_valid_ric"
+        condition_value_keys = ("today",)
 
         @column_condition_partial(engine=PandasExecutionEngine)
-        def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
-            return ok(column, ric_valid(pc.utf8_upper(text(column)), today=date.today()))
+        def _pandas(cls, column: pd.Series, today: str, **_: Any) -> pd.Series:
+            day = date.fromisoformat(today)
+            return ok(column, ric_valid(pc.utf8_upper(text(column)), today=day))
 
     class RegionMetric(ColumnMapMetricProvider):
         condition_metric_name = "column_values.govshare_valid_region"
@@ -115,11 +116,13 @@ def _custom_expectations() -> dict[str, type[Expectation]]:
 
     class NotFutureMetric(ColumnMapMetricProvider):
         condition_metric_name = "column_values.govshare_not_future"
+        condition_value_keys = ("today",)
 
         @column_condition_partial(engine=PandasExecutionEngine)
-        def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
+        def _pandas(cls, column: pd.Series, today: str, **_: Any) -> pd.Series:
             day = typed(spec(DataType.DATE.value), text(column))
-            return ok(column, pc.less_equal(day, pa.scalar(date.today(), pa.date32())))
+            limit = pa.scalar(date.fromisoformat(today), pa.date32())
+            return ok(column, pc.less_equal(day, limit))
 
     class ExpectColumnValuesToMatchCatalogueType(ColumnMapExpectation):
         """Values parse as the item's catalogue 数据类型 (C, N, Y, D, T, L, M, G, B, I, F)."""
@@ -136,7 +139,9 @@ def _custom_expectations() -> dict[str, type[Expectation]]:
     class ExpectColumnValuesToBeValidRic(ColumnMapExpectation):
         """公民身份号码: region, real past birth date, check digit of GB 11643-1999."""
 
+        today: str  # the run's date (ISO): a birth date after it is not real
         map_metric = "column_values.govshare_valid_ric"
+        success_keys = ("today", "mostly")
 
     class ExpectColumnValuesToBeValidRegionCode(ColumnMapExpectation):
         """行政区划代码 that exists in GB/T 2260 (abolished codes included)."""
@@ -144,9 +149,11 @@ def _custom_expectations() -> dict[str, type[Expectation]]:
         map_metric = "column_values.govshare_valid_region"
 
     class ExpectColumnValuesToNotBeInTheFuture(ColumnMapExpectation):
-        """A dated event is not after today."""
+        """A dated event is not after the run's date (``today``, ISO)."""
 
+        today: str
         map_metric = "column_values.govshare_not_future"
+        success_keys = ("today", "mostly")
 
     class ExpectColumnValuesToExistInBaseTable(ColumnMapExpectation):
         """The value exists in a base library's table (evaluated by the gate's join only)."""
@@ -173,13 +180,20 @@ def _custom_expectations() -> dict[str, type[Expectation]]:
 GE_ONLY_BY_GATE = ("ExpectColumnValuesToExistInBaseTable",)
 
 
-def expectation_for(rule: Rule) -> Expectation:
+# Expectations judged against the run's date, passed to them as ``today``.
+DATED = ("ExpectColumnValuesToNotBeInTheFuture", "ExpectColumnValuesToBeValidRic")
+
+
+def expectation_for(rule: Rule, *, today: date) -> Expectation:
     """The GE expectation of one rule, carrying the rule id and Chinese label in ``meta``."""
     import great_expectations.expectations as gxe
 
     cls = _custom_expectations().get(rule.expectation) or getattr(gxe, rule.expectation)
+    kwargs: dict[str, Any] = rule.ge_kwargs()
+    if rule.expectation in DATED:
+        kwargs["today"] = today.isoformat()
     return cls(  # type: ignore[call-arg]
-        **rule.ge_kwargs(),
+        **kwargs,
         description=f"{rule.item}：{rule.label}",
         meta={"rule_id": rule.id, "origin": rule.origin},
     )
@@ -191,7 +205,7 @@ def suite_for(ruleset: RuleSet) -> ExpectationSuite:
 
     return gx.ExpectationSuite(
         name=suite_name(ruleset.resource_code),
-        expectations=[expectation_for(r) for r in ruleset.rules],
+        expectations=[expectation_for(r, today=ruleset.today) for r in ruleset.rules],
         meta={"resource_code": ruleset.resource_code, "threshold": ruleset.threshold},
     )
 
@@ -336,7 +350,7 @@ def validate_with_ge(
     for rule in ruleset.rules:
         if rule.expectation in GE_ONLY_BY_GATE or rule.kind == "unique_key":
             continue
-        expectation = expectation_for(rule)
+        expectation = expectation_for(rule, today=ruleset.today)
         if rule.kind in VALUE_KINDS:
             expectation.column = value_column(rule.item)  # type: ignore[attr-defined]
         expectations.append(expectation)

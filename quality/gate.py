@@ -6,9 +6,10 @@ the whole batch is held: nothing of it is published, the table keeps serving its
 version, the provider department gets a notice with the reasons, and a steward releases or
 rejects the batch later. Failing rows are never published either way.
 
-The ingest job (lake side) calls :func:`decide` with its counts before it writes validated
-rows, then :func:`record` in the catalogue; a steward's :func:`release` returns the order the
-lake side carries out (commit the staged passing rows); :func:`reject` closes the batch.
+The ingest job's gate step (``jobs.batch.gate_one``) calls ``checks.gate.decide`` with the
+counts its stage step left, then :func:`record` in the catalogue; a steward's :func:`release`
+returns the order the lake side carries out (commit the staged passing rows); :func:`reject`
+closes the batch.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from quality.errors import GateStateError
 class GateOrder:
     """What the lake side must do after a steward's decision on a held batch."""
 
-    action: str  # RELEASED: commit the staged passing rows; REJECTED: discard them
+    # RELEASED (a steward's) or PUBLISHED (the gate's, its job died before publishing):
+    # commit the staged passing rows; REJECTED: discard them
+    action: str
     batch_id: str
     resource_code: str
     table: str
@@ -262,12 +265,17 @@ def _release_unfinished(ctx: CatalogContext, result: QualityResult) -> bool:
 
 
 def pending_orders(ctx: CatalogContext, *, resource_code: str | None = None) -> list[GateOrder]:
-    """Stewards' decisions whose lake side has not (yet) been carried out.
+    """Gate decisions whose lake side has not (yet) been carried out.
 
-    A release is pending while its ingest batch is still 暂缓入库; a rejection's lake side
-    (discarding the staged rows) is idempotent, so every rejection is listed and the lake side
-    skips those with nothing staged. The next ingest of the resource and ``govshare quality
-    apply`` carry them out, so a decision recorded just before a crash is never stuck.
+    A release is pending while its ingest batch is still 暂缓入库. A batch the gate passed
+    (已入库 decision) is pending when its job stopped between the decision and the publish:
+    the batch is not 已入库 and no job holds it (not 处理中: a killed job's batch turns 失败
+    once its lease expires, ``catalog.batches.expire_stale``), and its passing rows are still
+    staged or already committed (a crash after the commit leaves only the catalogue side).
+    A rejection's lake side (discarding the staged rows) is idempotent, so every rejection
+    is listed and the lake side skips those with nothing staged. The next ingest of the
+    resource and ``govshare quality apply`` carry them out, so a decision recorded just
+    before a crash is never stuck.
     """
     resource_id = None
     if resource_code is not None:
@@ -278,7 +286,27 @@ def pending_orders(ctx: CatalogContext, *, resource_code: str | None = None) -> 
             orders.append(_order(ctx, result, RELEASED))
         elif result.decision == REJECTED:
             orders.append(_order(ctx, result, REJECTED))
+        elif result.decision == PUBLISHED and _publish_unfinished(ctx, result):
+            orders.append(_order(ctx, result, PUBLISHED))
     return orders
+
+
+def _publish_unfinished(ctx: CatalogContext, result: QualityResult) -> bool:
+    """Passed by the gate, yet not 已入库 and no job at it, with its rows ready to publish."""
+    batch = catalog_batches.batch_or_none(ctx, result.batch_id)
+    if batch is None or batch.status in (catalog_batches.PUBLISHED, catalog_batches.RUNNING):
+        return False
+    if batch.status != catalog_batches.FAILED:
+        return False  # 已拒收, 空批次, 暂缓入库: settled otherwise since the decision
+    from lake import delta
+    from lake.staging import staged_rows
+    from quality.service import table_of
+
+    table, _keys = table_of(result.resource)
+    if result.rows_passed == 0 or staged_rows(ctx.settings, table, result.batch_id):
+        return True
+    validated = delta.TableRef(ctx.settings.lake_path, "validated", table)
+    return delta.committed_batch(validated, result.batch_id) is not None
 
 
 def _order(ctx: CatalogContext, result: QualityResult, action: str) -> GateOrder:
@@ -290,6 +318,6 @@ def _order(ctx: CatalogContext, result: QualityResult, action: str) -> GateOrder
         batch_id=result.batch_id,
         resource_code=result.resource.code,
         table=table,
-        rows_to_publish=result.rows_passed if action == RELEASED else 0,
-        rows_quarantined=result.rows_failed if action == RELEASED else result.rows_read,
+        rows_to_publish=0 if action == REJECTED else result.rows_passed,
+        rows_quarantined=result.rows_read if action == REJECTED else result.rows_failed,
     )

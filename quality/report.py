@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +56,13 @@ def result_out(result: QualityResult, *, with_detail: bool = False) -> dict[str,
 
 
 def report(
-    ctx: CatalogContext, *, resource_code: str, actor: Actor, limit: int = 20
+    ctx: CatalogContext, *, resource_code: str, actor: Actor, today: date, limit: int = 20
 ) -> dict[str, Any]:
-    """The resource's rules, threshold, and its latest results with counts and samples."""
+    """The resource's rules (as they judge on ``today``), threshold, and its latest results
+    with counts and samples."""
     resource = catalog_repository.resource(ctx.session, resource_code)
     auth.view_report(actor, resource)
-    ruleset = ruleset_for(ctx, resource_code)
+    ruleset = ruleset_for(ctx, resource_code, today=today)
     results = list(repo.results(ctx.session, resource_id=resource.id))[-limit:]
     detailed = []
     for result in reversed(results):

@@ -96,10 +96,11 @@ def check(
     resource_code: str,
     actor: Actor,
     path: Path | None = None,
+    today: date,
     clock: Callable[[], datetime] = utcnow,
-    today: date | None = None,
 ) -> dict[str, Any]:
-    """Evaluate the rules on the validated table (or ``path``) without publishing anything."""
+    """Evaluate the rules on the validated table (or ``path``) without publishing anything;
+    ``today`` is the run's date the date rules judge by."""
     from pipelines.spark import spark_session
 
     catalog = Catalog(settings, clock=clock)

@@ -85,8 +85,12 @@ def masks(resource: Resource) -> dict[str, str]:
     return out
 
 
-def ruleset_for(ctx: CatalogContext, resource_code: str, *, today: date | None = None) -> RuleSet:
-    """Every rule of a resource, read from the catalogue once (plain data from here on)."""
+def ruleset_for(ctx: CatalogContext, resource_code: str, *, today: date) -> RuleSet:
+    """Every rule of a resource, read from the catalogue once (plain data from here on).
+
+    ``today`` is the run's date the date rules judge by, given by the caller (a job's logical
+    date or ``--as-of``, the API's request day): nothing below the jobs reads a clock.
+    """
     resource = catalog_repository.resource(ctx.session, resource_code)
     profile = repo.profile(ctx.session, resource.id)
     table, keys = table_of(resource)
@@ -114,10 +118,10 @@ def ruleset_for(ctx: CatalogContext, resource_code: str, *, today: date | None =
     )
 
 
-def rules_of(ctx: CatalogContext, *, resource_code: str, actor: Actor) -> RuleSet:
+def rules_of(ctx: CatalogContext, *, resource_code: str, actor: Actor, today: date) -> RuleSet:
     resource = catalog_repository.resource(ctx.session, resource_code)
     auth.view_rules(actor, resource)
-    return ruleset_for(ctx, resource_code)
+    return ruleset_for(ctx, resource_code, today=today)
 
 
 def add_rule(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from exchange_api.deps import Context, CurrentActor
+from exchange_api.deps import Context, CurrentActor, Today
 from exchange_api.errors import responses
 from quality import gate, report, service
 
@@ -83,8 +83,10 @@ class OrderOut(BaseModel):
     responses=responses(401, 403, 404, 422),
     summary="资源的全部质检规则 (all rules of a resource: generated, steward, references)",
 )
-def list_rules(ctx: Context, actor: CurrentActor, resource_code: ResourceCode) -> RulesOut:
-    ruleset = service.rules_of(ctx, resource_code=resource_code, actor=actor)
+def list_rules(
+    ctx: Context, actor: CurrentActor, today: Today, resource_code: ResourceCode
+) -> RulesOut:
+    ruleset = service.rules_of(ctx, resource_code=resource_code, actor=actor, today=today)
     rules = [RuleOut(**r) for r in ruleset.describe()]
     return RulesOut(threshold=ruleset.threshold, data=rules, count=len(rules))
 
@@ -150,8 +152,10 @@ def set_profile(
     responses=responses(401, 403, 404, 422),
     summary="质检报告 (per-batch pass rates, counts per rule, masked samples)",
 )
-def quality_report(ctx: Context, actor: CurrentActor, resource_code: ResourceCode) -> Any:
-    return report.report(ctx, resource_code=resource_code, actor=actor)
+def quality_report(
+    ctx: Context, actor: CurrentActor, today: Today, resource_code: ResourceCode
+) -> Any:
+    return report.report(ctx, resource_code=resource_code, actor=actor, today=today)
 
 
 @router.get(

@@ -23,6 +23,7 @@ from govshare.runtime import (
     settings,
     whole_identifiers,
 )
+from govshare.runtime import run_date as run_date_of
 from infra.errors import GovshareError
 
 lake_app = typer.Typer(help="数据湖：表的版本与回溯 (lakehouse tables).", no_args_is_help=True)
@@ -141,10 +142,7 @@ def ingest(
         work.extend((resource_code or "", p) for p in landing_files(cfg, table))
         if not work:
             raise typer.BadParameter(f"落地目录中没有文件 (no files in) {cfg.landing_dir / table}")
-    from catalog.context import CHINA_TZ
-
-    run_date = as_of.date() if as_of else datetime.now(UTC).astimezone(CHINA_TZ).date()
-    err_console.print(f"运行日期 (as of): {run_date.isoformat()}")
+    run_date = run_date_of(as_of)
     summaries: list[dict[str, object]] = []
     failed = 0
     with Progress(

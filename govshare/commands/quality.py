@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from govshare.runtime import (
     handle_errors,
     print_json,
     print_list,
+    run_date,
     settings,
     whole_identifiers,
 )
@@ -27,6 +29,14 @@ rules_app = typer.Typer(help="质检规则 (quality rules).", no_args_is_help=Tr
 app.add_typer(rules_app, name="rules")
 
 Code = Annotated[str, typer.Argument(help="信息资源代码：前段码/后段码 (resource code)")]
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="运行日期，用于“日期不得晚于当天”等规则（缺省为北京时间今天）(the run's date)",
+    ),
+]
 
 
 def _percent(rate: float) -> str:
@@ -40,12 +50,16 @@ def run(
     file: Annotated[
         Path | None, typer.Option("--file", help="检查该文件，缺省检查当前已入库的表")
     ] = None,
+    as_of: AsOf = None,
     json_output: JsonFlag = False,
 ) -> None:
     """运行质检，不入库 (evaluate the rules on the validated table or a file, publish nothing)."""
     from quality.run import check
 
-    outcome = check(settings(), resource_code=resource_code, actor=cli_actor(), path=file)
+    today = run_date(as_of)
+    outcome = check(
+        settings(), resource_code=resource_code, actor=cli_actor(), path=file, today=today
+    )
     if json_output:
         print_json(outcome)
         return
@@ -62,12 +76,13 @@ def run(
 
 @app.command("report")
 @handle_errors
-def report(resource_code: Code, json_output: JsonFlag = False) -> None:
+def report(resource_code: Code, as_of: AsOf = None, json_output: JsonFlag = False) -> None:
     """质检报告：各批次合格率、各规则不合格数、脱敏样例 (per-batch quality report)."""
     from quality.report import report as build
 
+    today = run_date(as_of)
     with catalog_unit() as ctx:
-        data = build(ctx, resource_code=resource_code, actor=cli_actor())
+        data = build(ctx, resource_code=resource_code, actor=cli_actor(), today=today)
     if json_output:
         print_json(data)
         return
@@ -99,12 +114,13 @@ def report(resource_code: Code, json_output: JsonFlag = False) -> None:
 
 @rules_app.command("list")
 @handle_errors
-def rules_list(resource_code: Code, json_output: JsonFlag = False) -> None:
+def rules_list(resource_code: Code, as_of: AsOf = None, json_output: JsonFlag = False) -> None:
     """列出资源的全部质检规则：生成的、审核员添加的、基础库引用 (all rules of a resource)."""
     from quality.service import rules_of
 
+    today = run_date(as_of)
     with catalog_unit() as ctx:
-        ruleset = rules_of(ctx, resource_code=resource_code, actor=cli_actor())
+        ruleset = rules_of(ctx, resource_code=resource_code, actor=cli_actor(), today=today)
     rules = ruleset.describe()
     if json_output:
         print_list(rules, threshold=ruleset.threshold)
@@ -315,10 +331,11 @@ def apply(
     ] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """完成已放行或已退回但未落湖的批次 (finish stewards' decisions whose lake side did not run).
+    """完成已放行、已退回或质检已通过但未落湖的批次 (finish gate decisions not yet on the lake).
 
-    A release is recorded in the catalogue first and committed to the lake afterwards; if that
-    process died in between, this (or the next ingest of the resource) completes it.
+    A release (or a batch the gate passed) is recorded in the catalogue first and committed to
+    the lake afterwards; if that process died in between, this (or the next ingest of the
+    resource) completes it.
     """
     from jobs.batch import apply_pending_orders
 
@@ -337,9 +354,9 @@ def apply(
         print_list(rows)
         return
     if not rows:
-        console.print("没有待完成的放行或退回 (nothing pending)")
+        console.print("没有待完成的入库、放行或退回 (nothing pending)")
     for row in rows:
-        verb = "已入库" if row["action"] == "released" else "已清理暂存"
+        verb = "已清理暂存" if row["action"] == "rejected" else "已入库"
         console.print(f"批次 {row['batch_id']}（{row['resource_code']}）：{verb}")
 
 

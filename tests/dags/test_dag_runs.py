@@ -13,7 +13,7 @@ from catalog.domain import MountState
 from catalog.store import Catalog
 from dags import tasks
 from dags.lineage import events_path
-from dags.runner import run_dag
+from dags.runner import RunResult, run_dag
 from infra.settings import Settings
 from lake import delta
 from pipelines.ingest import tables
@@ -40,6 +40,19 @@ def _batches(settings: Settings) -> list[Any]:
     return [found, state, refreshed]
 
 
+def xcom(result: RunResult, task_id: str) -> Any:
+    """What a task of the run returned, as the next task received it (Airflow's XCom)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(
+            run_id=result.run_id, key="return_value", task_ids=task_id, dag_ids=result.dag_id
+        )
+        [found] = session.scalars(query).all()
+        return XComModel.deserialize_value(found)
+
+
 def _events(settings: Settings) -> list[dict[str, Any]]:
     lines = events_path(settings).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
@@ -64,6 +77,14 @@ def test_a_run_ingests_publishes_and_records_in_the_catalogue(dag_settings: Sett
     assert [h["action"] for h in recorded] == [tasks.RUN_RECORDED]
     assert recorded[0]["run_id"] == result.run_id
     assert recorded[0]["pass_rate"] == 1.0 and recorded[0]["rows_read"] == 8
+    # Each task did what its name says and handed its result to the next through XCom: the
+    # stage step the batch ids, the gate its decision, the publish step the table version.
+    [batch] = found
+    assert [s["batch_id"] for s in xcom(result, "ingest_raw")] == [batch.batch_id]
+    assert xcom(result, "quality_gate")["decisions"] == {batch.batch_id: "published"}
+    published = xcom(result, "publish_validated")
+    assert published["versions"] == {batch.batch_id: batch.table_version}
+    assert published["version"] == delta.version(tables(dag_settings, REG_TABLE)["validated"])
     # Lineage: the source file in, the three Delta tables out, on one OpenLineage run.
     events = _events(dag_settings)
     assert [e["eventType"] for e in events] == ["START", "COMPLETE"]

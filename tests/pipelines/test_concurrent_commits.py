@@ -263,6 +263,101 @@ def test_a_release_killed_after_its_decision_is_completed_by_quality_apply(
     assert apply_pending_orders(lake_settings) == []  # nothing left, nothing done twice
 
 
+INGEST_SCRIPT = """
+import sys, time
+from pathlib import Path
+from infra.settings import Settings
+from jobs.batch import ingest_one
+from lake import delta
+
+real = delta.commit
+
+def commit(table, **kwargs):
+    if table.layer == "validated":  # the publish step: the gate's decision is recorded
+        Path(sys.argv[6]).write_text("publishing", encoding="utf-8")
+        time.sleep(600)  # killed here, before the commit lands
+    return real(table, **kwargs)
+
+delta.commit = commit
+settings = Settings(home=Path(sys.argv[1]), database_url=sys.argv[2], landing_dir=Path(sys.argv[3]),
+                    batch_lease_seconds=3)
+ingest_one(settings, resource_code=sys.argv[4], path=Path(sys.argv[5]))
+"""
+
+
+def _kill_before_publish(settings: Settings, path: Path, tmp_path: Path) -> None:
+    """Run ``ingest_one`` in a process and SIGKILL it inside its publish step: after the
+    gate recorded 已入库, before the validated commit."""
+    script, marker = tmp_path / "ingest.py", tmp_path / "publishing"
+    script.write_text(INGEST_SCRIPT, encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(settings.home), settings.catalog_url,
+         str(settings.landing_dir), REGISTRATION, str(path), str(marker)],
+        cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while not marker.exists():
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.mark.parametrize("completed_by", ["quality apply", "next ingest"])
+def test_an_ingest_killed_between_its_gate_and_its_publish_is_published_once(
+    lake_settings: Settings, landing: Path, tmp_path: Path, completed_by: str
+) -> None:
+    settings = lake_settings.model_copy(update={"batch_lease_seconds": 3})
+    path = write_csv(landing / REG_TABLE / "reg_1.csv", [registration_row(n) for n in range(1, 19)])
+    _kill_before_publish(settings, path, tmp_path)
+
+    # The gate said 已入库 and the rows wait in staging; the table has none of them.
+    batch_id = next(iter(_batch_ids(settings)))
+    assert _decision(settings, batch_id) == (gate.PUBLISHED, batches.RUNNING)
+    assert delta.version(tables(settings, REG_TABLE)["validated"]) is None
+
+    if completed_by == "quality apply":
+        time.sleep(3.5)  # the killed job's lease runs out: nobody is at the batch any more
+        env = {
+            **os.environ,
+            "GOVSHARE_HOME": str(settings.home),
+            "GOVSHARE_DATABASE_URL": settings.catalog_url,
+            "GOVSHARE_BATCH_LEASE_SECONDS": "3",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "govshare", "quality", "apply", "--json"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True,
+        )  # fmt: skip
+        applied = json.loads(done.stdout)["data"]
+        assert [(a["batch_id"], a["action"]) for a in applied] == [(batch_id, gate.PUBLISHED)]
+        assert applied[0]["rows_published"] == 18
+    else:
+        again = ingest_one(settings, resource_code=REGISTRATION, path=path)
+        assert again.batch_id == batch_id and again.rows_accepted == 18
+
+    assert _decision(settings, batch_id) == (gate.PUBLISHED, batches.PUBLISHED)
+    assert _validated_keys(settings) == sorted(company_code(n) for n in range(1, 19))
+    validated = tables(settings, REG_TABLE)["validated"]
+    version = delta.version(validated)
+    # Nothing is left to do, and running the file again publishes nothing twice.
+    assert apply_pending_orders(settings) == []
+    repeat = ingest_one(settings, resource_code=REGISTRATION, path=path)
+    assert repeat.skipped and delta.version(validated) == version
+    assert len(_validated_keys(settings)) == 18
+    history = [e.get(delta.BATCH_KEY) for e in delta.history(validated)]
+    assert history.count(batch_id) == 1
+
+
+def _batch_ids(settings: Settings) -> list[str]:
+    catalog = Catalog(settings)
+    with catalog.unit() as ctx:
+        found = [b.batch_id for b in batches.batches(ctx, resource_code=REGISTRATION)]
+    catalog.dispose()
+    return found
+
+
 def test_quality_apply_cli_reports_nothing_pending_as_json(lake_settings: Settings) -> None:
     env = {
         **os.environ,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -111,30 +112,97 @@ def test_local_and_spark_drivers_give_identical_layers(
     assert validated[company_code(500)]["_data_date"] == date(2026, 3, 1)
 
 
-def test_a_rerun_on_another_day_with_the_same_as_of_judges_rows_alike(
+def _gate_result(settings: Settings, batch_id: str) -> tuple[Any, ...]:
+    from catalog import batches as catalog_batches
+    from catalog.store import Catalog
+    from quality import repository
+
+    catalog = Catalog(settings)
+    with catalog.unit() as ctx:
+        result = repository.result(ctx.session, batch_id)
+        record = catalog_batches.batch_or_none(ctx, batch_id)
+        assert record is not None
+        found = (
+            result.decision, result.rows_read, result.rows_failed, result.pass_rate,
+            {k: v for k, v in (result.counts or {}).items() if v},
+            record.status, record.details["as_of"],
+        )  # fmt: skip
+    catalog.dispose()
+    return found
+
+
+def _forget_batches(settings: Settings) -> None:
+    """The catalogue forgets the batches, so the same file runs again in full."""
+    from catalog import batches as catalog_batches
+    from catalog.store import Catalog
+
+    catalog = Catalog(settings)
+    with catalog.unit() as ctx:
+        for record in catalog_batches.batches(ctx):
+            ctx.session.delete(record)
+    catalog.dispose()
+
+
+def test_a_rerun_on_a_later_day_with_the_same_as_of_gives_the_same_layers_and_verdict(
     lake_settings: Settings, landing: Path, tmp_path: Path
 ) -> None:
-    set_threshold(lake_settings, 0.0, REGISTRATION)
-    rows = [registration_row(1), registration_row(2, 成立日期="2026-03-04")]  # "tomorrow"
+    set_threshold(lake_settings, 0.9, REGISTRATION)
+    rows = [registration_row(n) for n in range(1, 10)]
+    rows.append(registration_row(10, 成立日期="2026-03-04"))  # after the run's date
     path = write_csv(landing / REG_TABLE / "reg.csv", rows)
-    outcomes = []
-    for n, today in enumerate(
+    layers, verdicts = [], []
+    # Run on 2026-03-03, then again six days later by the wall clock: the run's date is the
+    # same (a re-run of the 03-03 run), so the 03-04 date is judged in the future both times.
+    for n, now in enumerate(
         (datetime(2026, 3, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, 2, tzinfo=UTC))
     ):
         settings = lake_settings.model_copy(update={"lake_root": str(tmp_path / f"lake{n}")})
         summary = ingest_one(
-            settings, resource_code=REGISTRATION, path=path, clock=lambda t=today: t,
+            settings, resource_code=REGISTRATION, path=path, clock=lambda t=now: t,
             as_of=date(2026, 3, 3),
         )  # fmt: skip
-        outcomes.append((summary.rows_accepted, summary.rows_quarantined, summary.reasons))
-        from catalog import batches as catalog_batches
-        from catalog.store import Catalog
+        found = _layers(settings)
+        for layer in found.values():
+            for row in layer:
+                for clocked in ("_received_at", "_ingested_at"):  # the wall clock, by design
+                    row.pop(clocked, None)
+        layers.append(found)
+        verdicts.append(_gate_result(settings, summary.batch_id))
+        _forget_batches(settings)
+    assert layers[0] == layers[1]
+    assert verdicts[0] == verdicts[1]
+    decision, rows_read, rows_failed, _rate, counts, status, as_of = verdicts[0]
+    assert (decision, rows_read, rows_failed, status, as_of) == (
+        "published",
+        10,
+        1,
+        "已入库",
+        "2026-03-03",
+    )
+    assert list(counts.values()) == [1] and "not_future" in next(iter(counts))
+    assert [r["_row_number"] for r in layers[0]["quarantine"]] == [10]
+    assert len(layers[0]["validated"]) == 9
+    assert {r["_data_date"] for r in layers[0]["validated"]} == {date(2026, 3, 3)}
 
-        catalog = Catalog(settings)
-        with catalog.unit() as ctx:
-            for record in catalog_batches.batches(ctx):
-                assert record.details["as_of"] == "2026-03-03"
-                ctx.session.delete(record)
-        catalog.dispose()
-    assert outcomes[0] == outcomes[1]
-    assert outcomes[0][:2] == (1, 1)
+
+def test_a_date_of_the_wall_clock_day_is_in_the_future_for_a_run_dated_the_day_before(
+    lake_settings: Settings, landing: Path, tmp_path: Path
+) -> None:
+    set_threshold(lake_settings, 0.0, REGISTRATION)
+    path = write_csv(landing / REG_TABLE / "reg.csv", [registration_row(1, 成立日期="2026-03-09")])
+    # 01:00 on 2026-03-09 in Beijing, still 03-08 in UTC: the default run date is Beijing's.
+    now = datetime(2026, 3, 8, 17, tzinfo=UTC)
+    outcomes = {}
+    for n, as_of in enumerate((date(2026, 3, 8), None)):
+        settings = lake_settings.model_copy(update={"lake_root": str(tmp_path / f"lake{n}")})
+        summary = ingest_one(
+            settings, resource_code=REGISTRATION, path=path, clock=lambda: now, as_of=as_of
+        )
+        outcomes[as_of] = (summary.rows_accepted, summary.rows_quarantined, summary.reasons)
+        run_date = as_of or date(2026, 3, 9)
+        assert _gate_result(settings, summary.batch_id)[-1] == run_date.isoformat()
+        _forget_batches(settings)
+    accepted, quarantined, reasons = outcomes[date(2026, 3, 8)]
+    assert (accepted, quarantined) == (0, 1)
+    assert any("日期晚于当天" in reason for reason in reasons)
+    assert outcomes[None] == (1, 0, {})

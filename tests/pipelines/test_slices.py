@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -99,7 +99,10 @@ def test_byte_range_path_and_spark_reader_give_the_same_layers(
     catalog = Catalog(lake_settings)
     plan = _plan(catalog, REGISTRATION)
     catalog.dispose()
-    spark = ingest.ingest_file(lake_settings, plan, path, received_at=datetime.now(UTC))
+    spark = ingest.ingest_file(
+        lake_settings, plan, path, received_at=datetime.now(UTC), as_of=date(2026, 3, 3)
+    )
+    ingest.publish_staged(lake_settings, plan, spark.batch_id)  # the job's publish step
     # The same rows in every layer, with the same row numbers and reasons.
     assert (
         (spark.rows_read, spark.rows_accepted)

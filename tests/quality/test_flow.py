@@ -22,7 +22,7 @@ from tests.pipelines.conftest import (
     registration_row,
     write_csv,
 )
-from tests.quality.conftest import registration_rules
+from tests.quality.conftest import TODAY, registration_rules
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,8 @@ def test_batch_passes_or_is_held_and_counts_add_up(
             sample=evaluation.sample,
         )
     with catalog.unit() as ctx:
-        shown = report.report(ctx, resource_code=REGISTRATION, actor=STEWARD)["results"][0]
+        shown = report.report(ctx, resource_code=REGISTRATION, actor=STEWARD, today=TODAY)
+        shown = shown["results"][0]
         notices = report.notifications(ctx, actor=STEWARD)
     catalog.dispose()
     assert shown["decision"] == (gate.PUBLISHED if published else gate.HELD)

@@ -16,6 +16,7 @@ from quality import gate, report, service
 from quality.errors import GateStateError, NotAuthorized
 from tests.factories import STEWARD
 from tests.pipelines.conftest import REGISTRATION
+from tests.quality.conftest import TODAY
 
 PROVIDER = Actor.department(DEPT["scjg"])
 OTHER = Actor.department(DEPT["sw"])
@@ -36,7 +37,7 @@ def test_gate_publishes_at_or_above_the_threshold(
 
 
 def _held(ctx, batch_id: str = "b" * 32) -> verdict.GateDecision:  # type: ignore[no-untyped-def]
-    ruleset = service.ruleset_for(ctx, REGISTRATION)
+    ruleset = service.ruleset_for(ctx, REGISTRATION, today=TODAY)
     counts = {r.id: 0 for r in ruleset.rules} | {"uscc:统一社会信用代码": 50}
     decision = verdict.decide(
         rows_read=1000,
@@ -63,7 +64,7 @@ def test_held_batch_notifies_the_provider_with_reasons(demo_catalog: Catalog) ->
         ]
         with pytest.raises(NotAuthorized):
             report.notifications(ctx, actor=OTHER, department_code=DEPT["scjg"])
-        shown = report.report(ctx, resource_code=REGISTRATION, actor=PROVIDER)
+        shown = report.report(ctx, resource_code=REGISTRATION, actor=PROVIDER, today=TODAY)
         latest = shown["results"][0]
         assert latest["decision"] == gate.HELD and latest["rows_failed"] == 50
         assert latest["counts"][0]["failed"] == 50
@@ -86,7 +87,7 @@ def test_steward_releases_a_held_batch_once(demo_catalog: Catalog) -> None:
     with demo_catalog.unit() as ctx, pytest.raises(GateStateError):
         gate.reject(ctx, batch_id="b" * 32, actor=STEWARD, reason="晚了")
     with demo_catalog.unit() as ctx:
-        shown = report.report(ctx, resource_code=REGISTRATION, actor=STEWARD)
+        shown = report.report(ctx, resource_code=REGISTRATION, actor=STEWARD, today=TODAY)
         assert [h["action"] for h in shown["results"][0]["history"]] == [
             gate.HELD,
             gate.RELEASED,
@@ -105,7 +106,7 @@ def test_rejected_batch_publishes_nothing_and_tells_the_provider(demo_catalog: C
         with pytest.raises(GateStateError):
             gate.record(
                 ctx,
-                ruleset=service.ruleset_for(ctx, REGISTRATION),
+                ruleset=service.ruleset_for(ctx, REGISTRATION, today=TODAY),
                 batch_id="b" * 32,
                 decision=verdict.decide(rows_read=1, rows_failed=0, threshold=0.99),
                 counts={},
@@ -119,7 +120,7 @@ def test_threshold_is_configurable_per_resource(demo_catalog: Catalog) -> None:
             service.set_profile(ctx, resource_code=REGISTRATION, actor=PROVIDER, threshold=0.9)
         service.set_profile(ctx, resource_code=REGISTRATION, actor=STEWARD, threshold=0.9)
     with demo_catalog.unit() as ctx:
-        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        ruleset = service.ruleset_for(ctx, REGISTRATION, today=TODAY)
         assert ruleset.threshold == 0.9
         assert verdict.decide(rows_read=1000, rows_failed=50, threshold=ruleset.threshold).publish
 
@@ -128,10 +129,10 @@ def test_deployment_threshold_applies_where_a_resource_sets_none(demo_catalog: C
     strict = demo_catalog.settings.model_copy(update={"quality_threshold": 0.999})
     deployment = Catalog(strict)
     with deployment.unit() as ctx:
-        assert service.ruleset_for(ctx, REGISTRATION).threshold == 0.999
+        assert service.ruleset_for(ctx, REGISTRATION, today=TODAY).threshold == 0.999
         service.set_profile(ctx, resource_code=REGISTRATION, actor=STEWARD, threshold=0.95)
     with deployment.unit() as ctx:
-        assert service.ruleset_for(ctx, REGISTRATION).threshold == 0.95
+        assert service.ruleset_for(ctx, REGISTRATION, today=TODAY).threshold == 0.95
     deployment.dispose()
 
 
@@ -153,14 +154,14 @@ def test_steward_rules_are_stored_listed_and_retired(demo_catalog: Catalog) -> N
         )  # fmt: skip
         rule_id = rule.id
     with demo_catalog.unit() as ctx:
-        listed = service.rules_of(ctx, resource_code=REGISTRATION, actor=PROVIDER)
+        listed = service.rules_of(ctx, resource_code=REGISTRATION, actor=PROVIDER, today=TODAY)
         mine = [r for r in listed.rules if r.origin == "steward"]
         assert [(r.kind, r.kwargs["value_set"]) for r in mine] == [("in_set", ["存续", "注销"])]
         with pytest.raises(NotAuthorized):
-            service.rules_of(ctx, resource_code=REGISTRATION, actor=OTHER)
+            service.rules_of(ctx, resource_code=REGISTRATION, actor=OTHER, today=TODAY)
         service.remove_rule(ctx, rule_id=rule_id, actor=STEWARD)
     with demo_catalog.unit() as ctx:
-        listed = service.rules_of(ctx, resource_code=REGISTRATION, actor=STEWARD)
+        listed = service.rules_of(ctx, resource_code=REGISTRATION, actor=STEWARD, today=TODAY)
         assert [r for r in listed.rules if r.origin == "steward"] == []
 
 
@@ -171,7 +172,7 @@ def test_code_lists_and_formats_live_in_the_catalogue(demo_catalog: Catalog) -> 
             codes=["C13", "C14"], pattern="^[A-Z][0-9]{2,3}$",
         )  # fmt: skip
     with demo_catalog.unit() as ctx:
-        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        ruleset = service.ruleset_for(ctx, REGISTRATION, today=TODAY)
         kinds = {r.kind: r.kwargs for r in ruleset.item_rules("行业代码")}
         assert kinds["code_list"] == {"value_set": ["C13", "C14"]}
         assert kinds["format"] == {"regex": "^[A-Z][0-9]{2,3}$"}
@@ -181,7 +182,7 @@ def test_pass_rates_over_time_by_resource_department_and_overall(
     demo_catalog: Catalog, clock
 ) -> None:  # type: ignore[no-untyped-def]
     with demo_catalog.unit() as ctx:
-        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        ruleset = service.ruleset_for(ctx, REGISTRATION, today=TODAY)
         for n, failed in enumerate((0, 5, 50)):
             decision = verdict.decide(rows_read=1000, rows_failed=failed, threshold=0.99)
             gate.record(
