@@ -92,3 +92,15 @@ class FieldNotInData(Conflict):
     """
 
     error_code = "FIELD_NOT_IN_DATA"
+
+
+class AuditUnavailable(GovshareError):
+    """The call's audit entry could not be committed, so the call is not answered with data.
+
+    Transient: the group commit it was part of failed (database busy, down or refusing a
+    row); a retry writes a new entry.
+    """
+
+    status_code = 503
+    error_code = "AUDIT_UNAVAILABLE"
+    transient = True
