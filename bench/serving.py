@@ -412,9 +412,30 @@ def _concurrent(
     return ms, len(ms) / elapsed
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children so far, from /proc (Linux).
+
+    Wall time on this shared machine depends on the other tenants; CPU seconds per call do
+    not, and say how many cores a target rate needs.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 @contextmanager
-def _server(env: dict[str, str], workers: int, api_key: str) -> Iterator[str]:
-    """The exchange API under uvicorn in a subprocess; yields its base URL once it answers."""
+def _server(env: dict[str, str], workers: int, api_key: str) -> Iterator[tuple[str, int]]:
+    """The exchange API under uvicorn in a subprocess: its base URL (once it answers), its pid."""
     import httpx
 
     port = _free_port()
@@ -439,7 +460,7 @@ def _server(env: dict[str, str], workers: int, api_key: str) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("uvicorn did not answer within 120 s")
                 time.sleep(0.1)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -497,15 +518,16 @@ def _catalogue(backend: str, pg_url: str) -> Iterator[str | None]:
 def run(
     rows: int, lookups: int, clients: int, seconds: float, keep: Path | None, *,
     backend: str = "sqlite", pg_url: str = "", workers: int = 1,
-) -> None:  # fmt: skip
+) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Run the benchmark; returns the concurrent figures of both audit modes."""
     with _catalogue(backend, pg_url) as url:
-        _run(rows, lookups, clients, seconds, keep, url=url, workers=workers)
+        return _run(rows, lookups, clients, seconds, keep, url=url, workers=workers)
 
 
 def _run(
     rows: int, lookups: int, clients: int, seconds: float, keep: Path | None, *,
     url: str | None, workers: int,
-) -> None:  # fmt: skip
+) -> dict[str, dict[str, float]]:  # fmt: skip
     import httpx
     from rich.console import Console
     from rich.table import Table
@@ -557,7 +579,8 @@ def _run(
         r = client.get(f"/themes/person/profiles/{key}", params=params, headers=headers)
         assert r.status_code == 200, r.text
 
-    def concurrent(base: str) -> tuple[list[float], float]:
+    def concurrent(base: str, pid: int) -> tuple[list[float], float, float, float]:
+        """Latencies, req/s, and the server's and this client's CPU ms per call."""
         with httpx.Client(base_url=base, timeout=120) as client:
             token = client.post("/token", headers={"X-API-Key": api_key}).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(PURPOSE)}
@@ -565,20 +588,25 @@ def _run(
         try:
             for n, c in enumerate(pool):  # warm every connection (and every worker)
                 lookup_with(c, headers, keys[n % len(keys)])
-            return _concurrent(
+            server_cpu, client_cpu = _cpu_seconds(pid), _cpu_seconds(os.getpid())
+            ms, rps = _concurrent(
                 lambda i: lookup_with(pool[i // 100_000], headers, keys[i % len(keys)]),
                 clients,
                 seconds,
             )
+            server_cpu = (_cpu_seconds(pid) - server_cpu) * 1000 / len(ms)
+            client_cpu = (_cpu_seconds(os.getpid()) - client_cpu) * 1000 / len(ms)
+            return ms, rps, server_cpu, client_cpu
         finally:
             for c in pool:
                 c.close()
 
     # Before: one audit transaction per entry (the same server, group commits of one).
-    with _server({**env, "GOVSHARE_EXCHANGE_AUDIT_GROUP_MAX": "1"}, workers, api_key) as base:
-        single_ms, single_rps = concurrent(base)
-    with _server(env, workers, api_key) as base:
-        group_ms, group_rps = concurrent(base)
+    group_env = {**env, "GOVSHARE_EXCHANGE_AUDIT_GROUP_MAX": "1"}
+    with _server(group_env, workers, api_key) as (base, pid):
+        single_ms, single_rps, single_cpu, single_client_cpu = concurrent(base, pid)
+    with _server(env, workers, api_key) as (base, pid):
+        group_ms, group_rps, group_cpu, group_client_cpu = concurrent(base, pid)
         client = httpx.Client(base_url=base, timeout=120)
         token = client.post("/token", headers={"X-API-Key": api_key}).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(PURPOSE)}
@@ -631,6 +659,12 @@ def _run(
         "(target: >= 1,000 req/s, p99 <= 50 ms)"
     )
     console.print(
+        f"CPU per call: server {group_cpu:.2f} ms with group commit, {single_cpu:.2f} ms with "
+        f"one commit per call; bench client {group_client_cpu:.2f} / {single_client_cpu:.2f} "
+        f"ms. At {group_cpu:.2f} ms a call, 1,000 req/s needs {group_cpu:.1f} cores for the "
+        "server alone (the database's own processes not counted)"
+    )
+    console.print(
         "ratios (p50): HTTP lookup / DuckDB lookup = "
         f"{p50(http_ms) / p50(baselines[0][1]):.3f}; "
         f"reader / DuckDB lookup = {p50(direct_ms) / p50(baselines[0][1]):.3f}; "
@@ -639,9 +673,15 @@ def _run(
     console.print(f"load average after: {os.getloadavg()[0]:.2f} (1 min)")
     if keep is None:
         shutil.rmtree(home, ignore_errors=True)
+    return {
+        mode: {"calls": len(ms), "rps": rps, "p50_ms": p50(ms),
+               "p99_ms": _percentile(ms, 0.99), "server_cpu_ms": cpu}
+        for mode, ms, rps, cpu in (("group", group_ms, group_rps, group_cpu),
+                                   ("single", single_ms, single_rps, single_cpu))
+    }  # fmt: skip
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--lookups", type=int, default=2000)
@@ -656,8 +696,8 @@ def main() -> None:
     )
     parser.add_argument("--pg-url", default=PG_URL, help="server for --backend postgresql")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    args = parser.parse_args()
-    run(
+    args = parser.parse_args(argv)
+    return run(
         args.rows, args.lookups, args.clients, args.seconds, args.keep,
         backend=args.backend, pg_url=args.pg_url, workers=args.workers,
     )  # fmt: skip
