@@ -412,11 +412,12 @@ def _concurrent(
     return ms, len(ms) / elapsed
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int, *, children: bool = True) -> float:
     """CPU time (user + system) of a process and its children so far, from /proc (Linux).
 
     Wall time on this shared machine depends on the other tenants; CPU seconds per call do
-    not, and say how many cores a target rate needs.
+    not, and say how many cores a target rate needs. The bench's own process is counted
+    without children: the server is one of them.
     """
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
@@ -426,7 +427,7 @@ def _cpu_seconds(pid: int) -> float:
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-            for task in Path(f"/proc/{current}/task").iterdir():
+            for task in Path(f"/proc/{current}/task").iterdir() if children else ():
                 pending += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError):
             continue
@@ -588,14 +589,14 @@ def _run(
         try:
             for n, c in enumerate(pool):  # warm every connection (and every worker)
                 lookup_with(c, headers, keys[n % len(keys)])
-            server_cpu, client_cpu = _cpu_seconds(pid), _cpu_seconds(os.getpid())
+            server_cpu, client_cpu = _cpu_seconds(pid), _cpu_seconds(os.getpid(), children=False)
             ms, rps = _concurrent(
                 lambda i: lookup_with(pool[i // 100_000], headers, keys[i % len(keys)]),
                 clients,
                 seconds,
             )
             server_cpu = (_cpu_seconds(pid) - server_cpu) * 1000 / len(ms)
-            client_cpu = (_cpu_seconds(os.getpid()) - client_cpu) * 1000 / len(ms)
+            client_cpu = (_cpu_seconds(os.getpid(), children=False) - client_cpu) * 1000 / len(ms)
             return ms, rps, server_cpu, client_cpu
         finally:
             for c in pool:
