@@ -130,7 +130,7 @@ class _Waiting:
 
     record: AuditRecord
     ref: AuditRef | None = None
-    error: Exception | None = None
+    error: BaseException | None = None
     done: bool = False
 
 
@@ -201,10 +201,12 @@ class AuditLog:
         try:
             with self.catalog.unit() as ctx:
                 refs = self._append_group(ctx, [w.record for w in group])
-        except Exception as error:  # every caller of the group fails; nothing was written
+        except BaseException as error:  # every caller of the group fails; nothing was written
             log.warning("audit group of %d entries not committed: %s", len(group), error)
-            for waiting in group:
+            for waiting in group:  # none is left waiting for a record no longer queued
                 waiting.error, waiting.done = error, True
+            if not isinstance(error, Exception):
+                raise  # an interrupt still stops the committing thread
             return
         for waiting, ref in zip(group, refs, strict=True):
             waiting.ref, waiting.done = ref, True
