@@ -6,11 +6,17 @@ groups; the layout ``pipelines/themes/build.py`` writes, without running Spark),
 catalogue with a grant, starts the exchange API with uvicorn in a subprocess and times:
 
 1. single-key masked lookups over HTTP (token check, grant check, rate limit, masking and the
-   signed audit append included): p50, p99 and throughput with a few concurrent clients;
+   signed audit append included): p50 and p99 one at a time, then p50, p99 and throughput
+   with ``--clients`` concurrent clients, twice in the same run: with the audit log's group
+   commit (the default) and with one audit transaction per entry (``audit_group_max=1``, how
+   it was before), so the ratio is measured under the same load;
 2. the same keys through the server's lake reader in-process (no HTTP, no audit);
 3. the same keys as a plain DuckDB query on the same Delta table (DuckDB's own
    ``read_parquet`` over the files of the current Delta version);
 4. aggregates (count by dimension, noised and budgeted) next to a plain DuckDB group-by.
+
+``--backend postgresql`` puts the catalogue (grants, quotas, audit log) in a fresh schema of
+``--pg-url``; ``--workers N`` runs uvicorn with N worker processes.
 
 The machine is shared; numbers are indicative, ratios in the same run are what count.
 """
@@ -29,6 +35,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +52,7 @@ from lake.delta import TableRef
 PERSON_TABLE = "theme_person"
 PERSON_CODE = "000008002/000002"
 PURPOSE = "就业困难人员认定"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 # ---- vectorised Spark bucket (XXH64, seed 42) for equal-length keys ------------------------
 
@@ -294,7 +302,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _seed(home: Path) -> None:
+def _seed(home: Path, url: str | None) -> None:
     """Demo catalogue and an approved grant of 一人一档 for 人社 (masked personal fields)."""
     from catalog import demands
     from catalog.context import Actor
@@ -303,7 +311,7 @@ def _seed(home: Path) -> None:
     from demo.catalog import DEPT, seed_demo
     from infra.settings import Settings
 
-    catalog = Catalog(Settings(home=home))
+    catalog = Catalog(Settings(home=home, database_url=url))
     catalog.migrate()
     with catalog.unit() as ctx:
         seed_demo(ctx)
@@ -338,14 +346,14 @@ def _seed(home: Path) -> None:
     catalog.dispose()
 
 
-def _api_key(home: Path) -> str:
+def _api_key(home: Path, url: str | None) -> str:
     from catalog import keys
     from catalog.context import Actor
     from catalog.store import Catalog
     from demo.catalog import DEPT
     from infra.settings import Settings
 
-    catalog = Catalog(Settings(home=home))
+    catalog = Catalog(Settings(home=home, database_url=url))
     with catalog.unit() as ctx:
         _key, plaintext = keys.create_key(
             ctx, department_code=DEPT["rs"], label="bench", actor=Actor.steward("bench")
@@ -354,7 +362,7 @@ def _api_key(home: Path) -> str:
     return plaintext
 
 
-def _forget_releases(home: Path) -> None:
+def _forget_releases(home: Path, url: str | None) -> None:
     """A reused bench home must compute its aggregates again, not answer from the store."""
     from sqlalchemy import delete
 
@@ -362,7 +370,7 @@ def _forget_releases(home: Path) -> None:
     from catalog.store import Catalog
     from infra.settings import Settings
 
-    catalog = Catalog(Settings(home=home))
+    catalog = Catalog(Settings(home=home, database_url=url))
     with catalog.unit() as ctx:
         ctx.session.execute(delete(AggregateRelease))
     catalog.dispose()
@@ -378,16 +386,20 @@ def _timed(call: Callable[[Any], Any], args: Iterable[Any]) -> list[float]:
     return out
 
 
-def _throughput(fn: Callable[[int], None], clients: int, seconds: float) -> float:
-    done = [0] * clients
+def _concurrent(
+    fn: Callable[[int], None], clients: int, seconds: float
+) -> tuple[list[float], float]:
+    """Latencies (ms) of every call and calls per second, ``clients`` threads for ``seconds``."""
+    done: list[list[float]] = [[] for _ in range(clients)]
     stop = time.perf_counter() + seconds
 
     def worker(n: int) -> None:
         i = 0
         while time.perf_counter() < stop:
+            t0 = time.perf_counter()
             fn(n * 100_000 + i)
+            done[n].append((time.perf_counter() - t0) * 1000)
             i += 1
-        done[n] = i
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
     started = time.perf_counter()
@@ -395,7 +407,64 @@ def _throughput(fn: Callable[[int], None], clients: int, seconds: float) -> floa
         t.start()
     for t in threads:
         t.join()
-    return sum(done) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    ms = [v for per in done for v in per]
+    return ms, len(ms) / elapsed
+
+
+def _cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """CPU time (user + system) of a process and its children so far, from /proc (Linux).
+
+    Wall time on this shared machine depends on the other tenants; CPU seconds per call do
+    not, and say how many cores a target rate needs. The bench's own process is counted
+    without children: the server is one of them.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir() if children else ():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+@contextmanager
+def _server(env: dict[str, str], workers: int, api_key: str) -> Iterator[tuple[str, int]]:
+    """The exchange API under uvicorn in a subprocess: its base URL (once it answers), its pid."""
+    import httpx
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "exchange_api.app:create_app",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+         "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 120
+        with httpx.Client(base_url=base, timeout=30) as probe:
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"uvicorn exited with {server.returncode}")
+                try:
+                    if probe.post("/token", headers={"X-API-Key": api_key}).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("uvicorn did not answer within 120 s")
+                time.sleep(0.1)
+        yield base, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _duckdb_baselines(
@@ -435,14 +504,39 @@ def _duckdb_baselines(
     return out
 
 
-def run(rows: int, lookups: int, clients: int, seconds: float, keep: Path | None) -> None:
+@contextmanager
+def _catalogue(backend: str, pg_url: str) -> Iterator[str | None]:
+    """The catalogue URL: None for SQLite under the bench home, else a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        yield None
+        return
+    from bench.catalog_search import database
+
+    with database(backend, pg_url=pg_url) as url:
+        yield url
+
+
+def run(
+    rows: int, lookups: int, clients: int, seconds: float, keep: Path | None, *,
+    backend: str = "sqlite", pg_url: str = "", workers: int = 1,
+) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Run the benchmark; returns the concurrent figures of both audit modes."""
+    with _catalogue(backend, pg_url) as url:
+        return _run(rows, lookups, clients, seconds, keep, url=url, workers=workers)
+
+
+def _run(
+    rows: int, lookups: int, clients: int, seconds: float, keep: Path | None, *,
+    url: str | None, workers: int,
+) -> dict[str, dict[str, float]]:  # fmt: skip
     import httpx
     from rich.console import Console
     from rich.table import Table
 
     from lake.readers import LakeReader
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    console.print(f"load average before: {os.getloadavg()[0]:.2f} (1 min)")
     home = keep or Path(tempfile.mkdtemp(prefix="govshare-serving-"))
     ref = TableRef(str((home / "lake").resolve()), "themes", PERSON_TABLE)
     started = time.perf_counter()
@@ -450,14 +544,16 @@ def run(rows: int, lookups: int, clients: int, seconds: float, keep: Path | None
         index = random.Random(7).sample(range(rows), min(rows, 2000))
         keys = [person_id_matrix(np.array([i]))[0].tobytes().decode() for i in index]
         console.print(f"reusing {ref.uri}")
+        if url is not None:
+            _seed(home, url)  # a fresh PostgreSQL schema each run
     else:
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         keys = write_person_theme(ref, rows)
-        _seed(home)
+        _seed(home, url)
         console.print(f"wrote {rows:,} rows in {time.perf_counter() - started:.1f} s")
-    api_key = _api_key(home)
-    _forget_releases(home)
+    api_key = _api_key(home, url)
+    _forget_releases(home, url)
     random.Random(1).shuffle(keys)
     keys = (keys * (lookups // max(1, len(keys)) + 1))[:lookups]
 
@@ -469,37 +565,55 @@ def run(rows: int, lookups: int, clients: int, seconds: float, keep: Path | None
         lambda k: reader.lookup(ref, key_column="身份证号", keys=[k], columns=columns), keys
     )
 
-    port = _free_port()
-    env = {**os.environ, "GOVSHARE_HOME": str(home), "GOVSHARE_EXCHANGE_BUDGET_EPSILON": "1e9"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "exchange_api.app:create_app",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}/api/v1"
+    env = {
+        **os.environ,
+        "GOVSHARE_HOME": str(home),
+        "GOVSHARE_EXCHANGE_BUDGET_EPSILON": "1000",
+        # Every key looked up counts against the grant's daily cap; the bench asks far more.
+        "GOVSHARE_EXCHANGE_LOOKUP_KEYS_PER_GRANT_PER_DAY": str(2**31 - 2),
+    }
+    if url is not None:
+        env["GOVSHARE_DATABASE_URL"] = url
+    params = {"fields": "身份证号,姓名,户籍地址,婚姻状况,出生日期"}
+
+    def lookup_with(client: httpx.Client, headers: dict[str, str], key: str) -> None:
+        r = client.get(f"/themes/person/profiles/{key}", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+
+    def concurrent(base: str, pid: int) -> tuple[list[float], float, float, float]:
+        """Latencies, req/s, and the server's and this client's CPU ms per call."""
+        with httpx.Client(base_url=base, timeout=120) as client:
+            token = client.post("/token", headers={"X-API-Key": api_key}).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(PURPOSE)}
+        pool = [httpx.Client(base_url=base, timeout=120) for _ in range(clients)]
+        try:
+            for n, c in enumerate(pool):  # warm every connection (and every worker)
+                lookup_with(c, headers, keys[n % len(keys)])
+            server_cpu, client_cpu = _cpu_seconds(pid), _cpu_seconds(os.getpid(), children=False)
+            ms, rps = _concurrent(
+                lambda i: lookup_with(pool[i // 100_000], headers, keys[i % len(keys)]),
+                clients,
+                seconds,
+            )
+            server_cpu = (_cpu_seconds(pid) - server_cpu) * 1000 / len(ms)
+            client_cpu = (_cpu_seconds(os.getpid(), children=False) - client_cpu) * 1000 / len(ms)
+            return ms, rps, server_cpu, client_cpu
+        finally:
+            for c in pool:
+                c.close()
+
+    # Before: one audit transaction per entry (the same server, group commits of one).
+    group_env = {**env, "GOVSHARE_EXCHANGE_AUDIT_GROUP_MAX": "1"}
+    with _server(group_env, workers, api_key) as (base, pid):
+        single_ms, single_rps, single_cpu, single_client_cpu = concurrent(base, pid)
+    with _server(env, workers, api_key) as (base, pid):
+        group_ms, group_rps, group_cpu, group_client_cpu = concurrent(base, pid)
         client = httpx.Client(base_url=base, timeout=120)
-        for _ in range(300):
-            try:
-                if client.post("/token", headers={"X-API-Key": api_key}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         token = client.post("/token", headers={"X-API-Key": api_key}).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(PURPOSE)}
-        params = {"fields": "身份证号,姓名,户籍地址,婚姻状况,出生日期"}
-
-        def http_lookup(key: str, c: httpx.Client = client) -> None:
-            r = c.get(f"/themes/person/profiles/{key}", params=params, headers=headers)
-            assert r.status_code == 200, r.text
-
         for key in keys[:50]:
-            http_lookup(key)  # warm the snapshot and the connection
-        http_ms = _timed(http_lookup, keys)
-        pool = [httpx.Client(base_url=base, timeout=120) for _ in range(clients)]
-        rps = _throughput(
-            lambda i: http_lookup(keys[i % len(keys)], pool[i // 100_000]), clients, seconds
-        )
+            lookup_with(client, headers, key)  # warm the snapshot and the connection
+        http_ms = _timed(lambda k: lookup_with(client, headers, k), keys)
         agg_ms = []
         for group in (["sex"], ["age_band"], ["region"], ["age_band", "sex"], ["marital_status"]):
             body = {"resource_code": PERSON_CODE, "measures": [{"op": "count"}], "group_by": group,
@@ -509,22 +623,22 @@ def run(rows: int, lookups: int, clients: int, seconds: float, keep: Path | None
             agg_ms.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, r.text
             assert not r.json()["repeated"]
-        for c in [*pool, client]:
-            c.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        client.close()
 
+    catalogue = "SQLite" if url is None else "PostgreSQL"
     results = [
-        ("HTTP masked lookup (token+grant+mask+signed audit)", http_ms, rps),
+        ("HTTP masked lookup, 1 client (token+grant+mask+signed audit)", http_ms, None),
+        (f"HTTP masked lookup, {clients} clients, audit group commit", group_ms, group_rps),
+        (f"HTTP masked lookup, {clients} clients, one audit commit per call (before)",
+         single_ms, single_rps),
         ("lake reader in-process (no HTTP, no audit)", direct_ms, None),
         baselines[0],
         ("HTTP aggregate count by dims (DP + k + budget)", agg_ms, None),
         baselines[1],
-    ]
+    ]  # fmt: skip
     table = Table(
-        title=f"exchange serving, {rows:,}-row 一人一档, {len(keys)} lookups, "
-        f"{os.cpu_count()} cores (shared)"
+        title=f"exchange serving, {rows:,}-row 一人一档, catalogue on {catalogue}, "
+        f"{workers} uvicorn worker(s), {os.cpu_count()} cores (shared)"
     )
     for col in ("path", "n", "p50 ms", "p99 ms", "mean ms", "req/s"):
         table.add_column(col, justify="right" if col != "path" else "left")
@@ -539,24 +653,55 @@ def run(rows: int, lookups: int, clients: int, seconds: float, keep: Path | None
         return statistics.median(ms)
 
     console.print(
+        f"{clients} clients: group commit {group_rps:.0f} req/s, p99 "
+        f"{_percentile(group_ms, 0.99):.1f} ms; one commit per call {single_rps:.0f} req/s, "
+        f"p99 {_percentile(single_ms, 0.99):.1f} ms; throughput x{group_rps / single_rps:.2f}, "
+        f"p99 x{_percentile(group_ms, 0.99) / _percentile(single_ms, 0.99):.2f} "
+        "(target: >= 1,000 req/s, p99 <= 50 ms)"
+    )
+    console.print(
+        f"CPU per call: server {group_cpu:.2f} ms with group commit, {single_cpu:.2f} ms with "
+        f"one commit per call; bench client {group_client_cpu:.2f} / {single_client_cpu:.2f} "
+        f"ms. At {group_cpu:.2f} ms a call, 1,000 req/s needs {group_cpu:.1f} cores for the "
+        "server alone (the database's own processes not counted)"
+    )
+    console.print(
         "ratios (p50): HTTP lookup / DuckDB lookup = "
         f"{p50(http_ms) / p50(baselines[0][1]):.3f}; "
         f"reader / DuckDB lookup = {p50(direct_ms) / p50(baselines[0][1]):.3f}; "
         f"HTTP aggregate / DuckDB group-by = {p50(agg_ms) / p50(baselines[1][1]):.2f}"
     )
+    console.print(f"load average after: {os.getloadavg()[0]:.2f} (1 min)")
     if keep is None:
         shutil.rmtree(home, ignore_errors=True)
+    return {
+        mode: {"calls": len(ms), "rps": rps, "p50_ms": p50(ms),
+               "p99_ms": _percentile(ms, 0.99), "server_cpu_ms": cpu}
+        for mode, ms, rps, cpu in (("group", group_ms, group_rps, group_cpu),
+                                   ("single", single_ms, single_rps, single_cpu))
+    }  # fmt: skip
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep this home folder")
-    args = parser.parse_args()
-    run(args.rows, args.lookups, args.clients, args.seconds, args.keep)
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="where the catalogue (grants, quotas, audit log) lives",
+    )
+    parser.add_argument("--pg-url", default=PG_URL, help="server for --backend postgresql")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args(argv)
+    return run(
+        args.rows, args.lookups, args.clients, args.seconds, args.keep,
+        backend=args.backend, pg_url=args.pg_url, workers=args.workers,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

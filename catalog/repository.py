@@ -213,12 +213,13 @@ def last_demand_code(session: Session, *, prefix: str) -> str | None:
     return session.scalar(select(func.max(Demand.code)).where(Demand.code.startswith(prefix)))
 
 
-def next_number(session: Session, *, name: str, first: int) -> int:
+def next_number(session: Session, *, name: str, first: int, count: int = 1) -> int:
     """Take the next value of a counter (``first`` when it does not exist yet).
 
     One ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the row stays locked until the
     transaction ends (a row lock on PostgreSQL, the write lock on SQLite), so concurrent
     callers queue and each gets its own value; two first calls cannot both insert.
+    ``count`` values are taken at once (an audit group commit); the first of them is returned.
     """
     dialect = session.get_bind().dialect.name
     # Imported here: the PostgreSQL dialect module costs ~0.1 s that read-only commands skip.
@@ -227,11 +228,11 @@ def next_number(session: Session, *, name: str, first: int) -> int:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(Counter)
-        .values(name=name, value=first)
-        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .values(name=name, value=first + count - 1)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + count})
         .returning(Counter.value)
     )
-    return int(session.execute(statement).scalar_one())
+    return int(session.execute(statement).scalar_one()) - count + 1
 
 
 def grants(

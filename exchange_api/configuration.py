@@ -92,6 +92,13 @@ class ExchangeSettings(BaseSettings):
     audit_checkpoint_every: int = Field(
         default=100, ge=1, description="write a checkpoint after every N audit entries"
     )
+    audit_group_max: int = Field(
+        default=256,
+        ge=1,
+        le=10_000,
+        description="most audit entries one group commit writes in one transaction "
+        "(1: one transaction per entry)",
+    )
 
     def checkpoint_path(self, settings: Settings) -> Path:
         return self.audit_checkpoint_path or (settings.home / "audit" / "checkpoints.jsonl")

@@ -113,3 +113,15 @@ class FileUrlRefused(NotAuthorized):
     """A file URL whose signature is wrong, whose time is up, or whose grant has ended."""
 
     error_code = "FORBIDDEN"
+
+
+class AuditUnavailable(GovshareError):
+    """The call's audit entry could not be committed, so the call is not answered with data.
+
+    Transient: the group commit it was part of failed (database busy, down or refusing a
+    row); a retry writes a new entry.
+    """
+
+    status_code = 503
+    error_code = "AUDIT_UNAVAILABLE"
+    transient = True

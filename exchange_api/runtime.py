@@ -297,6 +297,7 @@ class Exchange:
             self.key,
             checkpoints=CheckpointStore(self.config.checkpoint_path(settings)),
             checkpoint_every=self.config.audit_checkpoint_every,
+            group_max=self.config.audit_group_max,
         )
         self.limiter = RateLimiter(clock)
         self.disclosure = DisclosureRules(
