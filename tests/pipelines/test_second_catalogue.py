@@ -379,10 +379,12 @@ def test_a_differently_coded_catalogue_gets_themes_and_verification_without_code
 
         for code, (headers, rows) in EXTRACTS.items():
             extract = _write(tmp_path / "extracts" / f"{MOUNTS[code][0]}.csv", headers, rows)
-            result = _ok(_govshare(home, "ingest", code, "--file", str(extract), "--json"))
+            listed = _ok(_govshare(home, "ingest", code, "--file", str(extract), "--json"))
+            assert listed["count"] == 1, listed  # the CLI's list envelope: one file, one batch
+            result = listed["data"][0]
             assert result["rows_accepted"] == len(rows), result
         built = _ok(_govshare(home, "themes", "build", "--json"))
-        assert {b["theme"]: b["rows"] for b in built} == {"市场主体全景档案": 3, "居民全景档案": 3}
+        assert {b["theme"]: b["rows"] for b in built["data"]} == {"市场主体全景档案": 3, "居民全景档案": 3}
 
         # The consumer asks for both themes and the licences through the demand list.
         for code, items in (

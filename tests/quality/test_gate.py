@@ -226,7 +226,7 @@ def test_pass_rates_are_counted_by_the_day_in_beijing(demo_catalog: Catalog, clo
     clock.set(datetime(2026, 3, 3, 17, 30, tzinfo=UTC))
     with demo_catalog.unit() as ctx:
         decision = verdict.decide(rows_read=100, rows_failed=0, threshold=0.99)
-        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        ruleset = service.ruleset_for(ctx, REGISTRATION, today=TODAY)
         gate.record(ctx, ruleset=ruleset, batch_id="late", decision=decision, counts={}, sample=[])
     with demo_catalog.unit() as ctx:
         data = report.series(ctx, actor=STEWARD)
@@ -246,7 +246,7 @@ def test_the_data_docs_index_names_resource_time_rate_and_decision(
     page.parent.mkdir(parents=True)
     page.write_text("<html></html>", encoding="utf-8")
     with demo_catalog.unit() as ctx:
-        ruleset = service.ruleset_for(ctx, REGISTRATION)
+        ruleset = service.ruleset_for(ctx, REGISTRATION, today=TODAY)
         decision = verdict.decide(rows_read=1000, rows_failed=50, threshold=ruleset.threshold)
         gate.record(
             ctx, ruleset=ruleset, batch_id="b" * 32, decision=decision, counts={}, sample=[],
