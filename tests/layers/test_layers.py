@@ -96,3 +96,11 @@ def test_the_catalogue_and_the_lower_layers_have_no_import_cycles() -> None:
     after-commit hook: nothing inside these packages imports back into its importer."""
     for package in ("infra", "privacy", "catalog", "lake", "checks", "quality", "jobs"):
         assert _cycles(package) == [], package
+
+
+def test_test_modules_have_unique_names() -> None:
+    """The test folders have no ``__init__.py``: two modules of one name stop collection."""
+    names: dict[str, list[str]] = {}
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {n: p for n, p in names.items() if len(p) > 1} == {}
