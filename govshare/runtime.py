@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
@@ -28,9 +28,11 @@ import typer
 from rich.console import Console
 from typer._click.exceptions import UsageError
 
-# Times for people (tables: beijing) and scripts (JSON: iso), one pair for every command.
 from infra.beijing_time import beijing as beijing
 from infra.beijing_time import iso as iso
+
+# Times for people (tables: beijing) and scripts (JSON: iso), one pair for every command.
+from infra.beijing_time import to_beijing
 from infra.errors import DatabaseUnavailable, GovshareError, ValidationError
 
 if TYPE_CHECKING:
@@ -175,9 +177,7 @@ def catalog_unit(*, ready: bool = True) -> Iterator[CatalogContext]:
 
 def timestamp(value: datetime) -> str:
     """ISO 8601 in Beijing time with its offset; a naive value is taken as UTC (storage's)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(CHINA_TZ).isoformat()
+    return to_beijing(value).isoformat()
 
 
 def whole_identifiers(table: Table, *headers: str) -> Table:

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -400,24 +400,32 @@ def read_json(path: Path) -> Source:
     source = Source(description=path.name)
     items = Table(spec=ITEMS, name="items", header_row=None, labels=_json_labels(ITEMS))
     for spec in (DEPARTMENTS, DUTIES, RESOURCES):
-        entries = document.get(spec.key, [])
-        table = Table(spec=spec, name=spec.key, header_row=None, labels=_json_labels(spec))
-        source.tables[spec.key] = table
-        if not isinstance(entries, list):
-            source.errors.append(
-                Issue(sheet=spec.key, row=None, column="", message="应为数组 (expected an array)")
-            )
-            continue
-        for number, obj in enumerate(entries, start=1):
-            row = _json_row(source, spec, spec.key, number, obj, _JSON_IGNORED.get(spec.key, set()))
-            if row is None:
-                continue
-            table.rows.append(row)
+        for _number, obj, row in _json_rows(source, document, spec):
             if spec is RESOURCES:
                 _json_items(source, items, row, obj)
     source.tables[ITEMS.key] = items
     _json_themes(source, document)
     return source
+
+
+def _json_rows(
+    source: Source, document: dict[str, Any], spec: SheetSpec
+) -> Iterator[tuple[int, dict[str, Any], Row]]:
+    """The file's array under ``spec.key`` as the rows of a new table of ``source`` (numbered
+    from 1, as the error messages count them); anything but an array is an error, not skipped."""
+    entries = document.get(spec.key, [])
+    table = Table(spec=spec, name=spec.key, header_row=None, labels=_json_labels(spec))
+    source.tables[spec.key] = table
+    if not isinstance(entries, list):
+        source.errors.append(
+            Issue(sheet=spec.key, row=None, column="", message="应为数组 (expected an array)")
+        )
+        return
+    for number, obj in enumerate(entries, start=1):
+        row = _json_row(source, spec, spec.key, number, obj, _JSON_IGNORED.get(spec.key, set()))
+        if row is not None:
+            table.rows.append(row)
+            yield number, obj, row
 
 
 def _json_themes(source: Source, document: dict[str, Any]) -> None:
@@ -429,19 +437,7 @@ def _json_themes(source: Source, document: dict[str, Any]) -> None:
         labels=_json_labels(THEME_DERIVED),
     )  # fmt: skip
     for spec in (THEMES, CHECKS):
-        entries = document.get(spec.key, [])
-        table = Table(spec=spec, name=spec.key, header_row=None, labels=_json_labels(spec))
-        source.tables[spec.key] = table
-        if not isinstance(entries, list):
-            source.errors.append(
-                Issue(sheet=spec.key, row=None, column="", message="应为数组 (expected an array)")
-            )
-            continue
-        for number, obj in enumerate(entries, start=1):
-            row = _json_row(source, spec, spec.key, number, obj, _JSON_IGNORED.get(spec.key, set()))
-            if row is None:
-                continue
-            table.rows.append(row)
+        for number, obj, row in _json_rows(source, document, spec):
             if spec is THEMES and isinstance(obj.get("derived"), list):
                 sheet = f"themes[{number}].derived"
                 for n, entry in enumerate(obj["derived"], start=1):
