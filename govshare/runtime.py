@@ -22,7 +22,6 @@ from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -49,9 +48,6 @@ log = logging.getLogger("govshare")
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-# Beijing time: what people read, and the offset every JSON timestamp carries.
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
