@@ -14,6 +14,8 @@ setup:
 		$(PYTHON) -m pip install --user --quiet uv || \
 		$(PYTHON) -m pip install --user --quiet --break-system-packages uv
 	$(UV) sync --frozen
+	@# The project's own modules too (site-packages: compile-bytecode in pyproject.toml).
+	$(UV) run --frozen python -m compileall -q -x '/(\.venv|\.git|\.govshare)/' .
 
 demo: setup
 	$(UV) run --frozen govshare demo
