@@ -20,8 +20,11 @@ setup:
 demo: setup
 	$(UV) run --frozen govshare demo
 
+# The whole suite on TEST_WORKERS processes (pytest-xdist; one per core here, 0 = one process).
+# Every test takes its own folder, PostgreSQL schema and free port, so none shares state.
+TEST_WORKERS ?= 2
 test: setup
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The fast lane: everything that needs neither Spark, Airflow nor PostgreSQL (markers are set
 # from the fixtures a test uses; see tests/conftest.py). `make test` stays the whole suite.

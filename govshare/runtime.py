@@ -31,7 +31,6 @@ from infra.beijing_time import beijing as beijing
 from infra.beijing_time import iso as iso
 
 # Times for people (tables: beijing) and scripts (JSON: iso), one pair for every command.
-from infra.beijing_time import to_beijing
 from infra.errors import DatabaseUnavailable, GovshareError, ValidationError
 
 if TYPE_CHECKING:
@@ -171,11 +170,6 @@ def catalog_unit(*, ready: bool = True) -> Iterator[CatalogContext]:
 # ---- JSON output -----------------------------------------------------------------------
 
 
-def timestamp(value: datetime) -> str:
-    """ISO 8601 in Beijing time with its offset; a naive value is taken as UTC (storage's)."""
-    return to_beijing(value).isoformat()
-
-
 def whole_identifiers(table: Table, *headers: str) -> Table:
     """Keep the named columns whole on any terminal width: a resource code, batch id or DAG id
     is what a person types next, so it is never cut or folded; the other columns give way.
@@ -198,7 +192,7 @@ def to_jsonable(data: Any) -> Any:
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         return to_jsonable({f.name: getattr(data, f.name) for f in dataclasses.fields(data)})
     if isinstance(data, datetime):
-        return timestamp(data)
+        return iso(data)  # one form everywhere: 2026-03-05T18:21:33+08:00
     if isinstance(data, date):
         return data.isoformat()
     if isinstance(data, Enum):

@@ -211,8 +211,7 @@ def history(
     rows: list[dict[str, Any]] = [
         {
             "version": e.get("version"),
-            "timestamp": iso(datetime.fromtimestamp(e["timestamp"] / 1000, UTC)),
-            "_at": datetime.fromtimestamp(e["timestamp"] / 1000, UTC),
+            "timestamp": datetime.fromtimestamp(e["timestamp"] / 1000, UTC),
             "operation": e.get("operation"),
             "mode": (e.get("operationParameters") or {}).get("mode"),
             "batch_id": e.get(delta.BATCH_KEY),
@@ -220,7 +219,7 @@ def history(
         for e in entries
     ]
     if json_output:
-        print_list([{k: v for k, v in r.items() if k != "_at"} for r in rows], table=ref.qualified)
+        print_list(rows, table=ref.qualified)
         return
     out = Table(title=f"{ref.qualified} 版本历史 (history)")
     for col in ("版本", "时间（北京）", "操作", "批次"):
@@ -228,7 +227,7 @@ def history(
     for r in rows:
         out.add_row(
             str(r["version"]),
-            beijing(r["_at"]),  # type: ignore[arg-type]
+            beijing(r["timestamp"]),
             f"{r['operation']} {r['mode'] or ''}",
             str(r["batch_id"] or ""),
         )
