@@ -16,7 +16,7 @@ import bisect
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +107,7 @@ class Snapshot:
     _dataset: ds.Dataset | None = None
     _identifiers: dict[str, MaskKind] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _facts: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         grouped: dict[int | None, list[DataFile]] = defaultdict(list)
@@ -138,6 +139,17 @@ class Snapshot:
             if self._identifiers is None:
                 self._identifiers = _sample_identifiers(self.files, self.schema)
             return self._identifiers
+
+    def fact(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A fact about this version's data, computed on first use and kept with the version.
+
+        A version never changes, so what a scan learned about it (say, at most one row per
+        person) holds until the table moves; two first callers may both compute it, which
+        is harmless and keeps lookups from waiting behind a scan.
+        """
+        if name not in self._facts:
+            self._facts[name] = compute()
+        return self._facts[name]
 
     @property
     def columns(self) -> list[str]:

@@ -7,9 +7,11 @@ then protects a person only at 4x the stated ε. Each person's rows are now boun
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.attacks.lake import MONTHS, PEOPLE
+from tests.attacks.lake import MONTHS, PEOPLE, build_attack_lake
 from tests.exchange_api.api_helpers import data_post
 from tests.exchange_api.conftest import _grant
 
@@ -51,3 +53,22 @@ def test_a_larger_bound_keeps_more_rows_and_widens_the_noise(open_api) -> None: 
     assert sum_sensitivity(0, 20000, contributions=MONTHS) == pytest.approx(
         MONTHS * sum_sensitivity(0, 20000), rel=1e-6
     )
+
+
+def test_the_bounding_window_is_skipped_only_where_no_person_exceeds_the_bound(
+    tmp_path: Path,
+) -> None:
+    # The window that keeps c rows per person costs seconds on millions of persons; it is
+    # skipped where the data shows nobody has more than c rows, learned once per version.
+    from exchange_api.aggregates import _most_rows_per
+    from lake.delta import TableRef
+    from lake.readers import LakeReader
+
+    lake = build_attack_lake(tmp_path)
+    reader = LakeReader()
+    monthly = reader.snapshot(TableRef(lake, "validated", "rs_person_contributions"))
+    population = reader.snapshot(TableRef(lake, "validated", "ga_population"))
+    assert _most_rows_per(monthly, "身份证号") == MONTHS
+    assert _most_rows_per(population, "身份证号") == 1
+    # Kept with the version: a second call does not scan again.
+    assert monthly.fact("most_rows_per:身份证号", lambda: -1) == MONTHS
