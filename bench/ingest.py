@@ -41,7 +41,8 @@ HEADERS = [
 ]
 
 
-def write_extract(path: Path, rows: int) -> None:
+def write_extract(path: Path, rows: int, *, status: str = "存续") -> None:
+    """``rows`` valid registration rows; the same keys every time, ``status`` in 企业状态."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADERS)
@@ -52,7 +53,7 @@ def write_extract(path: Path, rows: int) -> None:
             code = base + uscc.calc_check_digit(base)
             address = "杭州市西湖区文三路1号"
             writer.writerow(
-                [code, name, "张三", f"{n % 9999}.50", founded, address, "330106", "存续", "6513"]
+                [code, name, "张三", f"{n % 9999}.50", founded, address, "330106", status, "6513"]
             )
 
 
