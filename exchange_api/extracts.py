@@ -25,6 +25,7 @@ from catalog.domain import ShareType
 from exchange_api.exceptions import ShareTypeRefused
 from exchange_api.profiles import authorised_fields, jsonable
 from exchange_api.runtime import DataCall, Exchange, ResourceView
+from privacy.columnar import served_array
 from privacy.disclosure import DisclosureRules, FieldPlan, Treatment, plan_fields, served_value
 
 
@@ -93,17 +94,21 @@ def transform_batch(
         column = batch.column(name)
         plan = plans.get(name)
         if plan is not None and _rewritten(plan):
-            # The rule runs once per distinct value (names, regions, dates repeat a lot),
-            # then the masked dictionary is expanded back to the rows: same values, less work.
-            encoded = pc.dictionary_encode(column)
-            masked = pa.array(
-                [
-                    served_value(plan, None if v is None else jsonable(v), rules, on=today)
-                    for v in encoded.dictionary.to_pylist()
-                ],
-                pa.string(),
-            )
-            column = pc.take(masked, encoded.indices)
+            # Masked text and generalised dates go through whole-column kernels (same rules);
+            # anything else through the rule once per distinct value, the masked dictionary
+            # then expanded back to the rows.
+            shown = served_array(plan, column, rules, on=today)
+            if shown is None:
+                encoded = pc.dictionary_encode(column)
+                masked = pa.array(
+                    [
+                        served_value(plan, None if v is None else jsonable(v), rules, on=today)
+                        for v in encoded.dictionary.to_pylist()
+                    ],
+                    pa.string(),
+                )
+                shown = pc.take(masked, encoded.indices)
+            column = shown
             fields.append(pa.field(name, pa.string()))
         else:
             fields.append(batch.schema.field(name))

@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -46,7 +46,8 @@ from privacy.disclosure import FieldPlan, Treatment, plan_fields
 LISTING_PURPOSE = "Delta Sharing 共享目录浏览 (listing shares)"
 SHARING_DIR = "sharing"
 FILE_TTL_SECONDS = 15 * 60
-ROWS_PER_FILE = 500_000
+ROWS_PER_FILE = 1_000_000
+ROW_GROUP_ROWS = 131_072
 _NAMESPACE = uuid.UUID("6f1c1f9e-2f0b-4d55-9a55-5a1d3c0f6b21")
 _NOT_FOUND = "共享、库或表不存在，或本部门无有效授权 (share, schema or table not found)"
 
@@ -307,6 +308,23 @@ def materialise(ex: Exchange, table: SharedTable, version: int | None = None) ->
     )
 
 
+def _rebatched(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Batches of about ``rows`` rows: lake files written in small row groups would otherwise
+    pay the masking kernels' per-call cost once per thousand rows."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.concat_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pa.concat_batches(pending)
+
+
 def _write_version(
     ex: Exchange, source: ds.Dataset, plans: Mapping[str, FieldPlan], columns: list[str],
     folder: Path, relative: str,
@@ -325,7 +343,7 @@ def _write_version(
             nonlocal pending, pending_rows
             data = pa.Table.from_batches(pending, schema=schema)
             name = f"part-{len(files):05d}.parquet"
-            pq.write_table(data, staging / name)
+            pq.write_table(data, staging / name, row_group_size=ROW_GROUP_ROWS)
             files.append(
                 MaskedFile(
                     path=f"{relative}/{name}",
@@ -337,9 +355,7 @@ def _write_version(
             pending, pending_rows = [], 0
 
         scanner = source.scanner(columns=columns, batch_size=ex.config.extract_batch_rows)
-        for batch in scanner.to_batches():
-            if batch.num_rows == 0:
-                continue
+        for batch in _rebatched(scanner.to_batches(), ex.config.extract_batch_rows):
             pending.append(transform_batch(batch, plans, ex.disclosure, today).cast(schema))
             pending_rows += batch.num_rows
             if pending_rows >= ROWS_PER_FILE:

@@ -217,7 +217,10 @@ def served_value(
     if plan.treatment is Treatment.GENERALISE:
         return generalised_birth_date(value, rules, on=on)
     assert plan.mask_kind is not None
-    options: dict[str, Any] = {}
-    if plan.mask_kind is MaskKind.NAME:
-        options["style"] = rules.name_mask
-    return mask(str(value), plan.mask_kind, **options)
+    return mask(str(value), plan.mask_kind, **mask_options(plan, rules))
+
+
+def mask_options(plan: FieldPlan, rules: DisclosureRules) -> dict[str, Any]:
+    """The masker options a masked field takes from the deployment's rules (a name's style),
+    shared by the per-value and the per-column (``privacy.columnar``) forms."""
+    return {"style": rules.name_mask} if plan.mask_kind is MaskKind.NAME else {}
