@@ -4,9 +4,10 @@ A department's share is named after its code and holds one table per live grant 
 not expired, resource published and not 不予共享): the validated or theme table the resource is
 mounted on, reduced to the granted fields and masked exactly as extracts and profiles mask
 (``ResourceView.served_fields`` → ``privacy.disclosure.plan_fields`` →
-``extracts.transform_batch``). The masked Parquet files are written once per (grant, table
-version, disclosure plan) under ``GOVSHARE_HOME/sharing`` with per-file statistics, so a query
-only ever hands out URLs of masked files; the URLs are signed by govshare (HMAC over path and
+``privacy.columnar.served_batch``). The masked Parquet files are written once per (grant, table
+version, recipe) under ``GOVSHARE_HOME/sharing`` with per-file statistics (``lake.masked``; by
+``jobs.sharing`` after each commit, or here on first use), so a query only ever hands out URLs
+of masked files; the URLs are signed by govshare (HMAC over path and
 expiry) and re-check the grant when a file is fetched, so a revoked grant ends downloads too.
 
 The protocol's purpose-less calls are audited under the grant's own purpose (the table *is*
@@ -18,36 +19,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import shutil
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 from deltalake import DeltaTable
-from deltalake import Schema as DeltaSchema
 
 from catalog import repository
 from catalog.context import Actor, CatalogContext
 from catalog.domain import ShareType
 from exchange_api.access import SERVED_STATES
 from exchange_api.exceptions import FileUrlRefused, SharingBadParameter, SharingNotFound
-from exchange_api.extracts import served_schema, transform_batch
 from exchange_api.runtime import DataCall, Exchange, ResourceView
+from lake import masked
+from lake.masked import MaskedFile, MaskedVersion, Recipe, masked_version
 from privacy.disclosure import FieldPlan, Treatment, plan_fields
 
 LISTING_PURPOSE = "Delta Sharing 共享目录浏览 (listing shares)"
-SHARING_DIR = "sharing"
 FILE_TTL_SECONDS = 15 * 60
-ROWS_PER_FILE = 1_000_000
-ROW_GROUP_ROWS = 131_072
 _NAMESPACE = uuid.UUID("6f1c1f9e-2f0b-4d55-9a55-5a1d3c0f6b21")
 _NOT_FOUND = "共享、库或表不存在，或本部门无有效授权 (share, schema or table not found)"
 
@@ -78,30 +70,12 @@ class SharedTable:
         }
 
 
-@dataclass(frozen=True)
-class MaskedFile:
-    path: str  # relative to the sharing root: g<grant>/<version dir>/<file>
-    size: int
-    rows: int
-    stats: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class MaskedVersion:
-    """The masked files of one grant at one table version."""
-
-    version: int
-    schema_string: str
-    columns: list[str]
-    files: list[MaskedFile]
-
-
 def share_id(share: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"share:{share}"))
 
 
 def sharing_root(ex: Exchange) -> Path:
-    return Path(ex.settings.home, SHARING_DIR).resolve()
+    return masked.sharing_root(ex.settings.home)
 
 
 # ---- shares from grants -------------------------------------------------------------------
@@ -237,145 +211,33 @@ def _plans(ex: Exchange, table: SharedTable) -> dict[str, FieldPlan]:
     return plan_fields(table.view.served_fields(table.access, detected), ex.disclosure)
 
 
-def _fingerprint(plans: Mapping[str, FieldPlan], columns: Sequence[str], today: str) -> str:
-    """What the masked bytes depend on besides the data: columns, treatments, masks (and the
-    day, when a generalised birth date becomes an age band that moves with it)."""
-    described = {
-        "columns": list(columns),
-        "plans": {n: [str(p.treatment), str(p.mask_kind)] for n, p in sorted(plans.items())},
-    }
-    if any(p.treatment is Treatment.GENERALISE for p in plans.values()):
-        described["today"] = today
-    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _stats_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, int | float | str | bool):
-        return value
-    return str(value)
-
-
-def file_stats(data: pa.Table) -> dict[str, Any]:
-    """Delta statistics of one file: row count and per-column min, max and null count."""
-    minimum: dict[str, Any] = {}
-    maximum: dict[str, Any] = {}
-    nulls: dict[str, int] = {}
-    for name in data.column_names:
-        column = data.column(name)
-        nulls[name] = column.null_count
-        kind = column.type
-        if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_boolean(kind):
-            continue
-        if column.null_count == len(column):
-            continue
-        bounds = pc.min_max(column).as_py()
-        minimum[name] = _stats_value(bounds["min"])
-        maximum[name] = _stats_value(bounds["max"])
-    return {
-        "numRecords": data.num_rows,
-        "minValues": minimum,
-        "maxValues": maximum,
-        "nullCount": nulls,
-    }
-
-
-def materialise(ex: Exchange, table: SharedTable, version: int | None = None) -> MaskedVersion:
-    """The masked files of ``table`` at ``version``, written on first use and kept.
-
-    Idempotent and atomic: files are written into a temporary folder renamed into place, so a
-    reader sees a complete version or none; two writers race harmlessly (the loser discards).
-    """
-    at, source = _source(ex, table, version)
+def recipe_of(ex: Exchange, table: SharedTable, source: ds.Dataset) -> Recipe:
+    """What the grant's masked files are made of now: its granted, not withheld columns
+    present in the table, each field's plan, the deployment's rules (and the day)."""
     plans = _plans(ex, table)
     withheld = {n for n, p in plans.items() if p.treatment is Treatment.WITHHOLD}
     columns = [n for n in table.access if n in source.schema.names and n not in withheld]
-    fingerprint = _fingerprint(plans, columns, ex.today().isoformat())
-    relative = f"g{table.grant_id}/v{at}-{fingerprint}"
-    folder = sharing_root(ex) / relative
-    manifest = folder / "manifest.json"
-    if not manifest.exists():
-        _write_version(ex, source, plans, columns, folder, relative)
-    saved = json.loads(manifest.read_text(encoding="utf-8"))
-    return MaskedVersion(
-        version=at,
-        schema_string=saved["schemaString"],
-        columns=saved["columns"],
-        files=[MaskedFile(**f) for f in saved["files"]],
+    return Recipe.of(
+        table_uri=table.view.table.uri,
+        columns=columns,
+        plans={n: plans[n] for n in columns},
+        rules=ex.disclosure,
+        today=ex.today(),
     )
 
 
-def _rebatched(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
-    """Batches of about ``rows`` rows: lake files written in small row groups would otherwise
-    pay the masking kernels' per-call cost once per thousand rows."""
-    pending: list[pa.RecordBatch] = []
-    count = 0
-    for batch in batches:
-        if batch.num_rows == 0:
-            continue
-        pending.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pa.concat_batches(pending)
-            pending, count = [], 0
-    if pending:
-        yield pa.concat_batches(pending)
-
-
-def _write_version(
-    ex: Exchange, source: ds.Dataset, plans: Mapping[str, FieldPlan], columns: list[str],
-    folder: Path, relative: str,
-) -> None:  # fmt: skip
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
-    staging.mkdir()
-    try:
-        schema = served_schema(source.schema.empty_table().select(columns).schema, plans)
-        today = ex.today()
-        files: list[MaskedFile] = []
-        pending: list[pa.RecordBatch] = []
-        pending_rows = 0
-
-        def flush() -> None:
-            nonlocal pending, pending_rows
-            data = pa.Table.from_batches(pending, schema=schema)
-            name = f"part-{len(files):05d}.parquet"
-            pq.write_table(data, staging / name, row_group_size=ROW_GROUP_ROWS)
-            files.append(
-                MaskedFile(
-                    path=f"{relative}/{name}",
-                    size=(staging / name).stat().st_size,
-                    rows=data.num_rows,
-                    stats=file_stats(data),
-                )
-            )
-            pending, pending_rows = [], 0
-
-        scanner = source.scanner(columns=columns, batch_size=ex.config.extract_batch_rows)
-        for batch in _rebatched(scanner.to_batches(), ex.config.extract_batch_rows):
-            pending.append(transform_batch(batch, plans, ex.disclosure, today).cast(schema))
-            pending_rows += batch.num_rows
-            if pending_rows >= ROWS_PER_FILE:
-                flush()
-        if pending or not files:
-            flush()
-        schema_string = DeltaSchema.from_arrow(schema).to_json()  # type: ignore[arg-type]
-        saved = {
-            "schemaString": schema_string,
-            "columns": columns,
-            "files": [f.__dict__ for f in files],
-        }
-        (staging / "manifest.json").write_text(json.dumps(saved, ensure_ascii=False), "utf-8")
-        try:
-            os.rename(staging, folder)
-        except OSError:
-            if not (folder / "manifest.json").exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def materialise(ex: Exchange, table: SharedTable, version: int | None = None) -> MaskedVersion:
+    """The masked files of ``table`` at ``version``: written by ``jobs.sharing`` after the
+    table's commit, or here on first use (a grant never read, a changed grant or rule)."""
+    at, source = _source(ex, table, version)
+    return masked_version(
+        sharing_root(ex),
+        grant_id=table.grant_id,
+        version=at,
+        source=source,
+        recipe=recipe_of(ex, table, source),
+        batch_rows=ex.config.extract_batch_rows,
+    )
 
 
 # ---- signed file URLs ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ pin the two forms equal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, TypeAlias
 
@@ -24,6 +25,8 @@ from privacy.disclosure import (
     Treatment,
     generalised_birth_date,
     mask_options,
+    plain_value,
+    served_value,
 )
 from privacy.masking import (
     DEFAULT_MASK_CHAR,
@@ -45,6 +48,56 @@ _DEFAULT_KEEP: dict[MaskKind, tuple[int, int]] = {
 }
 
 ArrowStrings: TypeAlias = pa.Array | pa.ChunkedArray
+
+
+def rewritten(plan: FieldPlan | None) -> bool:
+    """Columns served as text other than their stored values (masked or generalised)."""
+    return plan is not None and plan.treatment in (Treatment.MASK, Treatment.GENERALISE)
+
+
+def served_batch(
+    batch: pa.RecordBatch, plans: Mapping[str, FieldPlan], rules: DisclosureRules, today: date
+) -> pa.RecordBatch:
+    """A batch as the caller may see it: masked and generalised columns become text.
+
+    Withheld columns must be left out of ``batch`` by the caller; a value that cannot be
+    generalised becomes null rather than being shown. Extracts and Delta Sharing's masked
+    files both go through here.
+    """
+    columns = []
+    fields = []
+    for name in batch.schema.names:
+        column = batch.column(name)
+        plan = plans.get(name)
+        if plan is not None and rewritten(plan):
+            # Masked text and generalised dates go through whole-column kernels (same rules);
+            # anything else through the rule once per distinct value, the masked dictionary
+            # then expanded back to the rows.
+            shown = served_array(plan, column, rules, on=today)
+            if shown is None:
+                encoded = pc.dictionary_encode(column)
+                masked = pa.array(
+                    [
+                        served_value(plan, None if v is None else plain_value(v), rules, on=today)
+                        for v in encoded.dictionary.to_pylist()
+                    ],
+                    pa.string(),
+                )
+                shown = pc.take(masked, encoded.indices)
+            column = shown
+            fields.append(pa.field(name, pa.string()))
+        else:
+            fields.append(batch.schema.field(name))
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
+
+
+def served_schema(source: pa.Schema, plans: Mapping[str, FieldPlan]) -> pa.Schema:
+    """The schema :func:`served_batch` gives ``source``: rewritten columns become text."""
+    return pa.schema(
+        [pa.field(n, pa.string()) if rewritten(plans.get(n)) else source.field(n)
+         for n in source.names]
+    )  # fmt: skip
 
 
 def served_array(

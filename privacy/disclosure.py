@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -198,6 +199,16 @@ def generalised_birth_date(
     if birth > on:
         return None  # a birth date in the future is a data error, not an age
     return age_band(birth, on, rules.age_band_width, cap=rules.age_band_cap)
+
+
+def plain_value(value: Any) -> Any:
+    """A stored value as JSON carries it (and as masking reads it): dates in ISO 8601, money
+    exact as a decimal string."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
 
 
 def served_value(

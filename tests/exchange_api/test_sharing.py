@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +41,9 @@ from demo.catalog import PERSON_THEME as PERSON
 from exchange_api.app import create_app
 from exchange_api.audit import usage, verify_chain
 from infra.settings import Settings
+from jobs.sharing import prune_shares, refresh_shares
+from lake.delta import TableRef
+from lake.masked import sharing_root
 from tests.conftest import Clock
 from tests.exchange_api.conftest import EXTRACT_PURPOSE, PERSON_FIELDS, PERSON_PURPOSE, _grant
 from tests.exchange_api.lake_cases import build_lake
@@ -60,6 +63,7 @@ class Sharing:
     clock: Clock
     lake: str
     app: Any
+    settings: Settings
 
     def table_url(self, who: str, table: str) -> str:
         return f"{self.profiles[who]}#{DEPT[who]}.{table}"
@@ -101,8 +105,9 @@ def shared(
             _key, issued[who] = keys.create_key(
                 ctx, department_code=DEPT[who], role=Role.DEPARTMENT, label="sharing", actor=STEWARD
             )
+    served = settings.model_copy(update={"lake_root": lake, "home": tmp_path / "home"})
     app = create_app(
-        settings.model_copy(update={"lake_root": lake, "home": tmp_path / "home"}),
+        served,
         clock=clock,
         exchange_settings=exchange_settings,
     )
@@ -121,7 +126,7 @@ def shared(
         )
         profiles[who] = str(path)
     try:
-        yield Sharing(url, profiles, issued, granted, demo_catalog, clock, lake, app)
+        yield Sharing(url, profiles, issued, granted, demo_catalog, clock, lake, app, served)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -386,3 +391,72 @@ def test_delta_response_format_is_a_delta_log_of_the_same_masked_files(
         .reset_index(drop=True)
         .equals(as_parquet.sort_values(key).reset_index(drop=True))
     )
+
+
+def _manifests(shared: Sharing) -> set[str]:
+    root = sharing_root(shared.settings.home)
+    return {str(p.parent.relative_to(root)) for p in root.rglob("manifest.json")}
+
+
+REG_TABLE = "scjg_enterprise_registration"
+
+
+def test_the_job_masks_a_new_table_version_before_the_next_query(shared: Sharing) -> None:
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    table = shared.table_url("rs", f"validated.{reg}")
+    assert len(delta_sharing.load_as_pandas(table)) == 40  # first use: version 0 written
+    ref = TableRef(shared.lake, "validated", REG_TABLE)
+    from deltalake import DeltaTable
+
+    write_deltalake(ref.uri, DeltaTable(ref.uri).to_pyarrow_table().slice(0, 5), mode="append")
+    now = shared.clock()
+    report = refresh_shares(shared.settings, table=ref, today=now.date(), now=now)
+    assert report.version == 1 and report.grants == [shared.grants["registration"]]
+    written = _manifests(shared)
+    assert {w.split("/")[1].split("-")[0] for w in written} == {"v0", "v1"}
+    frame = delta_sharing.load_as_pandas(table)
+    assert len(frame) == 45 and frame["法定代表人"].str.contains("*", regex=False).all()
+    assert _manifests(shared) == written  # the query served the job's files, wrote none
+    # A refresh repeated (a re-run task) writes nothing new; a revoked grant is not refreshed.
+    assert refresh_shares(shared.settings, table=ref, today=now.date(), now=now).grants
+    assert _manifests(shared) == written
+    with shared.catalog.unit() as ctx:
+        grants.revoke_grant(
+            ctx, grant_id=shared.grants["registration"], reason="测试撤销", actor=STEWARD
+        )
+    write_deltalake(ref.uri, DeltaTable(ref.uri).to_pyarrow_table().slice(0, 1), mode="append")
+    assert refresh_shares(shared.settings, table=ref, today=now.date(), now=now).grants == []
+
+
+def test_prune_keeps_live_grants_inside_the_time_travel_window(shared: Sharing) -> None:
+    from deltalake import DeltaTable
+
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    person = f"theme_person_g{shared.grants['person']}"
+    delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))
+    delta_sharing.load_as_pandas(shared.table_url("rs", f"themes.{person}"))
+    ref = TableRef(shared.lake, "validated", REG_TABLE)
+    write_deltalake(ref.uri, DeltaTable(ref.uri).to_pyarrow_table().slice(0, 5), mode="append")
+    now = shared.clock()
+    refresh_shares(shared.settings, table=ref, today=now.date(), now=now)
+    g_reg, g_person = shared.grants["registration"], shared.grants["person"]
+    assert {w.split("/")[0] for w in _manifests(shared)} == {f"g{g_reg}", f"g{g_person}"}
+
+    with shared.catalog.unit() as ctx:  # 一人一档's grant ends; the other outlives the test
+        grants.revoke_grant(ctx, grant_id=g_person, reason="测试撤销", actor=STEWARD)
+        repository.grant(ctx.session, g_reg).expires_at = now + timedelta(days=36_500)
+    # Both versions of the registration table are inside the window (committed just now).
+    removed = prune_shares(shared.settings, now=now)
+    assert {r.split("/")[0] for r in removed} == {f"g{g_person}"}
+    assert {w.split("/")[1][:2] for w in _manifests(shared)} == {"v0", "v1"}
+    assert not (sharing_root(shared.settings.home) / f"g{g_person}").exists()
+
+    # A week and a day after the last commit only the current version is readable.
+    last = max(e["timestamp"] for e in DeltaTable(ref.uri).history())
+    later = datetime.fromtimestamp(last / 1000, tz=UTC) + timedelta(days=8)
+    removed = prune_shares(shared.settings, now=later)
+    assert [r.split("/")[1][:2] for r in removed] == ["v0"]
+    kept = _manifests(shared)
+    assert [w.split("/")[1][:2] for w in kept] == ["v1"]
+    assert len(delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))) == 45
+    assert _manifests(shared) == kept
