@@ -34,6 +34,7 @@ from catalog.domain import ShareType
 from exchange_api.access import SERVED_STATES
 from exchange_api.exceptions import FileUrlRefused, SharingBadParameter, SharingNotFound
 from exchange_api.runtime import DataCall, Exchange, ResourceView
+from exchange_api.sharing_hints import file_filter
 from lake import masked
 from lake.masked import MaskedFile, MaskedVersion, Recipe, masked_version
 from privacy.disclosure import FieldPlan, Treatment, plan_fields
@@ -223,6 +224,7 @@ def recipe_of(ex: Exchange, table: SharedTable, source: ds.Dataset) -> Recipe:
         plans={n: plans[n] for n in columns},
         rules=ex.disclosure,
         today=ex.today(),
+        file_rows=ex.config.sharing_file_rows,
     )
 
 
@@ -358,16 +360,18 @@ def metadata(
 def query(
     ex: Exchange, call: DataCall, *, share: str, schema: str, name: str, base: str,
     version: int | None = None, timestamp: str | None = None, limit_hint: int | None = None,
-    delta: bool = False,
+    delta: bool = False, json_hints: str | None = None, sql_hints: list[str] | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:  # fmt: skip
-    """Protocol, metadata and one signed ``file`` line per masked file (fewer with a limit)."""
+    """Protocol, metadata and one signed ``file`` line per masked file: fewer with a limit,
+    or where the predicate hints and the file's statistics rule every row out."""
     with ex.audited(call) as recorder:
         table = _find(ex, call, share, schema, name)
         _uses(call, recorder, table)
         if timestamp is not None:
             version = version_at(ex, table, timestamp)
         masked = materialise(ex, table, version)
-        files = masked.files
+        may_match = file_filter(json_hints=json_hints, sql_hints=sql_hints)
+        files = [f for f in masked.files if may_match(f.stats)]
         if limit_hint is not None:
             chosen, rows = [], 0
             for f in files:

@@ -20,7 +20,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -73,14 +73,15 @@ class Recipe:
     plans: tuple[FieldPlan, ...]
     rules: DisclosureRules = field(default_factory=DisclosureRules)
     today: date | None = None  # set only when the bytes depend on the day (age bands)
+    file_rows: int = ROWS_PER_FILE
 
     @classmethod
     def of(
         cls, *, table_uri: str, columns: list[str], plans: Mapping[str, FieldPlan],
-        rules: DisclosureRules, today: date,
+        rules: DisclosureRules, today: date, file_rows: int = ROWS_PER_FILE,
     ) -> Recipe:  # fmt: skip
         ordered = tuple(plans[n] for n in sorted(plans))
-        recipe = cls(table_uri, tuple(columns), ordered, rules)
+        recipe = cls(table_uri, tuple(columns), ordered, rules, file_rows=file_rows)
         return recipe.on(today)
 
     def on(self, today: date) -> Recipe:
@@ -88,9 +89,7 @@ class Recipe:
         moves = self.rules.birth_date is BirthDateShown.AGE_BAND and any(
             p.treatment is Treatment.GENERALISE for p in self.plans
         )
-        return Recipe(
-            self.table_uri, self.columns, self.plans, self.rules, today if moves else None
-        )
+        return replace(self, today=today if moves else None)
 
     @property
     def plan_map(self) -> dict[str, FieldPlan]:
@@ -104,6 +103,7 @@ class Recipe:
                       for p in self.plans],
             "rules": {k: str(v) if v is not None else None for k, v in asdict(self.rules).items()},
             "today": self.today.isoformat() if self.today else None,
+            "file_rows": self.file_rows,
         }  # fmt: skip
 
     @classmethod
@@ -124,6 +124,7 @@ class Recipe:
                 age_band_cap=int(cap) if cap is not None else None,
             ),
             today=date.fromisoformat(saved["today"]) if saved.get("today") else None,
+            file_rows=int(saved.get("file_rows", ROWS_PER_FILE)),
         )
 
     def fingerprint(self) -> str:
@@ -244,10 +245,14 @@ def _write_version(
 
         scanner = source.scanner(columns=columns, batch_size=batch_rows)
         for batch in _rebatched(scanner.to_batches(), batch_rows):
-            pending.append(served_batch(batch, plans, recipe.rules, today).cast(schema))
-            pending_rows += batch.num_rows
-            if pending_rows >= ROWS_PER_FILE:
-                flush()
+            shown = served_batch(batch, plans, recipe.rules, today).cast(schema)
+            while shown.num_rows:  # cut at the file size exactly, so files hold file_rows
+                room = recipe.file_rows - pending_rows
+                pending.append(shown.slice(0, room))
+                pending_rows += min(room, shown.num_rows)
+                shown = shown.slice(room)
+                if pending_rows >= recipe.file_rows:
+                    flush()
         if pending or not files:
             flush()
         saved = {

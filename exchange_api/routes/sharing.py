@@ -199,12 +199,13 @@ def table_metadata(
 
 
 class QueryIn(BaseModel):
-    """The query body; predicate hints are accepted and ignored (they are only hints)."""
+    """The query body. Predicate hints skip files whose statistics rule a match out; a hint
+    that cannot be read keeps every file (they are only hints: the client filters rows)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    predicateHints: list[str] | None = None
-    jsonPredicateHints: str | None = None
+    predicateHints: list[str] | None = Field(default=None, max_length=100)
+    jsonPredicateHints: str | None = Field(default=None, max_length=100_000)
     limitHint: int | None = Field(default=None, ge=0)
     version: int | None = Field(default=None, ge=0)
     timestamp: str | None = None
@@ -232,7 +233,7 @@ def query_table(
     version, lines = sharing.query(
         exchange, call, share=share, schema=schema, name=table, base=_base(request),
         version=body.version, timestamp=body.timestamp, limit_hint=body.limitHint,
-        delta=delta,
+        delta=delta, json_hints=body.jsonPredicateHints, sql_hints=body.predicateHints,
     )  # fmt: skip
     return _ndjson(version, lines, delta=delta)
 

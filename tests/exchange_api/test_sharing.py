@@ -92,8 +92,13 @@ def _serve(app: Any) -> tuple[str, uvicorn.Server, threading.Thread, socket.sock
 
 @pytest.fixture
 def shared(
-    demo_catalog: Catalog, settings: Settings, clock: Clock, tmp_path: Path, exchange_settings: Any
-) -> Iterator[Sharing]:
+    demo_catalog: Catalog, settings: Settings, clock: Clock, tmp_path: Path,
+    exchange_settings: Any, request: pytest.FixtureRequest,
+) -> Iterator[Sharing]:  # fmt: skip
+    """Parametrised indirectly, the parameter is the rows per masked file (default 1M)."""
+    file_rows = getattr(request, "param", None)
+    if file_rows is not None:
+        exchange_settings = exchange_settings.model_copy(update={"sharing_file_rows": file_rows})
     lake = build_lake(tmp_path / "lake")
     with demo_catalog.unit() as ctx:
         granted = {
@@ -460,3 +465,38 @@ def test_prune_keeps_live_grants_inside_the_time_travel_window(shared: Sharing) 
     assert [w.split("/")[1][:2] for w in kept] == ["v1"]
     assert len(delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))) == 45
     assert _manifests(shared) == kept
+
+
+@pytest.mark.parametrize("shared", [10], indirect=True, ids=["10-rows-per-file"])
+def test_json_predicate_hints_skip_files_whose_stats_rule_the_match_out(shared: Sharing) -> None:
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    table = shared.table_url("rs", f"validated.{reg}")
+    whole = delta_sharing.load_as_pandas(table)
+    key = "统一社会信用代码"
+    wanted = sorted(whole[key])[17]
+    hint = json.dumps({
+        "op": "equal",
+        "children": [
+            {"op": "column", "name": key, "valueType": "string"},
+            {"op": "literal", "value": wanted, "valueType": "string"},
+        ],
+    })  # fmt: skip
+    path = f"/shares/{DEPT['rs']}/schemas/validated/tables/{reg}/query"
+    with shared.http("rs") as http:
+        every = http.post(path, json={}).text.splitlines()[2:]
+        hinted = http.post(path, json={"jsonPredicateHints": hint}).text.splitlines()[2:]
+        sql = http.post(path, json={"predicateHints": [f"{key} = '{wanted}'"]}).text.splitlines()
+        unreadable = http.post(path, json={"jsonPredicateHints": "{not json"}).text.splitlines()
+    assert len(every) == 4  # 40 rows, 10 per file
+    assert 1 <= len(hinted) < len(every) and len(sql[2:]) == len(hinted)
+    assert len(unreadable[2:]) == len(every)  # best effort: a hint not understood keeps all
+    # Through the official connector: fewer rows arrive, the matching one among them.
+    narrowed = delta_sharing.load_as_pandas(table, jsonPredicateHints=hint)
+    assert len(narrowed) < len(whole) and wanted in set(narrowed[key])
+    # A hint no file can satisfy: no file, an empty frame with the table's columns.
+    nothing = json.dumps({"op": "lessThan", "children": [
+        {"op": "column", "name": key, "valueType": "string"},
+        {"op": "literal", "value": "0", "valueType": "string"},
+    ]})  # fmt: skip
+    empty = delta_sharing.load_as_pandas(table, jsonPredicateHints=nothing)
+    assert len(empty) == 0 and list(empty.columns) == REG_FIELDS
