@@ -36,7 +36,7 @@ from exchange_api.exceptions import FileUrlRefused, SharingBadParameter, Sharing
 from exchange_api.runtime import DataCall, Exchange, ResourceView
 from exchange_api.sharing_hints import file_filter
 from lake import masked
-from lake.masked import MaskedFile, MaskedVersion, Recipe, masked_version
+from lake.masked import MaskedFile, MaskedVersion, Recipe, changes_file, masked_version
 from privacy.disclosure import FieldPlan, Treatment, plan_fields
 
 LISTING_PURPOSE = "Delta Sharing 共享目录浏览 (listing shares)"
@@ -187,16 +187,21 @@ def _source(ex: Exchange, table: SharedTable, version: int | None) -> tuple[int,
     return version, old.to_pyarrow_dataset()
 
 
-def version_at(ex: Exchange, table: SharedTable, timestamp: str) -> int:
-    """The table version current at ``timestamp`` (ISO 8601 with a time zone)."""
+def _moment(timestamp: str, field: str = "timestamp") -> datetime:
     try:
         moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     except ValueError:
         raise SharingBadParameter(
-            "timestamp 须为带时区的 ISO 8601 时间，如 2026-12-05T08:00:00Z (bad timestamp)"
+            f"{field} 须为带时区的 ISO 8601 时间，如 2026-12-05T08:00:00Z (bad {field})"
         ) from None
     if moment.tzinfo is None:
-        raise SharingBadParameter("timestamp 须带时区，如 ...Z (timestamp needs a time zone)")
+        raise SharingBadParameter(f"{field} 须带时区，如 ...Z ({field} needs a time zone)")
+    return moment
+
+
+def version_at(ex: Exchange, table: SharedTable, timestamp: str, field: str = "timestamp") -> int:
+    """The table version current at ``timestamp`` (ISO 8601 with a time zone)."""
+    moment = _moment(timestamp, field)
     delta = DeltaTable(table.view.table.uri, without_files=True)
     try:
         delta.load_as_version(moment)
@@ -205,6 +210,24 @@ def version_at(ex: Exchange, table: SharedTable, timestamp: str) -> int:
             "该时间点表尚无版本 (no table version at that timestamp)"
         ) from error
     return delta.version()
+
+
+def _commit_times(table: SharedTable) -> dict[int, int]:
+    """Each version's commit time in epoch milliseconds, from the Delta log."""
+    history = DeltaTable(table.view.table.uri, without_files=True).history()
+    return {int(e["version"]): int(e["timestamp"]) for e in history}
+
+
+def version_from(table: SharedTable, timestamp: str, field: str = "startingTimestamp") -> int:
+    """The earliest version committed at or after ``timestamp`` (the protocol's
+    ``startingTimestamp``), which may be version 0 for a moment before the table existed."""
+    at = int(_moment(timestamp, field).timestamp() * 1000)
+    after = [v for v, ms in _commit_times(table).items() if ms >= at]
+    if not after:
+        raise SharingBadParameter(
+            f"{field} 之后表没有新版本 (no table version at or after {field})"
+        )
+    return min(after)
 
 
 def _plans(ex: Exchange, table: SharedTable) -> dict[str, FieldPlan]:
@@ -336,11 +359,18 @@ def _file_line(
     return {"file": entry}
 
 
-def table_version(ex: Exchange, call: DataCall, *, share: str, schema: str, name: str) -> int:
+def table_version(
+    ex: Exchange, call: DataCall, *, share: str, schema: str, name: str,
+    starting_timestamp: str | None = None,
+) -> int:  # fmt: skip
+    """The current version, or with ``starting_timestamp`` the earliest at or after it."""
     with ex.audited(call) as recorder:
         table = _find(ex, call, share, schema, name)
         _uses(call, recorder, table)
-        version = ex.lake.snapshot(table.view.table).version
+        if starting_timestamp is not None:
+            version = version_from(table, starting_timestamp)
+        else:
+            version = ex.lake.snapshot(table.view.table).version
         recorder.record.table_version = version
         return version
 
@@ -391,6 +421,91 @@ def query(
             table_version=masked.version,
         )
         return masked.version, lines
+
+
+def _change_line(
+    ex: Exchange, base: str, f: MaskedFile, *, kind: str, version: int, timestamp: int
+) -> dict[str, Any]:
+    url, expiry = signed_url(ex, base, f.path)
+    entry: dict[str, Any] = {
+        "url": url, "id": hashlib.sha256(f.path.encode()).hexdigest()[:32],
+        "partitionValues": {}, "size": f.size, "timestamp": timestamp, "version": version,
+        "expirationTimestamp": expiry,
+    }  # fmt: skip
+    if kind == "add":
+        entry["stats"] = json.dumps(f.stats, ensure_ascii=False)
+    return {kind: entry}
+
+
+def changes(
+    ex: Exchange, call: DataCall, *, share: str, schema: str, name: str, base: str,
+    starting_version: int | None = None, starting_timestamp: str | None = None,
+    ending_version: int | None = None, ending_timestamp: str | None = None,
+) -> tuple[int, list[dict[str, Any]]]:  # fmt: skip
+    """The change data feed from the starting to the ending version, both included.
+
+    The lake records no change data, so each version's changes are derived by comparing the
+    grant's masked files of that version with the previous one (``lake.masked.changes_file``:
+    inserts and deletes, an update being both); version 0 is its files, all inserts.
+    """
+    if (starting_version is None) == (starting_timestamp is None):
+        raise SharingBadParameter(
+            "须且只能给出 startingVersion 或 startingTimestamp 之一 (give one starting point)"
+        )
+    if ending_version is not None and ending_timestamp is not None:
+        raise SharingBadParameter(
+            "endingVersion 与 endingTimestamp 只能给一个 (give one ending point, not both)"
+        )
+    with ex.audited(call) as recorder:
+        table = _find(ex, call, share, schema, name)
+        _uses(call, recorder, table)
+        times = _commit_times(table)
+        latest = max(times)
+        if starting_timestamp is not None:
+            starting_version = version_from(table, starting_timestamp)
+        if ending_timestamp is not None:
+            ending_version = version_at(ex, table, ending_timestamp, "endingTimestamp")
+        start = starting_version if starting_version is not None else 0
+        end = latest if ending_version is None else ending_version
+        if not 0 <= start <= end <= latest:
+            raise SharingBadParameter(
+                f"版本范围无效：须 0 ≤ 起始 ≤ 结束 ≤ 当前版本 {latest} "
+                f"(invalid version range {start}..{end}; latest is {latest})"
+            )
+        previous = materialise(ex, table, start - 1) if start > 0 else None
+        current = materialise(ex, table, end)
+        lines = _protocol_lines(table, current)
+        handed: list[MaskedFile] = []
+        for version in range(start, end + 1):
+            masked = current if version == end else materialise(ex, table, version)
+            stamp = times.get(version, 0)
+            if previous is None:
+                for f in masked.files:
+                    lines.append(_change_line(
+                        ex, base, f, kind="add", version=version, timestamp=stamp
+                    ))  # fmt: skip
+                    handed.append(f)
+            else:
+                try:
+                    changed = changes_file(sharing_root(ex), previous=previous, current=masked)
+                except ValueError as error:
+                    raise SharingBadParameter(
+                        f"版本 {version} 的列与上一版本不同，无法给出变更 (columns changed)"
+                    ) from error
+                if changed is not None:
+                    lines.append(_change_line(
+                        ex, base, changed, kind="cdf", version=version, timestamp=stamp
+                    ))  # fmt: skip
+                    handed.append(changed)
+            previous = masked
+        ex.commit(
+            recorder,
+            fields=current.columns,
+            rows=sum(f.rows for f in handed),
+            result=[f.path for f in handed],
+            table_version=end,
+        )
+        return start, lines
 
 
 # ---- profile files ------------------------------------------------------------------------

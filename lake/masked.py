@@ -25,6 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -358,3 +359,96 @@ def replay(
             recipe=recipe.on(today), batch_rows=batch_rows,
         )  # fmt: skip
     return written
+
+
+# ---- change data feed ---------------------------------------------------------------------
+
+CHANGE_TYPE = "_change_type"
+
+
+def _placeholder(kind: pa.DataType) -> pa.Scalar:
+    """Any valid value of ``kind``: nulls are grouped through a separate flag column."""
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pa.scalar("", kind)
+    if pa.types.is_date(kind) or pa.types.is_time(kind):
+        return pa.array([0], pa.int32()).cast(kind)[0]
+    if pa.types.is_nested(kind):
+        raise ValueError(f"a {kind} column cannot be compared row by row")
+    return pa.array([0], pa.int8()).cast(kind)[0]
+
+
+def _row_counts(data: pa.Table) -> pa.Table:
+    """How many times each distinct row occurs (nulls equal to nulls, as rows compare)."""
+    columns: dict[str, pa.ChunkedArray] = {}
+    for i, name in enumerate(data.column_names):
+        column = data.column(name)
+        columns[f"v{i}"] = pc.fill_null(column, _placeholder(column.type))
+        columns[f"n{i}"] = pc.is_null(column)
+    return pa.table(columns).group_by(list(columns)).aggregate([([], "count_all")])
+
+
+def _read(root: Path, version: MaskedVersion) -> pa.Table:
+    return pq.read_table([str(root / f.path) for f in version.files])
+
+
+def changes_file(
+    root: Path, *, previous: MaskedVersion, current: MaskedVersion
+) -> MaskedFile | None:
+    """The rows ``current`` adds to and removes from ``previous``, as a Parquet file with a
+    ``_change_type`` column (``insert`` / ``delete``) beside the masked columns, written once
+    into ``current``'s folder; None when nothing changed.
+
+    Derived by comparing the two masked versions as multisets of rows: what a recipient
+    could see change. Rows carry no identity here (the key may be masked), so an update is a
+    delete of the old row and an insert of the new one. ValueError when the two versions do
+    not have the same columns.
+    """
+    folder = current.files[0].path.rsplit("/", 1)[0]
+    name = f"changes-from-v{previous.version}.parquet"
+    target = root / folder / name
+    marker = root / folder / f"{name}.empty"
+    if marker.exists():
+        return None
+    if not target.exists():
+        before, after = _read(root, previous), _read(root, current)
+        if before.schema != after.schema:
+            raise ValueError("the versions' columns differ")
+        changed = _changed_rows(before, after)
+        if changed.num_rows == 0:
+            marker.touch()
+            return None
+        staging = target.with_name(f".{name}.{uuid.uuid4().hex}")
+        pq.write_table(changed, staging, row_group_size=ROW_GROUP_ROWS)
+        os.replace(staging, target)
+    data = pq.read_metadata(target)
+    return MaskedFile(
+        path=f"{folder}/{name}", size=target.stat().st_size, rows=data.num_rows, stats={}
+    )
+
+
+def _changed_rows(before: pa.Table, after: pa.Table) -> pa.Table:
+    keys = [f"{kind}{i}" for i in range(after.num_columns) for kind in ("v", "n")]
+    joined = _row_counts(before).join(
+        _row_counts(after), keys=keys, join_type="full outer",
+        left_suffix="_before", right_suffix="_after",
+    )  # fmt: skip
+    delta = pc.subtract(
+        pc.fill_null(joined.column("count_all_after"), 0),
+        pc.fill_null(joined.column("count_all_before"), 0),
+    ).to_numpy()
+    parts = []
+    for change, times in (("delete", -delta), ("insert", delta)):
+        chosen = times > 0
+        # A row added twice is two inserts: repeat each distinct row as often as it changed.
+        rows = joined.filter(pa.array(chosen)).take(
+            pa.array(np.repeat(np.arange(int(chosen.sum())), times[chosen]))
+        )
+        columns = {}
+        for i, column in enumerate(after.schema):
+            value, null = rows.column(f"v{i}"), rows.column(f"n{i}")
+            columns[column.name] = pc.if_else(null, pa.scalar(None, column.type), value)
+        columns[CHANGE_TYPE] = pa.array([change] * rows.num_rows, pa.string())
+        parts.append(
+            pa.table(columns, schema=after.schema.append(pa.field(CHANGE_TYPE, pa.string())))
+        )
+    return pa.concat_tables(parts)

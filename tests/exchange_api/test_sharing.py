@@ -500,3 +500,61 @@ def test_json_predicate_hints_skip_files_whose_stats_rule_the_match_out(shared: 
     ]})  # fmt: skip
     empty = delta_sharing.load_as_pandas(table, jsonPredicateHints=nothing)
     assert len(empty) == 0 and list(empty.columns) == REG_FIELDS
+
+
+CDF_COLUMNS = ["_change_type", "_commit_version", "_commit_timestamp"]
+
+
+def test_change_data_feed_through_the_connector(shared: Sharing) -> None:
+    from deltalake import DeltaTable
+
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    table = shared.table_url("rs", f"validated.{reg}")
+    uri = f"{shared.lake}/validated/{REG_TABLE}"
+    first = DeltaTable(uri).to_pyarrow_table()
+    write_deltalake(uri, first.slice(0, 5), mode="append")  # v1: five rows again
+    gone = first.column("统一社会信用代码")[0].as_py()
+    DeltaTable(uri).delete(f"\"统一社会信用代码\" = '{gone}'")  # v2: both copies of one row
+    committed = {e["version"]: e["timestamp"] for e in DeltaTable(uri).history()}
+
+    feed = delta_sharing.load_table_changes_as_pandas(table, starting_version=0)
+    assert list(feed.columns) == REG_FIELDS + CDF_COLUMNS
+    counts = feed.groupby(["_commit_version", "_change_type"]).size().to_dict()
+    assert counts == {(0, "insert"): 40, (1, "insert"): 5, (2, "delete"): 2}
+    assert set(feed.loc[feed["_change_type"] == "delete", "统一社会信用代码"]) == {gone}
+    assert feed["法定代表人"].str.contains("*", regex=False).all()  # masked as served
+    stamps = feed.groupby("_commit_version")["_commit_timestamp"].first().to_dict()
+    assert stamps == {v: committed[v] for v in (0, 1, 2)}
+
+    middle = delta_sharing.load_table_changes_as_pandas(table, starting_version=1, ending_version=1)
+    assert len(middle) == 5 and set(middle["_commit_version"]) == {1}
+    at_two = datetime.fromtimestamp(committed[2] / 1000, tz=UTC).isoformat()
+    since = delta_sharing.load_table_changes_as_pandas(table, starting_timestamp=at_two)
+    assert set(since["_change_type"]) == {"delete"} and len(since) == 2
+
+    path = f"/shares/{DEPT['rs']}/schemas/validated/tables/{reg}"
+    with shared.http("rs") as http:
+        version = http.get(f"{path}/version", params={"startingTimestamp": at_two})
+        assert version.status_code == 200 and version.headers["delta-table-version"] == "2"
+        before_all = http.get(
+            f"{path}/version", params={"startingTimestamp": "2000-01-01T00:00:00Z"}
+        )
+        assert before_all.headers["delta-table-version"] == "0"
+        late = http.get(f"{path}/version", params={"startingTimestamp": "2999-01-01T00:00:00Z"})
+        assert late.status_code == 400 and late.json()["errorCode"] == "INVALID_PARAMETER_VALUE"
+        for params in ({}, {"startingVersion": 2, "endingVersion": 1},
+                       {"startingVersion": 0, "endingVersion": 9},
+                       {"startingVersion": 0, "startingTimestamp": at_two}):  # fmt: skip
+            bad = http.get(f"{path}/changes", params=params)
+            assert bad.status_code == 400, params
+            assert bad.json()["errorCode"] == "INVALID_PARAMETER_VALUE"
+        lines = http.get(f"{path}/changes", params={"startingVersion": 1}).text.splitlines()
+    kinds = [next(iter(json.loads(line))) for line in lines]
+    assert kinds == ["protocol", "metaData", "cdf", "cdf"]
+    with shared.catalog.unit() as ctx:  # each feed read and each download is in the chain
+        entries = ctx.session.scalars(select(AuditEntry)).all()
+        feeds = [e for e in entries if e.endpoint.endswith("/changes") and e.status == 200]
+        assert len(feeds) >= 4 and all(e.grant_id == shared.grants["registration"] for e in feeds)
+        downloads = [e for e in entries if "/files/" in e.endpoint and e.status == 200]
+        assert any(e.table_version == 2 for e in downloads)  # a cdf file of version 2
+        assert verify_chain(ctx.session, shared.app.state.exchange.key).ok
