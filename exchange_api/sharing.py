@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from catalog.context import Actor, CatalogContext
 from catalog.domain import ShareType
 from exchange_api.access import SERVED_STATES
 from exchange_api.exceptions import FileUrlRefused, SharingBadParameter, SharingNotFound
-from exchange_api.runtime import DataCall, Exchange, ResourceView
+from exchange_api.runtime import DataCall, Exchange, ResourceView, resource_view
 from exchange_api.sharing_hints import file_filter
 from lake import masked
 from lake.masked import MaskedFile, MaskedVersion, Recipe, changes_file, masked_version
@@ -86,10 +87,18 @@ def live_tables(ex: Exchange, ctx: CatalogContext, actor: Actor) -> list[SharedT
     """The tables the caller's department may read now: one per live, servable grant."""
     if not actor.department_code:
         return []
-    department = repository.department(ctx.session, actor.department_code)
+    return department_tables(ctx, actor.department_code, view_of=ex.view)
+
+
+def department_tables(
+    ctx: CatalogContext, department_code: str,
+    view_of: Callable[[CatalogContext, str], ResourceView],
+) -> list[SharedTable]:  # fmt: skip
+    """A department's share as it stands: one table per live grant on a servable resource."""
+    department = repository.department(ctx.session, department_code)
     tables = []
     for grant in repository.grants(ctx.session, department_id=department.id, active_at=ctx.now()):
-        view = ex.view(ctx, grant.resource.code)
+        view = view_of(ctx, grant.resource.code)
         if view.state not in SERVED_STATES or view.share_type is ShareType.NOT_SHARED:
             continue
         if view.serving_table is None:
@@ -97,7 +106,7 @@ def live_tables(ex: Exchange, ctx: CatalogContext, actor: Actor) -> list[SharedT
         access = {n: str(grant.fields[n]) for n in grant.fields if n in view.items}
         tables.append(
             SharedTable(
-                share=actor.department_code,
+                share=department_code,
                 schema=view.serving_table.layer,
                 name=f"{view.serving_table.name}_g{grant.id}",
                 grant_id=grant.id,
@@ -107,6 +116,17 @@ def live_tables(ex: Exchange, ctx: CatalogContext, actor: Actor) -> list[SharedT
             )
         )
     return tables
+
+
+def share_table_names(ctx: CatalogContext, department_code: str, lake_root: str) -> list[str]:
+    """``share.schema.table`` of each table in a department's share, for the profile's user
+    (the catalogue alone is read: no audit, no data)."""
+
+    def view_of(c: CatalogContext, code: str) -> ResourceView:
+        return resource_view(c.session, repository.resource(c.session, code), lake_root)
+
+    return [f"{t.share}.{t.schema}.{t.name}" for t in department_tables(ctx, department_code,
+                                                                         view_of)]  # fmt: skip
 
 
 def _check_share(actor: Actor, share: str) -> None:
