@@ -24,10 +24,11 @@ from govshare.runtime import (
     console,
     handle_errors,
     print_json,
+    print_list,
     settings,
 )
 
-app = typer.Typer(help="Delta Sharing 开放协议：生成部门的 profile 文件 (Delta Sharing).")
+app = typer.Typer(help="Delta Sharing 开放协议：部门 profile 文件、脱敏文件清理 (Delta Sharing).")
 
 PROFILE_LABEL = "delta-sharing"
 
@@ -70,6 +71,25 @@ def profile_command(
         console.print("[yellow]该部门目前没有有效授权，共享中没有表 (no live grant: no table)[/]")
     for url in urls:  # what delta_sharing.load_as_pandas takes
         console.print(f"  {url}", soft_wrap=True)
+
+
+@app.command("prune")
+@handle_errors
+def prune_command(json_output: JsonFlag = False) -> None:
+    """清理不再需要的脱敏文件：已撤销或过期的授权、回溯窗口之外的版本 (prune masked files).
+
+    What the daily maintenance DAG runs after lake maintenance, for deployments without it.
+    """
+    from catalog.context import utcnow
+    from jobs.sharing import prune_shares
+
+    removed = prune_shares(settings(), now=utcnow())
+    if json_output:
+        print_list(removed)
+        return
+    console.print(f"已清理 {len(removed)} 个脱敏文件夹 (masked folders removed)")
+    for path in removed:
+        console.print(f"  {path}", soft_wrap=True)
 
 
 def register(app_: typer.Typer) -> None:

@@ -455,6 +455,18 @@ def test_prune_keeps_live_grants_inside_the_time_travel_window(shared: Sharing) 
     assert {r.split("/")[0] for r in removed} == {f"g{g_person}"}
     assert {w.split("/")[1][:2] for w in _manifests(shared)} == {"v0", "v1"}
     assert not (sharing_root(shared.settings.home) / f"g{g_person}").exists()
+    # The same job from the command line (deployments without the maintenance DAG): the
+    # real clock is later than the test's, so the registration grant must outlive it too.
+    env = {
+        **os.environ, "GOVSHARE_HOME": str(shared.settings.home),
+        "GOVSHARE_DATABASE_URL": shared.settings.catalog_url, "GOVSHARE_LAKE_ROOT": shared.lake,
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "govshare", "sharing", "prune", "--json"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"data": [], "count": 0}  # v0, v1 still in the window
 
     # A week and a day after the last commit only the current version is readable.
     last = max(e["timestamp"] for e in DeltaTable(ref.uri).history())
