@@ -7,8 +7,8 @@ mounted on, reduced to the granted fields and masked exactly as extracts and pro
 ``privacy.columnar.served_batch``). The masked Parquet files are written once per (grant, table
 version, recipe) under ``GOVSHARE_HOME/sharing`` with per-file statistics (``lake.masked``; by
 ``jobs.sharing`` after each commit, or here on first use), so a query only ever hands out URLs
-of masked files; the URLs are signed by govshare (HMAC over path and
-expiry) and re-check the grant when a file is fetched, so a revoked grant ends downloads too.
+of masked files; the URLs are signed by govshare (HMAC over path and expiry) and re-check the
+grant when a file is fetched, so a revoked grant ends downloads too.
 
 The protocol's purpose-less calls are audited under the grant's own purpose (the table *is*
 the grant); listing calls under :data:`LISTING_PURPOSE`.
@@ -125,8 +125,8 @@ def share_table_names(ctx: CatalogContext, department_code: str, lake_root: str)
     def view_of(c: CatalogContext, code: str) -> ResourceView:
         return resource_view(c.session, repository.resource(c.session, code), lake_root)
 
-    return [f"{t.share}.{t.schema}.{t.name}" for t in department_tables(ctx, department_code,
-                                                                         view_of)]  # fmt: skip
+    tables = department_tables(ctx, department_code, view_of)
+    return [f"{t.share}.{t.schema}.{t.name}" for t in tables]
 
 
 def _check_share(actor: Actor, share: str) -> None:
