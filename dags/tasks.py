@@ -377,6 +377,7 @@ def affected_themes(settings: Settings, *, table: str, themes: list[str]) -> lis
 
 def build_themes(settings: Settings, *, themes: list[str], run: RunRef) -> list[dict[str, Any]]:
     """Rebuild the given themes incrementally (only keys with new source rows are rewritten)."""
+    from jobs.sharing import refresh_after_commit
     from pipelines.ingest import tables
     from pipelines.themes.build import build_theme, source_links, theme_tables
 
@@ -400,6 +401,8 @@ def build_themes(settings: Settings, *, themes: list[str], run: RunRef) -> list[
         summary["resource_code"] = spec.resource_code
         summaries.append(summary)
         theme_ref, conflicts_ref = theme_tables(settings, spec)
+        if not summary["skipped"]:
+            refresh_after_commit(settings, table=theme_ref, today=today, now=utcnow())
         outputs.append(
             lineage.location_dataset(
                 theme_ref.uri, alias=theme_ref.qualified, version=summary["version"]
@@ -552,9 +555,13 @@ def apply_gate_orders(settings: Settings, *, run: RunRef) -> list[dict[str, Any]
 
 def maintain_lake(settings: Settings, *, run: RunRef) -> list[dict[str, Any]]:
     """Compact, checkpoint and vacuum every lake table within the time-travel window."""
+    from jobs.sharing import prune_shares
     from lake.maintenance import maintain_lake as maintain
 
     reports = [r.as_dict() for r in maintain(settings)]
+    removed = prune_shares(settings, now=utcnow())
+    log.info("Delta Sharing: %d masked folders outside the window or of ended grants removed",
+             len(removed))  # fmt: skip
     for r in reports:
         log.info(
             "%s: v%s, oldest readable v%s, %s files vacuumed, %.1f → %.1f MB (live %.1f MB) %s",

@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.settings import Settings
+from lake.masked import ROWS_PER_FILE
 from privacy.disclosure import AGE_BAND_CAP, BirthDateShown
 from privacy.units import BudgetPeriod
 
@@ -65,6 +66,12 @@ class ExchangeSettings(BaseSettings):
         default=1.0, ge=0, description="how often a Delta table's version is re-checked"
     )
     extract_batch_rows: int = Field(default=65_536, ge=1024)
+    sharing_file_rows: int = Field(
+        default=ROWS_PER_FILE,
+        ge=1,
+        description="rows per masked Delta Sharing file: fewer, larger files cost fewer "
+        "audited requests; smaller ones let predicate hints skip more",
+    )
     catalogue_cache_seconds: float = Field(
         default=5.0, ge=0, description="how long a resource's serving metadata is reused"
     )

@@ -12,20 +12,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from catalog.domain import ShareType
 from exchange_api.exceptions import ShareTypeRefused
-from exchange_api.profiles import authorised_fields, jsonable
+from exchange_api.profiles import authorised_fields
 from exchange_api.runtime import DataCall, Exchange, ResourceView
-from privacy.disclosure import DisclosureRules, FieldPlan, Treatment, plan_fields, served_value
+from privacy.columnar import served_batch, served_schema
+from privacy.disclosure import FieldPlan, Treatment, plan_fields
 
 
 class ExtractFormat(StrEnum):
@@ -72,50 +71,6 @@ class Extract:
     media_type: str
     filename: str
     withheld: dict[str, str] = field(default_factory=dict)  # column -> reason (Chinese)
-
-
-def _rewritten(plan: FieldPlan | None) -> bool:
-    """Columns served as text other than their stored values (masked or generalised)."""
-    return plan is not None and plan.treatment in (Treatment.MASK, Treatment.GENERALISE)
-
-
-def transform_batch(
-    batch: pa.RecordBatch, plans: Mapping[str, FieldPlan], rules: DisclosureRules, today: date
-) -> pa.RecordBatch:
-    """A batch as the caller may see it: masked and generalised columns become text.
-
-    Withheld columns are never read (``extract`` leaves them out of the scan); a value that
-    cannot be generalised becomes null rather than being shown.
-    """
-    columns = []
-    fields = []
-    for name in batch.schema.names:
-        column = batch.column(name)
-        plan = plans.get(name)
-        if plan is not None and _rewritten(plan):
-            # The rule runs once per distinct value (names, regions, dates repeat a lot),
-            # then the masked dictionary is expanded back to the rows: same values, less work.
-            encoded = pc.dictionary_encode(column)
-            masked = pa.array(
-                [
-                    served_value(plan, None if v is None else jsonable(v), rules, on=today)
-                    for v in encoded.dictionary.to_pylist()
-                ],
-                pa.string(),
-            )
-            column = pc.take(masked, encoded.indices)
-            fields.append(pa.field(name, pa.string()))
-        else:
-            fields.append(batch.schema.field(name))
-        columns.append(column)
-    return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
-
-
-def served_schema(source: pa.Schema, plans: Mapping[str, FieldPlan]) -> pa.Schema:
-    return pa.schema(
-        [pa.field(n, pa.string()) if _rewritten(plans.get(n)) else source.field(n)
-         for n in source.names]
-    )  # fmt: skip
 
 
 def extract(
@@ -170,7 +125,7 @@ def _stream(
         for batch in scanner.to_batches():
             if batch.num_rows == 0:
                 continue
-            masked = transform_batch(batch, plans, ex.disclosure, today).cast(schema)
+            masked = served_batch(batch, plans, ex.disclosure, today).cast(schema)
             writer.write_batch(masked)
             rows += masked.num_rows
             chunk = sink.drain()

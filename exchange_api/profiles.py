@@ -7,8 +7,7 @@ number is generalised, a status field granted masked is left out (and listed as 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 from catalog.context import CatalogContext
@@ -33,6 +32,7 @@ from privacy.disclosure import (
     plan_fields,
     served_value,
 )
+from privacy.disclosure import plain_value as jsonable
 
 PROVENANCE = "_provenance"
 
@@ -67,15 +67,6 @@ def authorised_fields(
     ex.limiter.hit(grant, cost=cost)
     chosen = list(fields) if fields else [f for f in grant.fields if f in view.items]
     return grant, chosen
-
-
-def jsonable(value: Any) -> Any:
-    """Values as JSON carries them; money stays exact as a decimal string."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 def evidence(ref: Any) -> Evidence:

@@ -4,10 +4,11 @@ A department's share is named after its code and holds one table per live grant 
 not expired, resource published and not 不予共享): the validated or theme table the resource is
 mounted on, reduced to the granted fields and masked exactly as extracts and profiles mask
 (``ResourceView.served_fields`` → ``privacy.disclosure.plan_fields`` →
-``extracts.transform_batch``). The masked Parquet files are written once per (grant, table
-version, disclosure plan) under ``GOVSHARE_HOME/sharing`` with per-file statistics, so a query
-only ever hands out URLs of masked files; the URLs are signed by govshare (HMAC over path and
-expiry) and re-check the grant when a file is fetched, so a revoked grant ends downloads too.
+``privacy.columnar.served_batch``). The masked Parquet files are written once per (grant, table
+version, recipe) under ``GOVSHARE_HOME/sharing`` with per-file statistics (``lake.masked``; by
+``jobs.sharing`` after each commit, or here on first use), so a query only ever hands out URLs
+of masked files; the URLs are signed by govshare (HMAC over path and expiry) and re-check the
+grant when a file is fetched, so a revoked grant ends downloads too.
 
 The protocol's purpose-less calls are audited under the grant's own purpose (the table *is*
 the grant); listing calls under :data:`LISTING_PURPOSE`.
@@ -18,35 +19,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 from deltalake import DeltaTable
-from deltalake import Schema as DeltaSchema
 
 from catalog import repository
 from catalog.context import Actor, CatalogContext
 from catalog.domain import ShareType
 from exchange_api.access import SERVED_STATES
 from exchange_api.exceptions import FileUrlRefused, SharingBadParameter, SharingNotFound
-from exchange_api.extracts import served_schema, transform_batch
-from exchange_api.runtime import DataCall, Exchange, ResourceView
+from exchange_api.runtime import DataCall, Exchange, ResourceView, resource_view
+from exchange_api.sharing_hints import file_filter
+from lake import masked
+from lake.masked import MaskedFile, MaskedVersion, Recipe, changes_file, masked_version
 from privacy.disclosure import FieldPlan, Treatment, plan_fields
 
 LISTING_PURPOSE = "Delta Sharing 共享目录浏览 (listing shares)"
-SHARING_DIR = "sharing"
 FILE_TTL_SECONDS = 15 * 60
-ROWS_PER_FILE = 500_000
 _NAMESPACE = uuid.UUID("6f1c1f9e-2f0b-4d55-9a55-5a1d3c0f6b21")
 _NOT_FOUND = "共享、库或表不存在，或本部门无有效授权 (share, schema or table not found)"
 
@@ -77,30 +72,12 @@ class SharedTable:
         }
 
 
-@dataclass(frozen=True)
-class MaskedFile:
-    path: str  # relative to the sharing root: g<grant>/<version dir>/<file>
-    size: int
-    rows: int
-    stats: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class MaskedVersion:
-    """The masked files of one grant at one table version."""
-
-    version: int
-    schema_string: str
-    columns: list[str]
-    files: list[MaskedFile]
-
-
 def share_id(share: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"share:{share}"))
 
 
 def sharing_root(ex: Exchange) -> Path:
-    return Path(ex.settings.home, SHARING_DIR).resolve()
+    return masked.sharing_root(ex.settings.home)
 
 
 # ---- shares from grants -------------------------------------------------------------------
@@ -110,10 +87,18 @@ def live_tables(ex: Exchange, ctx: CatalogContext, actor: Actor) -> list[SharedT
     """The tables the caller's department may read now: one per live, servable grant."""
     if not actor.department_code:
         return []
-    department = repository.department(ctx.session, actor.department_code)
+    return department_tables(ctx, actor.department_code, view_of=ex.view)
+
+
+def department_tables(
+    ctx: CatalogContext, department_code: str,
+    view_of: Callable[[CatalogContext, str], ResourceView],
+) -> list[SharedTable]:  # fmt: skip
+    """A department's share as it stands: one table per live grant on a servable resource."""
+    department = repository.department(ctx.session, department_code)
     tables = []
     for grant in repository.grants(ctx.session, department_id=department.id, active_at=ctx.now()):
-        view = ex.view(ctx, grant.resource.code)
+        view = view_of(ctx, grant.resource.code)
         if view.state not in SERVED_STATES or view.share_type is ShareType.NOT_SHARED:
             continue
         if view.serving_table is None:
@@ -121,7 +106,7 @@ def live_tables(ex: Exchange, ctx: CatalogContext, actor: Actor) -> list[SharedT
         access = {n: str(grant.fields[n]) for n in grant.fields if n in view.items}
         tables.append(
             SharedTable(
-                share=actor.department_code,
+                share=department_code,
                 schema=view.serving_table.layer,
                 name=f"{view.serving_table.name}_g{grant.id}",
                 grant_id=grant.id,
@@ -131,6 +116,17 @@ def live_tables(ex: Exchange, ctx: CatalogContext, actor: Actor) -> list[SharedT
             )
         )
     return tables
+
+
+def share_table_names(ctx: CatalogContext, department_code: str, lake_root: str) -> list[str]:
+    """``share.schema.table`` of each table in a department's share, for the profile's user
+    (the catalogue alone is read: no audit, no data)."""
+
+    def view_of(c: CatalogContext, code: str) -> ResourceView:
+        return resource_view(c.session, repository.resource(c.session, code), lake_root)
+
+    tables = department_tables(ctx, department_code, view_of)
+    return [f"{t.share}.{t.schema}.{t.name}" for t in tables]
 
 
 def _check_share(actor: Actor, share: str) -> None:
@@ -211,16 +207,21 @@ def _source(ex: Exchange, table: SharedTable, version: int | None) -> tuple[int,
     return version, old.to_pyarrow_dataset()
 
 
-def version_at(ex: Exchange, table: SharedTable, timestamp: str) -> int:
-    """The table version current at ``timestamp`` (ISO 8601 with a time zone)."""
+def _moment(timestamp: str, field: str = "timestamp") -> datetime:
     try:
         moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     except ValueError:
         raise SharingBadParameter(
-            "timestamp 须为带时区的 ISO 8601 时间，如 2026-12-05T08:00:00Z (bad timestamp)"
+            f"{field} 须为带时区的 ISO 8601 时间，如 2026-12-05T08:00:00Z (bad {field})"
         ) from None
     if moment.tzinfo is None:
-        raise SharingBadParameter("timestamp 须带时区，如 ...Z (timestamp needs a time zone)")
+        raise SharingBadParameter(f"{field} 须带时区，如 ...Z ({field} needs a time zone)")
+    return moment
+
+
+def version_at(ex: Exchange, table: SharedTable, timestamp: str, field: str = "timestamp") -> int:
+    """The table version current at ``timestamp`` (ISO 8601 with a time zone)."""
+    moment = _moment(timestamp, field)
     delta = DeltaTable(table.view.table.uri, without_files=True)
     try:
         delta.load_as_version(moment)
@@ -231,135 +232,57 @@ def version_at(ex: Exchange, table: SharedTable, timestamp: str) -> int:
     return delta.version()
 
 
+def _commit_times(table: SharedTable) -> dict[int, int]:
+    """Each version's commit time in epoch milliseconds, from the Delta log."""
+    history = DeltaTable(table.view.table.uri, without_files=True).history()
+    return {int(e["version"]): int(e["timestamp"]) for e in history}
+
+
+def version_from(table: SharedTable, timestamp: str, field: str = "startingTimestamp") -> int:
+    """The earliest version committed at or after ``timestamp`` (the protocol's
+    ``startingTimestamp``), which may be version 0 for a moment before the table existed."""
+    at = int(_moment(timestamp, field).timestamp() * 1000)
+    after = [v for v, ms in _commit_times(table).items() if ms >= at]
+    if not after:
+        raise SharingBadParameter(
+            f"{field} 之后表没有新版本 (no table version at or after {field})"
+        )
+    return min(after)
+
+
 def _plans(ex: Exchange, table: SharedTable) -> dict[str, FieldPlan]:
     detected = ex.lake.snapshot(table.view.table).identifier_columns()
     return plan_fields(table.view.served_fields(table.access, detected), ex.disclosure)
 
 
-def _fingerprint(plans: Mapping[str, FieldPlan], columns: Sequence[str], today: str) -> str:
-    """What the masked bytes depend on besides the data: columns, treatments, masks (and the
-    day, when a generalised birth date becomes an age band that moves with it)."""
-    described = {
-        "columns": list(columns),
-        "plans": {n: [str(p.treatment), str(p.mask_kind)] for n, p in sorted(plans.items())},
-    }
-    if any(p.treatment is Treatment.GENERALISE for p in plans.values()):
-        described["today"] = today
-    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _stats_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, int | float | str | bool):
-        return value
-    return str(value)
-
-
-def file_stats(data: pa.Table) -> dict[str, Any]:
-    """Delta statistics of one file: row count and per-column min, max and null count."""
-    minimum: dict[str, Any] = {}
-    maximum: dict[str, Any] = {}
-    nulls: dict[str, int] = {}
-    for name in data.column_names:
-        column = data.column(name)
-        nulls[name] = column.null_count
-        kind = column.type
-        if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_boolean(kind):
-            continue
-        if column.null_count == len(column):
-            continue
-        bounds = pc.min_max(column).as_py()
-        minimum[name] = _stats_value(bounds["min"])
-        maximum[name] = _stats_value(bounds["max"])
-    return {
-        "numRecords": data.num_rows,
-        "minValues": minimum,
-        "maxValues": maximum,
-        "nullCount": nulls,
-    }
-
-
-def materialise(ex: Exchange, table: SharedTable, version: int | None = None) -> MaskedVersion:
-    """The masked files of ``table`` at ``version``, written on first use and kept.
-
-    Idempotent and atomic: files are written into a temporary folder renamed into place, so a
-    reader sees a complete version or none; two writers race harmlessly (the loser discards).
-    """
-    at, source = _source(ex, table, version)
+def recipe_of(ex: Exchange, table: SharedTable, source: ds.Dataset) -> Recipe:
+    """What the grant's masked files are made of now: its granted, not withheld columns
+    present in the table, each field's plan, the deployment's rules (and the day)."""
     plans = _plans(ex, table)
     withheld = {n for n, p in plans.items() if p.treatment is Treatment.WITHHOLD}
     columns = [n for n in table.access if n in source.schema.names and n not in withheld]
-    fingerprint = _fingerprint(plans, columns, ex.today().isoformat())
-    relative = f"g{table.grant_id}/v{at}-{fingerprint}"
-    folder = sharing_root(ex) / relative
-    manifest = folder / "manifest.json"
-    if not manifest.exists():
-        _write_version(ex, source, plans, columns, folder, relative)
-    saved = json.loads(manifest.read_text(encoding="utf-8"))
-    return MaskedVersion(
-        version=at,
-        schema_string=saved["schemaString"],
-        columns=saved["columns"],
-        files=[MaskedFile(**f) for f in saved["files"]],
+    return Recipe.of(
+        table_uri=table.view.table.uri,
+        columns=columns,
+        plans={n: plans[n] for n in columns},
+        rules=ex.disclosure,
+        today=ex.today(),
+        file_rows=ex.config.sharing_file_rows,
     )
 
 
-def _write_version(
-    ex: Exchange, source: ds.Dataset, plans: Mapping[str, FieldPlan], columns: list[str],
-    folder: Path, relative: str,
-) -> None:  # fmt: skip
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
-    staging.mkdir()
-    try:
-        schema = served_schema(source.schema.empty_table().select(columns).schema, plans)
-        today = ex.today()
-        files: list[MaskedFile] = []
-        pending: list[pa.RecordBatch] = []
-        pending_rows = 0
-
-        def flush() -> None:
-            nonlocal pending, pending_rows
-            data = pa.Table.from_batches(pending, schema=schema)
-            name = f"part-{len(files):05d}.parquet"
-            pq.write_table(data, staging / name)
-            files.append(
-                MaskedFile(
-                    path=f"{relative}/{name}",
-                    size=(staging / name).stat().st_size,
-                    rows=data.num_rows,
-                    stats=file_stats(data),
-                )
-            )
-            pending, pending_rows = [], 0
-
-        scanner = source.scanner(columns=columns, batch_size=ex.config.extract_batch_rows)
-        for batch in scanner.to_batches():
-            if batch.num_rows == 0:
-                continue
-            pending.append(transform_batch(batch, plans, ex.disclosure, today).cast(schema))
-            pending_rows += batch.num_rows
-            if pending_rows >= ROWS_PER_FILE:
-                flush()
-        if pending or not files:
-            flush()
-        schema_string = DeltaSchema.from_arrow(schema).to_json()  # type: ignore[arg-type]
-        saved = {
-            "schemaString": schema_string,
-            "columns": columns,
-            "files": [f.__dict__ for f in files],
-        }
-        (staging / "manifest.json").write_text(json.dumps(saved, ensure_ascii=False), "utf-8")
-        try:
-            os.rename(staging, folder)
-        except OSError:
-            if not (folder / "manifest.json").exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def materialise(ex: Exchange, table: SharedTable, version: int | None = None) -> MaskedVersion:
+    """The masked files of ``table`` at ``version``: written by ``jobs.sharing`` after the
+    table's commit, or here on first use (a grant never read, a changed grant or rule)."""
+    at, source = _source(ex, table, version)
+    return masked_version(
+        sharing_root(ex),
+        grant_id=table.grant_id,
+        version=at,
+        source=source,
+        recipe=recipe_of(ex, table, source),
+        batch_rows=ex.config.extract_batch_rows,
+    )
 
 
 # ---- signed file URLs ---------------------------------------------------------------------
@@ -456,11 +379,18 @@ def _file_line(
     return {"file": entry}
 
 
-def table_version(ex: Exchange, call: DataCall, *, share: str, schema: str, name: str) -> int:
+def table_version(
+    ex: Exchange, call: DataCall, *, share: str, schema: str, name: str,
+    starting_timestamp: str | None = None,
+) -> int:  # fmt: skip
+    """The current version, or with ``starting_timestamp`` the earliest at or after it."""
     with ex.audited(call) as recorder:
         table = _find(ex, call, share, schema, name)
         _uses(call, recorder, table)
-        version = ex.lake.snapshot(table.view.table).version
+        if starting_timestamp is not None:
+            version = version_from(table, starting_timestamp)
+        else:
+            version = ex.lake.snapshot(table.view.table).version
         recorder.record.table_version = version
         return version
 
@@ -480,16 +410,18 @@ def metadata(
 def query(
     ex: Exchange, call: DataCall, *, share: str, schema: str, name: str, base: str,
     version: int | None = None, timestamp: str | None = None, limit_hint: int | None = None,
-    delta: bool = False,
+    delta: bool = False, json_hints: str | None = None, sql_hints: list[str] | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:  # fmt: skip
-    """Protocol, metadata and one signed ``file`` line per masked file (fewer with a limit)."""
+    """Protocol, metadata and one signed ``file`` line per masked file: fewer with a limit,
+    or where the predicate hints and the file's statistics rule every row out."""
     with ex.audited(call) as recorder:
         table = _find(ex, call, share, schema, name)
         _uses(call, recorder, table)
         if timestamp is not None:
             version = version_at(ex, table, timestamp)
         masked = materialise(ex, table, version)
-        files = masked.files
+        may_match = file_filter(json_hints=json_hints, sql_hints=sql_hints)
+        files = [f for f in masked.files if may_match(f.stats)]
         if limit_hint is not None:
             chosen, rows = [], 0
             for f in files:
@@ -509,6 +441,91 @@ def query(
             table_version=masked.version,
         )
         return masked.version, lines
+
+
+def _change_line(
+    ex: Exchange, base: str, f: MaskedFile, *, kind: str, version: int, timestamp: int
+) -> dict[str, Any]:
+    url, expiry = signed_url(ex, base, f.path)
+    entry: dict[str, Any] = {
+        "url": url, "id": hashlib.sha256(f.path.encode()).hexdigest()[:32],
+        "partitionValues": {}, "size": f.size, "timestamp": timestamp, "version": version,
+        "expirationTimestamp": expiry,
+    }  # fmt: skip
+    if kind == "add":
+        entry["stats"] = json.dumps(f.stats, ensure_ascii=False)
+    return {kind: entry}
+
+
+def changes(
+    ex: Exchange, call: DataCall, *, share: str, schema: str, name: str, base: str,
+    starting_version: int | None = None, starting_timestamp: str | None = None,
+    ending_version: int | None = None, ending_timestamp: str | None = None,
+) -> tuple[int, list[dict[str, Any]]]:  # fmt: skip
+    """The change data feed from the starting to the ending version, both included.
+
+    The lake records no change data, so each version's changes are derived by comparing the
+    grant's masked files of that version with the previous one (``lake.masked.changes_file``:
+    inserts and deletes, an update being both); version 0 is its files, all inserts.
+    """
+    if (starting_version is None) == (starting_timestamp is None):
+        raise SharingBadParameter(
+            "须且只能给出 startingVersion 或 startingTimestamp 之一 (give one starting point)"
+        )
+    if ending_version is not None and ending_timestamp is not None:
+        raise SharingBadParameter(
+            "endingVersion 与 endingTimestamp 只能给一个 (give one ending point, not both)"
+        )
+    with ex.audited(call) as recorder:
+        table = _find(ex, call, share, schema, name)
+        _uses(call, recorder, table)
+        times = _commit_times(table)
+        latest = max(times)
+        if starting_timestamp is not None:
+            starting_version = version_from(table, starting_timestamp)
+        if ending_timestamp is not None:
+            ending_version = version_at(ex, table, ending_timestamp, "endingTimestamp")
+        start = starting_version if starting_version is not None else 0
+        end = latest if ending_version is None else ending_version
+        if not 0 <= start <= end <= latest:
+            raise SharingBadParameter(
+                f"版本范围无效：须 0 ≤ 起始 ≤ 结束 ≤ 当前版本 {latest} "
+                f"(invalid version range {start}..{end}; latest is {latest})"
+            )
+        previous = materialise(ex, table, start - 1) if start > 0 else None
+        current = materialise(ex, table, end)
+        lines = _protocol_lines(table, current)
+        handed: list[MaskedFile] = []
+        for version in range(start, end + 1):
+            masked = current if version == end else materialise(ex, table, version)
+            stamp = times.get(version, 0)
+            if previous is None:
+                for f in masked.files:
+                    lines.append(_change_line(
+                        ex, base, f, kind="add", version=version, timestamp=stamp
+                    ))  # fmt: skip
+                    handed.append(f)
+            else:
+                try:
+                    changed = changes_file(sharing_root(ex), previous=previous, current=masked)
+                except ValueError as error:
+                    raise SharingBadParameter(
+                        f"版本 {version} 的列与上一版本不同，无法给出变更 (columns changed)"
+                    ) from error
+                if changed is not None:
+                    lines.append(_change_line(
+                        ex, base, changed, kind="cdf", version=version, timestamp=stamp
+                    ))  # fmt: skip
+                    handed.append(changed)
+            previous = masked
+        ex.commit(
+            recorder,
+            fields=current.columns,
+            rows=sum(f.rows for f in handed),
+            result=[f.path for f in handed],
+            table_version=end,
+        )
+        return start, lines
 
 
 # ---- profile files ------------------------------------------------------------------------

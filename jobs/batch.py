@@ -31,6 +31,7 @@ from catalog.store import Catalog
 from checks.plan import IngestPlan, plan_for
 from infra.settings import Settings
 from jobs.lease import kept_alive
+from jobs.sharing import refresh_after_commit
 from lake import delta
 from lake.errors import PipelineError, SourceUnreadable
 from lake.staging import staging_path
@@ -411,6 +412,12 @@ def publish_one(
             landed = datetime.fromisoformat(received) if received and not released else ctx.now()
             mount = repository.mount(ctx.session, plan.mount_id)
             batches.land(ctx, mount=mount, at=landed)
+        if published.version is not None:  # a new version: Delta Sharing's grants follow it
+            now = clock()
+            refresh_after_commit(
+                settings, table=tables(settings, plan.table)["validated"],
+                today=now.astimezone(CHINA_TZ).date(), now=now,
+            )  # fmt: skip
         return Published(version, published.superseded)
     finally:
         catalog.dispose()

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -200,6 +201,16 @@ def generalised_birth_date(
     return age_band(birth, on, rules.age_band_width, cap=rules.age_band_cap)
 
 
+def plain_value(value: Any) -> Any:
+    """A stored value as JSON carries it (and as masking reads it): dates in ISO 8601, money
+    exact as a decimal string."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
 def served_value(
     plan: FieldPlan, value: Any, rules: DisclosureRules | None = None, *, on: date | None = None
 ) -> Any:
@@ -217,7 +228,10 @@ def served_value(
     if plan.treatment is Treatment.GENERALISE:
         return generalised_birth_date(value, rules, on=on)
     assert plan.mask_kind is not None
-    options: dict[str, Any] = {}
-    if plan.mask_kind is MaskKind.NAME:
-        options["style"] = rules.name_mask
-    return mask(str(value), plan.mask_kind, **options)
+    return mask(str(value), plan.mask_kind, **mask_options(plan, rules))
+
+
+def mask_options(plan: FieldPlan, rules: DisclosureRules) -> dict[str, Any]:
+    """The masker options a masked field takes from the deployment's rules (a name's style),
+    shared by the per-value and the per-column (``privacy.columnar``) forms."""
+    return {"style": rules.name_mask} if plan.mask_kind is MaskKind.NAME else {}

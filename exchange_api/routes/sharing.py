@@ -168,12 +168,10 @@ def table_version(
     table: Name,
     startingTimestamp: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    if startingTimestamp is not None:
-        # Refused rather than answered with the current version, which would be wrong.
-        raise sharing.SharingBadParameter(
-            "暂不支持 startingTimestamp (startingTimestamp is not supported yet)"
-        )
-    version = sharing.table_version(exchange, call, share=share, schema=schema, name=table)
+    version = sharing.table_version(
+        exchange, call, share=share, schema=schema, name=table,
+        starting_timestamp=startingTimestamp,
+    )  # fmt: skip
     return Response(status_code=200, headers={VERSION_HEADER: str(version)})
 
 
@@ -199,12 +197,13 @@ def table_metadata(
 
 
 class QueryIn(BaseModel):
-    """The query body; predicate hints are accepted and ignored (they are only hints)."""
+    """The query body. Predicate hints skip files whose statistics rule a match out; a hint
+    that cannot be read keeps every file (they are only hints: the client filters rows)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    predicateHints: list[str] | None = None
-    jsonPredicateHints: str | None = None
+    predicateHints: list[str] | None = Field(default=None, max_length=100)
+    jsonPredicateHints: str | None = Field(default=None, max_length=100_000)
     limitHint: int | None = Field(default=None, ge=0)
     version: int | None = Field(default=None, ge=0)
     timestamp: str | None = None
@@ -232,9 +231,38 @@ def query_table(
     version, lines = sharing.query(
         exchange, call, share=share, schema=schema, name=table, base=_base(request),
         version=body.version, timestamp=body.timestamp, limit_hint=body.limitHint,
-        delta=delta,
+        delta=delta, json_hints=body.jsonPredicateHints, sql_hints=body.predicateHints,
     )  # fmt: skip
     return _ndjson(version, lines, delta=delta)
+
+
+@router.get(
+    "/shares/{share}/schemas/{schema}/tables/{table}/changes",
+    responses=ERRORS,
+    response_class=StreamingResponse,
+    summary="读取变更数据 (read change data feed; derived by comparing masked versions)",
+)
+def table_changes(
+    request: Request,
+    exchange: ExchangeDep,
+    call: SharingCall,
+    share: Name,
+    schema: Name,
+    table: Name,
+    startingVersion: Annotated[int | None, Query(ge=0)] = None,
+    startingTimestamp: Annotated[str | None, Query(max_length=64)] = None,
+    endingVersion: Annotated[int | None, Query(ge=0)] = None,
+    endingTimestamp: Annotated[str | None, Query(max_length=64)] = None,
+    includeHistoricalMetadata: Annotated[bool | None, Query()] = None,
+) -> StreamingResponse:
+    """Parquet response format only: ``add`` lines for version 0, ``cdf`` lines (masked
+    rows with ``_change_type``) for later versions; the header names the starting version."""
+    start, lines = sharing.changes(
+        exchange, call, share=share, schema=schema, name=table, base=_base(request),
+        starting_version=startingVersion, starting_timestamp=startingTimestamp,
+        ending_version=endingVersion, ending_timestamp=endingTimestamp,
+    )  # fmt: skip
+    return _ndjson(start, lines)
 
 
 @router.head(

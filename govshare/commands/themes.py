@@ -335,7 +335,9 @@ def build(
     json_output: JsonFlag = False,
 ) -> None:
     """从已校验数据构建主题库；默认增量，只重写来源有变化的主键 (incremental by default)."""
-    from pipelines.themes.build import build_theme
+    from catalog.context import utcnow
+    from jobs.sharing import refresh_after_commit
+    from pipelines.themes.build import build_theme, theme_tables
     from pipelines.themes.spec import resolve, resolve_defined
 
     with catalog_unit() as ctx:
@@ -347,6 +349,11 @@ def build(
     if not specs:
         console.print("[yellow]目录中尚未定义主题库[/]：govshare themes define (no themes defined)")
     summaries = [build_theme(settings(), spec, today=today, full=full).as_dict() for spec in specs]
+    for spec, summary in zip(specs, summaries, strict=True):
+        if not summary["skipped"]:  # Delta Sharing's grants follow the new version
+            refresh_after_commit(
+                settings(), table=theme_tables(settings(), spec)[0], today=today, now=utcnow()
+            )
     if json_output:
         print_list(summaries)
         return

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from catalog.domain import Sensitivity
 from catalog.models import DataItem, Resource
 from exchange_api.app import create_app
-from exchange_api.extracts import transform_batch
+from privacy.columnar import served_batch
 from privacy.disclosure import BirthDateShown, DisclosureRules, ServedField, plan_fields
 from privacy.masking import MaskKind
 from tests.exchange_api.api_helpers import Api, data_post
@@ -141,7 +141,7 @@ def test_extract_batches_follow_the_same_rules() -> None:
             "姓名": ["李四", "张三丰"],
         }
     )
-    out = transform_batch(batch, plans, DisclosureRules(), date(2026, 3, 3))
+    out = served_batch(batch, plans, DisclosureRules(), date(2026, 3, 3))
     assert out.column("出生日期").to_pylist() == ["1980", None]
     assert out.schema.field("出生日期").type == pa.string()
     assert out.column("姓名").to_pylist() == ["李**", "张**"]

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +41,9 @@ from demo.catalog import PERSON_THEME as PERSON
 from exchange_api.app import create_app
 from exchange_api.audit import usage, verify_chain
 from infra.settings import Settings
+from jobs.sharing import prune_shares, refresh_shares
+from lake.delta import TableRef
+from lake.masked import sharing_root
 from tests.conftest import Clock
 from tests.exchange_api.conftest import EXTRACT_PURPOSE, PERSON_FIELDS, PERSON_PURPOSE, _grant
 from tests.exchange_api.lake_cases import build_lake
@@ -60,6 +63,7 @@ class Sharing:
     clock: Clock
     lake: str
     app: Any
+    settings: Settings
 
     def table_url(self, who: str, table: str) -> str:
         return f"{self.profiles[who]}#{DEPT[who]}.{table}"
@@ -88,8 +92,13 @@ def _serve(app: Any) -> tuple[str, uvicorn.Server, threading.Thread, socket.sock
 
 @pytest.fixture
 def shared(
-    demo_catalog: Catalog, settings: Settings, clock: Clock, tmp_path: Path, exchange_settings: Any
-) -> Iterator[Sharing]:
+    demo_catalog: Catalog, settings: Settings, clock: Clock, tmp_path: Path,
+    exchange_settings: Any, request: pytest.FixtureRequest,
+) -> Iterator[Sharing]:  # fmt: skip
+    """Parametrised indirectly, the parameter is the rows per masked file (default 1M)."""
+    file_rows = getattr(request, "param", None)
+    if file_rows is not None:
+        exchange_settings = exchange_settings.model_copy(update={"sharing_file_rows": file_rows})
     lake = build_lake(tmp_path / "lake")
     with demo_catalog.unit() as ctx:
         granted = {
@@ -101,8 +110,9 @@ def shared(
             _key, issued[who] = keys.create_key(
                 ctx, department_code=DEPT[who], role=Role.DEPARTMENT, label="sharing", actor=STEWARD
             )
+    served = settings.model_copy(update={"lake_root": lake, "home": tmp_path / "home"})
     app = create_app(
-        settings.model_copy(update={"lake_root": lake, "home": tmp_path / "home"}),
+        served,
         clock=clock,
         exchange_settings=exchange_settings,
     )
@@ -121,7 +131,7 @@ def shared(
         )
         profiles[who] = str(path)
     try:
-        yield Sharing(url, profiles, issued, granted, demo_catalog, clock, lake, app)
+        yield Sharing(url, profiles, issued, granted, demo_catalog, clock, lake, app, served)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -386,3 +396,177 @@ def test_delta_response_format_is_a_delta_log_of_the_same_masked_files(
         .reset_index(drop=True)
         .equals(as_parquet.sort_values(key).reset_index(drop=True))
     )
+
+
+def _manifests(shared: Sharing) -> set[str]:
+    root = sharing_root(shared.settings.home)
+    return {str(p.parent.relative_to(root)) for p in root.rglob("manifest.json")}
+
+
+REG_TABLE = "scjg_enterprise_registration"
+
+
+def test_the_job_masks_a_new_table_version_before_the_next_query(shared: Sharing) -> None:
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    table = shared.table_url("rs", f"validated.{reg}")
+    assert len(delta_sharing.load_as_pandas(table)) == 40  # first use: version 0 written
+    ref = TableRef(shared.lake, "validated", REG_TABLE)
+    from deltalake import DeltaTable
+
+    write_deltalake(ref.uri, DeltaTable(ref.uri).to_pyarrow_table().slice(0, 5), mode="append")
+    now = shared.clock()
+    report = refresh_shares(shared.settings, table=ref, today=now.date(), now=now)
+    assert report.version == 1 and report.grants == [shared.grants["registration"]]
+    written = _manifests(shared)
+    assert {w.split("/")[1].split("-")[0] for w in written} == {"v0", "v1"}
+    frame = delta_sharing.load_as_pandas(table)
+    assert len(frame) == 45 and frame["法定代表人"].str.contains("*", regex=False).all()
+    assert _manifests(shared) == written  # the query served the job's files, wrote none
+    # A refresh repeated (a re-run task) writes nothing new; a revoked grant is not refreshed.
+    assert refresh_shares(shared.settings, table=ref, today=now.date(), now=now).grants
+    assert _manifests(shared) == written
+    with shared.catalog.unit() as ctx:
+        grants.revoke_grant(
+            ctx, grant_id=shared.grants["registration"], reason="测试撤销", actor=STEWARD
+        )
+    write_deltalake(ref.uri, DeltaTable(ref.uri).to_pyarrow_table().slice(0, 1), mode="append")
+    assert refresh_shares(shared.settings, table=ref, today=now.date(), now=now).grants == []
+
+
+def test_prune_keeps_live_grants_inside_the_time_travel_window(shared: Sharing) -> None:
+    from deltalake import DeltaTable
+
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    person = f"theme_person_g{shared.grants['person']}"
+    delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))
+    delta_sharing.load_as_pandas(shared.table_url("rs", f"themes.{person}"))
+    ref = TableRef(shared.lake, "validated", REG_TABLE)
+    write_deltalake(ref.uri, DeltaTable(ref.uri).to_pyarrow_table().slice(0, 5), mode="append")
+    now = shared.clock()
+    refresh_shares(shared.settings, table=ref, today=now.date(), now=now)
+    g_reg, g_person = shared.grants["registration"], shared.grants["person"]
+    assert {w.split("/")[0] for w in _manifests(shared)} == {f"g{g_reg}", f"g{g_person}"}
+
+    with shared.catalog.unit() as ctx:  # 一人一档's grant ends; the other outlives the test
+        grants.revoke_grant(ctx, grant_id=g_person, reason="测试撤销", actor=STEWARD)
+        repository.grant(ctx.session, g_reg).expires_at = now + timedelta(days=36_500)
+    # Both versions of the registration table are inside the window (committed just now).
+    removed = prune_shares(shared.settings, now=now)
+    assert {r.split("/")[0] for r in removed} == {f"g{g_person}"}
+    assert {w.split("/")[1][:2] for w in _manifests(shared)} == {"v0", "v1"}
+    assert not (sharing_root(shared.settings.home) / f"g{g_person}").exists()
+    # The same job from the command line (deployments without the maintenance DAG): the
+    # real clock is later than the test's, so the registration grant must outlive it too.
+    env = {
+        **os.environ, "GOVSHARE_HOME": str(shared.settings.home),
+        "GOVSHARE_DATABASE_URL": shared.settings.catalog_url, "GOVSHARE_LAKE_ROOT": shared.lake,
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "govshare", "sharing", "prune", "--json"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"data": [], "count": 0}  # v0, v1 still in the window
+
+    # A week and a day after the last commit only the current version is readable.
+    last = max(e["timestamp"] for e in DeltaTable(ref.uri).history())
+    later = datetime.fromtimestamp(last / 1000, tz=UTC) + timedelta(days=8)
+    removed = prune_shares(shared.settings, now=later)
+    assert [r.split("/")[1][:2] for r in removed] == ["v0"]
+    kept = _manifests(shared)
+    assert [w.split("/")[1][:2] for w in kept] == ["v1"]
+    assert len(delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))) == 45
+    assert _manifests(shared) == kept
+
+
+@pytest.mark.parametrize("shared", [10], indirect=True, ids=["10-rows-per-file"])
+def test_json_predicate_hints_skip_files_whose_stats_rule_the_match_out(shared: Sharing) -> None:
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    table = shared.table_url("rs", f"validated.{reg}")
+    whole = delta_sharing.load_as_pandas(table)
+    key = "统一社会信用代码"
+    wanted = sorted(whole[key])[17]
+    hint = json.dumps({
+        "op": "equal",
+        "children": [
+            {"op": "column", "name": key, "valueType": "string"},
+            {"op": "literal", "value": wanted, "valueType": "string"},
+        ],
+    })  # fmt: skip
+    path = f"/shares/{DEPT['rs']}/schemas/validated/tables/{reg}/query"
+    with shared.http("rs") as http:
+        every = http.post(path, json={}).text.splitlines()[2:]
+        hinted = http.post(path, json={"jsonPredicateHints": hint}).text.splitlines()[2:]
+        sql = http.post(path, json={"predicateHints": [f"{key} = '{wanted}'"]}).text.splitlines()
+        unreadable = http.post(path, json={"jsonPredicateHints": "{not json"}).text.splitlines()
+    assert len(every) == 4  # 40 rows, 10 per file
+    assert 1 <= len(hinted) < len(every) and len(sql[2:]) == len(hinted)
+    assert len(unreadable[2:]) == len(every)  # best effort: a hint not understood keeps all
+    # Through the official connector: fewer rows arrive, the matching one among them.
+    narrowed = delta_sharing.load_as_pandas(table, jsonPredicateHints=hint)
+    assert len(narrowed) < len(whole) and wanted in set(narrowed[key])
+    # A hint no file can satisfy: no file, an empty frame with the table's columns.
+    nothing = json.dumps({"op": "lessThan", "children": [
+        {"op": "column", "name": key, "valueType": "string"},
+        {"op": "literal", "value": "0", "valueType": "string"},
+    ]})  # fmt: skip
+    empty = delta_sharing.load_as_pandas(table, jsonPredicateHints=nothing)
+    assert len(empty) == 0 and list(empty.columns) == REG_FIELDS
+
+
+CDF_COLUMNS = ["_change_type", "_commit_version", "_commit_timestamp"]
+
+
+def test_change_data_feed_through_the_connector(shared: Sharing) -> None:
+    from deltalake import DeltaTable
+
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    table = shared.table_url("rs", f"validated.{reg}")
+    uri = f"{shared.lake}/validated/{REG_TABLE}"
+    first = DeltaTable(uri).to_pyarrow_table()
+    write_deltalake(uri, first.slice(0, 5), mode="append")  # v1: five rows again
+    gone = first.column("统一社会信用代码")[0].as_py()
+    DeltaTable(uri).delete(f"\"统一社会信用代码\" = '{gone}'")  # v2: both copies of one row
+    committed = {e["version"]: e["timestamp"] for e in DeltaTable(uri).history()}
+
+    feed = delta_sharing.load_table_changes_as_pandas(table, starting_version=0)
+    assert list(feed.columns) == REG_FIELDS + CDF_COLUMNS
+    counts = feed.groupby(["_commit_version", "_change_type"]).size().to_dict()
+    assert counts == {(0, "insert"): 40, (1, "insert"): 5, (2, "delete"): 2}
+    assert set(feed.loc[feed["_change_type"] == "delete", "统一社会信用代码"]) == {gone}
+    assert feed["法定代表人"].str.contains("*", regex=False).all()  # masked as served
+    stamps = feed.groupby("_commit_version")["_commit_timestamp"].first().to_dict()
+    assert stamps == {v: committed[v] for v in (0, 1, 2)}
+
+    middle = delta_sharing.load_table_changes_as_pandas(table, starting_version=1, ending_version=1)
+    assert len(middle) == 5 and set(middle["_commit_version"]) == {1}
+    at_two = datetime.fromtimestamp(committed[2] / 1000, tz=UTC).isoformat()
+    since = delta_sharing.load_table_changes_as_pandas(table, starting_timestamp=at_two)
+    assert set(since["_change_type"]) == {"delete"} and len(since) == 2
+
+    path = f"/shares/{DEPT['rs']}/schemas/validated/tables/{reg}"
+    with shared.http("rs") as http:
+        version = http.get(f"{path}/version", params={"startingTimestamp": at_two})
+        assert version.status_code == 200 and version.headers["delta-table-version"] == "2"
+        before_all = http.get(
+            f"{path}/version", params={"startingTimestamp": "2000-01-01T00:00:00Z"}
+        )
+        assert before_all.headers["delta-table-version"] == "0"
+        late = http.get(f"{path}/version", params={"startingTimestamp": "2999-01-01T00:00:00Z"})
+        assert late.status_code == 400 and late.json()["errorCode"] == "INVALID_PARAMETER_VALUE"
+        for params in ({}, {"startingVersion": 2, "endingVersion": 1},
+                       {"startingVersion": 0, "endingVersion": 9},
+                       {"startingVersion": 0, "startingTimestamp": at_two}):  # fmt: skip
+            bad = http.get(f"{path}/changes", params=params)
+            assert bad.status_code == 400, params
+            assert bad.json()["errorCode"] == "INVALID_PARAMETER_VALUE"
+        lines = http.get(f"{path}/changes", params={"startingVersion": 1}).text.splitlines()
+    kinds = [next(iter(json.loads(line))) for line in lines]
+    assert kinds == ["protocol", "metaData", "cdf", "cdf"]
+    with shared.catalog.unit() as ctx:  # each feed read and each download is in the chain
+        entries = ctx.session.scalars(select(AuditEntry)).all()
+        feeds = [e for e in entries if e.endpoint.endswith("/changes") and e.status == 200]
+        assert len(feeds) >= 4 and all(e.grant_id == shared.grants["registration"] for e in feeds)
+        downloads = [e for e in entries if "/files/" in e.endpoint and e.status == 200]
+        assert any(e.table_version == 2 for e in downloads)  # a cdf file of version 2
+        assert verify_chain(ctx.session, shared.app.state.exchange.key).ok
