@@ -1,0 +1,160 @@
+"""目录: search and browse the catalogue, one resource's page, submitting and reviewing it.
+
+Search and visibility are ``catalog.services``' (a department sees published resources and
+its own drafts; another department's draft is a 404, as in the API).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError as PydanticValidationError
+
+from catalog import auth, repository, search, services
+from catalog.domain import ResourceClass, ResourceState, ShareType
+from catalog.schemas import ReviewIn
+from catalog.views import history_out, resource_out
+from exchange_api.console.forms import LABELS, text
+from exchange_api.console.routes.common import (
+    choice,
+    console_router,
+    notice,
+    resource_url,
+    see_other,
+    unit,
+)
+from exchange_api.console.web import (
+    CheckedForm,
+    ConsoleUser,
+    CurrentUser,
+    allowed,
+    form_problems,
+    render,
+)
+
+router = console_router()
+PAGE = 20
+
+Text = Annotated[str, Query(max_length=200)]
+
+
+@router.get("/catalog")
+def catalogue(
+    request: Request,
+    user: CurrentUser,
+    q: Text = "",
+    department: Annotated[str, Query(max_length=18)] = "",
+    classification: Annotated[str, Query(max_length=10)] = "",
+    share_type: Annotated[str, Query(max_length=10)] = "",
+    state: Annotated[str, Query(max_length=10)] = "",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> HTMLResponse:
+    filters = search.SearchFilters(
+        provider_code=department or None,
+        classification=choice(ResourceClass, classification, "信息资源分类"),
+        share_type=choice(ShareType, share_type, "共享类型"),
+        states=(st,) if (st := choice(ResourceState, state, "目录状态")) else None,
+    )
+    with unit(request) as ctx:
+        found, total = services.search_resources(
+            ctx, query=q, filters=filters, actor=user.actor, limit=PAGE, offset=offset
+        )
+        rows = [resource_out(r, with_mounts=False) for r in found]
+        departments = [(d.code, d.name) for d in repository.departments(ctx.session)]
+    context: dict[str, Any] = {
+        "rows": rows,
+        "total": total,
+        "offset": offset,
+        "page": PAGE,
+        "query": {
+            "q": q,
+            "department": department,
+            "classification": classification,
+            "share_type": share_type,
+            "state": state,
+        },
+    }
+    if (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == "results"
+    ):
+        return render(request, "_results.html", **context)
+    return render(
+        request,
+        "catalogue.html",
+        departments=departments,
+        classifications=list(ResourceClass),
+        share_types=list(ShareType),
+        states=list(ResourceState),
+        **context,
+    )
+
+
+def _resource_page(
+    request: Request, user: ConsoleUser, code: str, *, errors: list[str] | None = None,
+    reason: str = "", status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    with unit(request) as ctx:
+        resource = services.view_resource(ctx, code=code, actor=user.actor)
+        out = resource_out(resource)
+        history = [
+            history_out(h) for h in services.resource_history(ctx, code=code, actor=user.actor)
+        ]
+        can_submit = resource.state in (
+            ResourceState.DRAFT, ResourceState.RETURNED
+        ) and allowed(auth.submit_resource, user.actor, resource)  # fmt: skip
+        can_review = resource.state is ResourceState.PENDING and allowed(
+            auth.review_resource, user.actor
+        )
+        can_demand = (
+            resource.state is ResourceState.PUBLISHED
+            and resource.share_type is not ShareType.NOT_SHARED
+            and not user.is_steward
+            and resource.provider.code != user.actor.department_code
+        )
+    return render(
+        request,
+        "resource.html",
+        status_code=status_code,
+        r=out,
+        history=history,
+        can_submit=can_submit,
+        can_review=can_review,
+        can_demand=can_demand,
+        errors=errors or [],
+        reason=reason,
+        notice=notice(request),
+        resource_url=resource_url,
+    )
+
+
+@router.post("/catalog/r/{code:path}/submit")
+def submit(request: Request, user: CurrentUser, _form: CheckedForm, code: str) -> Response:
+    with unit(request) as ctx:
+        services.submit_resource(ctx, code=code, actor=user.actor)
+    return see_other(resource_url(code, "?done=submitted"))
+
+
+@router.post("/catalog/r/{code:path}/review")
+def review(request: Request, user: CurrentUser, form: CheckedForm, code: str) -> Response:
+    reason = text(form, "reason")
+    try:
+        decision = ReviewIn(approve=text(form, "decision") == "approve", reason=reason)
+    except PydanticValidationError as error:
+        return _resource_page(
+            request, user, code, errors=form_problems(error, LABELS), reason=reason, status_code=422
+        )
+    with unit(request) as ctx:
+        services.review_resource(ctx, code=code, review=decision, actor=user.actor)
+    back = text(form, "back")
+    done = "approved" if decision.approve else "returned"
+    if back == "queue":
+        return see_other(f"/review/resources?done={done}")
+    return see_other(resource_url(code, f"?done={done}"))
+
+
+@router.get("/catalog/r/{code:path}")
+def resource_page(request: Request, user: CurrentUser, code: str) -> HTMLResponse:
+    return _resource_page(request, user, code)

@@ -1,0 +1,71 @@
+"""What every page module shares: the router factory, the unit of work, query parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import TypeVar
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from catalog import repository
+from catalog.context import CatalogContext
+from catalog.store import Catalog
+from exchange_api.console.web import ConsoleRoute
+from infra.errors import ValidationError
+
+_E = TypeVar("_E", bound=StrEnum)
+
+# Fixed notices a redirect may ask for (?done=...): never text taken from the request.
+NOTICES = {
+    "created": "已保存为待提交的目录 (saved as draft)",
+    "submitted": "已提交审核 (submitted for review)",
+    "approved": "审核通过，已发布 (approved)",
+    "returned": "已退回 (returned)",
+    "demand": "需求已提交 (demand submitted)",
+    "decided": "已答复该需求 (answered)",
+    "mount": "挂接审核已完成 (mount reviewed)",
+    "signed_out": "已退出登录 (signed out)",
+}
+
+
+def console_router() -> APIRouter:
+    return APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+
+@contextmanager
+def unit(request: Request) -> Iterator[CatalogContext]:
+    """One catalogue transaction: committed when the block ends, rolled back on an error."""
+    catalog: Catalog = request.app.state.catalog
+    with catalog.unit() as ctx:
+        yield ctx
+
+
+def notice(request: Request) -> str | None:
+    return NOTICES.get(request.query_params.get("done", ""))
+
+
+def choice(kind: type[_E], value: str | None, label: str) -> _E | None:
+    """A select's value as its enum; blank is "any", anything else unknown is a 422."""
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValidationError(f"{label}取值无效 (invalid {label})") from None
+
+
+def resource_url(code: str, suffix: str = "") -> str:
+    return "/catalog/r/" + quote(code, safe="/") + suffix
+
+
+def see_other(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303)
+
+
+def department_names(ctx: CatalogContext) -> dict[str, str]:
+    """Department code -> name, for tables that show who asked and who provides."""
+    return {d.code: d.name for d in repository.departments(ctx.session)}
