@@ -13,7 +13,7 @@ from typing import Any
 from tests.console.console_server import Served
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-PAGES = ["/login", "/catalog", "/catalog/r/000001001/000001"]
+PAGES = ["/login", "/catalog", "/catalog/r/000001001/000001", "/gaps"]
 
 
 def test_main_pages_have_no_serious_accessibility_violations(browser: Any, served: Served) -> None:

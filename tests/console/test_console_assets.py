@@ -15,6 +15,9 @@ VENDORED = {
     STATIC / "htmx.org-2.0.8" / "htmx.min.js": (
         "22283ef68cb7545914f0a88a1bdedc7256a703d1d580c1d255217d0a50d31313"
     ),
+    STATIC / "echarts-6.1.0" / "echarts.min.js": (
+        "b66b25aeb4df84e33199dc21694014d336d222cbd9deb0e5a7c14bd6aa0d0fd0"
+    ),
     AXE / "axe.min.js": "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c",
 }
 

@@ -52,7 +52,7 @@ def test_session_cookie_is_httponly_samesite_and_pages_carry_a_strict_csp(
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
     assert served.keys["requester"] not in cookie["value"]  # the key itself never travels again
     assert v.page.evaluate("document.cookie") == ""  # no script can read it
-    for path in ("/catalog", "/catalog/r/000001001/000001"):
+    for path in ("/gaps/coverage.json", "/catalog", "/catalog/r/000001001/000001", "/gaps"):
         response = v.goto(path, path.strip("/").replace("/", "-"))
         assert response.status == 200, path
         csp = response.headers["content-security-policy"]
