@@ -13,7 +13,15 @@ from typing import Any
 from tests.console.console_server import Served
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-PAGES = ["/login", "/catalog", "/catalog/r/000001001/000001", "/gaps"]
+PAGES = [
+    "/login",
+    "/catalog",
+    "/catalog/r/000001001/000001",
+    "/gaps",
+    "/register",
+    "/review/resources",
+    "/review/mounts",
+]
 
 
 def test_main_pages_have_no_serious_accessibility_violations(browser: Any, served: Served) -> None:

@@ -52,7 +52,8 @@ def test_session_cookie_is_httponly_samesite_and_pages_carry_a_strict_csp(
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
     assert served.keys["requester"] not in cookie["value"]  # the key itself never travels again
     assert v.page.evaluate("document.cookie") == ""  # no script can read it
-    for path in ("/gaps/coverage.json", "/catalog", "/catalog/r/000001001/000001", "/gaps"):
+    pages = ("/gaps/coverage.json", "/catalog", "/catalog/r/000001001/000001", "/gaps")
+    for path in (*pages, "/review/demands", "/register"):
         response = v.goto(path, path.strip("/").replace("/", "-"))
         assert response.status == 200, path
         csp = response.headers["content-security-policy"]
@@ -80,6 +81,10 @@ def test_department_cannot_open_another_departments_draft_or_a_steward_page(
         response = v.goto(f"/catalog/r/{hidden['code']}", "others-unpublished")
         assert response.status == 404  # as if it did not exist, like GET /api/v1/resources/{code}
         assert hidden["name"] not in v.page.content()
+    for path in ("/review/resources", "/review/mounts"):
+        response = v.goto(path, "steward-only")
+        assert response.status == 403  # auth.review_resource / review_mount, as in the API
+        assert "只有数据管理机构审核员" in v.page.locator("#error-message").inner_text()
     # The provider itself does see its unpublished resource, as in the API.
     owner = visit()
     owner.sign_in("requester")
@@ -105,7 +110,7 @@ def test_forged_forms_without_the_csrf_token_are_refused(
     # Nothing happened: still pending, still signed in.
     with _api(served, "steward") as api:
         assert api.get(f"/resources/{pending['code']}").json()["state"] == "待审核"
-    assert v.goto("/catalog", "still-signed-in").status == 200
+    assert v.goto("/review/resources", "still-signed-in").status == 200
     # The sign-in form is protected too (double submit): a forged one is refused.
     fresh = visit()
     answer = fresh.page.request.post(
