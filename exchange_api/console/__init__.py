@@ -12,7 +12,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from exchange_api.console.routes import catalogue, gaps, register, review, session
+from exchange_api.console.routes import (
+    catalogue,
+    demands,
+    gaps,
+    register,
+    review,
+    session,
+)
 from exchange_api.console.sessions import SessionCodec
 from exchange_api.console.web import STATIC_URL
 from exchange_api.runtime import Exchange
@@ -29,5 +36,5 @@ def install(app: FastAPI, exchange: Exchange) -> None:
         lifetime_seconds=config.console_session_hours * 3600,
     )
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="console-static")
-    for module in (session, catalogue, gaps, register, review):
+    for module in (session, catalogue, gaps, register, review, demands):
         app.include_router(module.router)

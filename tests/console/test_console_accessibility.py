@@ -21,6 +21,8 @@ PAGES = [
     "/register",
     "/review/resources",
     "/review/mounts",
+    "/demands",
+    "/grants",
 ]
 
 

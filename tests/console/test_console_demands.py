@@ -1,0 +1,116 @@
+"""Journeys 2 and 3 of issue 18 in a real Chromium against a real ``govshare serve``: a
+department files a demand for a 有条件共享 resource, the provider sees it with its working-day
+due date and approves, the requester sees the grant; a refusal without a reason is stopped,
+then made with one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import httpx
+
+from tests.console.console_server import Served, Visit
+
+CONDITIONAL_NAME = "纳税信用等级信息"  # 税务, 有条件共享, mounted in the demo catalogue
+
+
+def _api(served: Served, role: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=f"{served.url}/api/v1", headers={"X-API-Key": served.keys[role]}, timeout=30
+    )
+
+
+def test_demand_for_a_conditional_resource_is_approved_and_granted(
+    served: Served, visit: Callable[[], Visit]
+) -> None:
+    requester = visit()
+    page = requester.page
+    requester.sign_in("requester")
+    requester.goto(
+        f"/catalog?department={served.department('provider')}&share_type=有条件共享",
+        "catalogue-filtered",
+    )
+    page.get_by_role("link", name=CONDITIONAL_NAME).click()
+    page.wait_for_url("**/catalog/r/**")
+    requester.shot("resource")
+    page.locator("#file-demand").click()
+    page.wait_for_url("**/demands/new?**")
+    page.get_by_label("统一社会信用代码", exact=False).check()
+    page.get_by_label("纳税信用等级", exact=False).check()
+    page.get_by_label("用途").fill("就业补贴申领资格审核")
+    page.get_by_label("法律依据").fill("《就业促进法》第十五条")
+    page.get_by_label("业务事项").fill("企业吸纳就业补贴")
+    page.get_by_label("应用场景").fill("一件事：企业招工")
+    requester.shot("demand-form")
+    page.locator("#submit-demand").click()
+    page.wait_for_url(re.compile(r"/demands/[^/?]+\?done=demand"))
+    requester.shot("demand-filed")
+    code = page.url.split("/demands/")[1].split("?")[0]
+    assert page.locator("#demand-state").inner_text() == "待审核"
+    due = page.locator("#due-date").inner_text()
+    with _api(served, "requester") as api:
+        assert due.startswith(api.get(f"/demands/{code}").json()["due_date"])
+
+    provider = visit()
+    provider.sign_in("provider")
+    provider.goto("/review/demands", "demand-queue")
+    row = provider.page.locator("#demand-queue tr", has_text=code)
+    assert row.locator(".due").inner_text().startswith(due[:10])
+    assert "未超期" in row.inner_text()
+    row.get_by_role("link", name=code).click()
+    provider.page.wait_for_url(f"**/demands/{code}")
+    provider.page.get_by_label("答复意见").fill("符合法定职责，同意共享")
+    provider.page.locator("#approve-demand").click()
+    provider.page.wait_for_url("**done=decided")
+    provider.shot("approved")
+    assert provider.page.locator("#demand-state").inner_text() == "已同意"
+
+    requester.goto(f"/demands/{code}", "grant")
+    assert requester.page.locator("#demand-state").inner_text() == "已同意"
+    grant = requester.page.locator("#grant").inner_text()
+    assert "纳税信用等级" in grant and "有效至" in grant
+    requester.goto("/grants", "grants")
+    assert requester.page.locator("#grants tr", has_text="就业补贴申领资格审核").count() == 1
+
+    outsider = visit()  # neither party: auth.view_demand refuses, as the API does
+    outsider.sign_in("other")
+    assert outsider.goto(f"/demands/{code}", "not-a-party").status == 403
+
+
+def test_refusal_without_a_reason_is_stopped_then_refused_with_one(
+    served: Served, visit: Callable[[], Visit]
+) -> None:
+    with _api(served, "requester") as api:
+        resource = api.get(
+            "/resources",
+            params={"q": CONDITIONAL_NAME, "department": served.department("provider")},
+        ).json()["data"][0]
+        filed = api.post(
+            "/demands",
+            json={
+                "resource_code": resource["code"],
+                "wanted_items": ["纳税信用等级"],
+                "purpose": "评优评先资格核查",
+                "legal_basis": "《社会信用体系建设规划纲要》",
+            },
+        )
+        assert filed.status_code == 201, filed.text
+        code = filed.json()["code"]
+
+    v = visit()
+    page = v.page
+    v.sign_in("provider")
+    v.goto(f"/demands/{code}", "to-answer")
+    page.locator("#refuse-demand").click()
+    page.wait_for_load_state()
+    v.shot("refusal-without-reason")
+    assert "拒绝共享必须说明理由" in page.locator(".errors").inner_text()
+    assert page.locator("#demand-state").inner_text() == "待审核"
+
+    page.get_by_label("答复意见").fill("该用途不在共享条件范围内")
+    page.locator("#refuse-demand").click()
+    page.wait_for_url("**done=decided")
+    v.shot("refused")
+    assert page.locator("#demand-state").inner_text() == "已拒绝"
+    assert page.locator("#decision-reason").inner_text() == "该用途不在共享条件范围内"
