@@ -16,6 +16,7 @@ from exchange_api.console.routes import (
     catalogue,
     demands,
     gaps,
+    quality,
     register,
     review,
     session,
@@ -36,5 +37,5 @@ def install(app: FastAPI, exchange: Exchange) -> None:
         lifetime_seconds=config.console_session_hours * 3600,
     )
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="console-static")
-    for module in (session, catalogue, gaps, register, review, demands):
+    for module in (session, catalogue, gaps, register, review, demands, quality):
         app.include_router(module.router)

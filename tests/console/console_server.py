@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from catalog import keys
-from catalog.context import Actor
+from catalog.context import Actor, CatalogContext
 from catalog.domain import Role
 from catalog.store import Catalog
 from demo.catalog import DEPT
@@ -79,7 +79,8 @@ class Served:
         return DEPT[ROLES[role][0]]
 
 
-def seed_home(home: Path) -> dict[str, str]:
+def seed_home(home: Path, extra: Callable[[CatalogContext], None] | None = None) -> dict[str, str]:
+    """The demo catalogue, one key per role, and whatever ``extra`` adds in the same unit."""
     settings = Settings(home=home)
     catalog = Catalog(settings)
     catalog.migrate()
@@ -95,6 +96,8 @@ def seed_home(home: Path) -> dict[str, str]:
                     actor=Actor.steward("test"),
                 )  # fmt: skip
                 issued[role] = plaintext
+            if extra is not None:
+                extra(ctx)
     finally:
         catalog.dispose()
     return issued
@@ -103,9 +106,16 @@ def seed_home(home: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``govshare serve`` on a seeded home, one per test module."""
+    yield from serve(tmp_path_factory)
+
+
+def serve(
+    tmp_path_factory: pytest.TempPathFactory, extra: Callable[[CatalogContext], None] | None = None
+) -> Iterator[Served]:
+    """Seed a home (plus ``extra``), start ``govshare serve`` on it, stop it afterwards."""
     base = tmp_path_factory.mktemp("console")
     home = base / "home"
-    issued = seed_home(home)
+    issued = seed_home(home, extra)
     port = _free_port()
     env = {
         **os.environ,

@@ -23,6 +23,8 @@ PAGES = [
     "/review/mounts",
     "/demands",
     "/grants",
+    "/quality",
+    "/quality/r/000001001/000001",
 ]
 
 

@@ -33,6 +33,7 @@ from exchange_api.console.web import (
     form_problems,
     render,
 )
+from quality import auth as quality_auth
 
 router = console_router()
 PAGE = 20
@@ -108,6 +109,7 @@ def _resource_page(
         can_review = resource.state is ResourceState.PENDING and allowed(
             auth.review_resource, user.actor
         )
+        can_see_quality = allowed(quality_auth.view_report, user.actor, resource)
         can_demand = (
             resource.state is ResourceState.PUBLISHED
             and resource.share_type is not ShareType.NOT_SHARED
@@ -123,6 +125,7 @@ def _resource_page(
         can_submit=can_submit,
         can_review=can_review,
         can_demand=can_demand,
+        can_see_quality=can_see_quality,
         errors=errors or [],
         reason=reason,
         notice=notice(request),

@@ -29,6 +29,9 @@ NOTICES = {
     "decided": "已答复该需求 (answered)",
     "mount": "挂接审核已完成 (mount reviewed)",
     "signed_out": "已退出登录 (signed out)",
+    "released": "已放行该批次，合格数据将由放行流程写入数据湖 (released; the lake side follows)",
+    "rejected": "已退回该批次，提供部门已收到通知 (rejected; the provider is notified)",
+    "imported": "目录已导入 (catalogue imported)",
 }
 
 

@@ -22,9 +22,42 @@ function drawCoverage(el) {
     });
 }
 
+// 质检合格率 lines: {x, threshold, series: [{name, data}]}, a dashed line at the threshold.
+function drawRates(el) {
+  fetch(el.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (r) { return r.json(); })
+    .then(function (d) {
+      var chart = echarts.init(el);
+      var series = d.series.map(function (s, i) {
+        var line = { name: s.name, type: "line", data: s.data, connectNulls: true,
+                     symbolSize: 8, label: { show: d.series.length === 1, formatter: "{c}%" } };
+        if (i === 0) {
+          line.markLine = { symbol: "none", lineStyle: { type: "dashed", color: "#b42318" },
+                            data: [{ yAxis: d.threshold, name: "阈值" }],
+                            label: { formatter: "阈值 {c}%" } };
+        }
+        return line;
+      });
+      chart.setOption({
+        aria: { enabled: true },
+        tooltip: { trigger: "axis" },
+        legend: { type: "scroll", bottom: 0 },
+        grid: { left: 56, right: 72, top: 24, bottom: 64 },
+        xAxis: { type: "category", data: d.x },
+        yAxis: { type: "value", min: function (v) { return Math.max(0, Math.floor(v.min - 1)); },
+                 max: 100, axisLabel: { formatter: "{value}%" } },
+        series: series
+      });
+      el.dataset.rendered = String(d.x.length);
+      if (d.decisions) { el.dataset.decisions = d.decisions.join(","); }
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll(".chart[data-src]").forEach(function (el) {
-    if (window.echarts) { drawCoverage(el); }
+    if (!window.echarts) { return; }
+    if (el.dataset.kind === "rates") { drawRates(el); } else { drawCoverage(el); }
   });
 });
 
