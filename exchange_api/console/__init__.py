@@ -20,6 +20,7 @@ from exchange_api.console.routes import (
     register,
     review,
     session,
+    transfer,
 )
 from exchange_api.console.sessions import SessionCodec
 from exchange_api.console.web import STATIC_URL
@@ -37,5 +38,14 @@ def install(app: FastAPI, exchange: Exchange) -> None:
         lifetime_seconds=config.console_session_hours * 3600,
     )
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="console-static")
-    for module in (session, catalogue, gaps, register, review, demands, quality):
+    for module in (
+        session,
+        catalogue,
+        gaps,
+        register,
+        review,
+        demands,
+        quality,
+        transfer,
+    ):
         app.include_router(module.router)

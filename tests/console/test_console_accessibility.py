@@ -25,6 +25,7 @@ PAGES = [
     "/grants",
     "/quality",
     "/quality/r/000001001/000001",
+    "/transfer",
 ]
 
 
