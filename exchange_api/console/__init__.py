@@ -21,6 +21,7 @@ from exchange_api.console.routes import (
     review,
     session,
     transfer,
+    usage,
 )
 from exchange_api.console.sessions import SessionCodec
 from exchange_api.console.web import STATIC_URL
@@ -47,5 +48,6 @@ def install(app: FastAPI, exchange: Exchange) -> None:
         demands,
         quality,
         transfer,
+        usage,
     ):
         app.include_router(module.router)

@@ -26,6 +26,7 @@ PAGES = [
     "/quality",
     "/quality/r/000001001/000001",
     "/transfer",
+    "/usage",
 ]
 
 

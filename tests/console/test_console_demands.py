@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import quote
 
 import httpx
 
@@ -114,3 +115,42 @@ def test_refusal_without_a_reason_is_stopped_then_refused_with_one(
     v.shot("refused")
     assert page.locator("#demand-state").inner_text() == "已拒绝"
     assert page.locator("#decision-reason").inner_text() == "该用途不在共享条件范围内"
+
+
+def test_provider_sees_calls_on_its_resources_by_department_and_purpose(
+    served: Served, visit: Callable[[], Visit]
+) -> None:
+    """Every data call is audited, refused ones too: 公安 has no grant on 税务's resource."""
+    with _api(served, "provider") as api:
+        code = api.get("/resources", params={"q": CONDITIONAL_NAME}).json()["data"][0]["code"]
+    with httpx.Client(base_url=f"{served.url}/api/v1", timeout=30) as api:
+        token = api.post("/token", headers={"X-API-Key": served.keys["other"]}).json()
+        for purpose in ("治安管理信用核查", "治安管理信用核查", "户籍业务办理"):
+            refused = api.post(
+                "/aggregates",
+                json={"resource_code": code, "measures": [{"op": "count"}]},
+                headers={
+                    "Authorization": f"Bearer {token['access_token']}",
+                    "X-Purpose": quote(purpose),
+                },
+            )
+            assert refused.status_code == 403
+    v = visit()
+    v.sign_in("provider")
+    v.goto("/usage", "usage")
+    rows = v.page.locator("#usage-purposes tr", has_text="杭州市公安局")
+    assert rows.count() == 2
+    cells = rows.filter(has_text="治安管理信用核查").locator("td").all_inner_texts()
+    assert cells == ["杭州市公安局", "治安管理信用核查", "拒绝", "2"]
+    chart = v.page.locator("#usage-chart[data-rendered]")
+    chart.wait_for()
+    assert int(chart.get_attribute("data-rendered") or 0) >= 3
+    v.shot("usage-chart")
+
+    outsider = visit()  # another department may not read 税务's usage
+    outsider.sign_in("requester")
+    assert outsider.goto(f"/usage?department={served.department('provider')}", "no").status == 403
+    steward = visit()
+    steward.sign_in("steward")
+    steward.goto(f"/usage?department={served.department('provider')}", "steward-usage")
+    assert "签名哈希链完整" in steward.page.locator("#chain-state").inner_text()

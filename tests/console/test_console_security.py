@@ -53,7 +53,15 @@ def test_session_cookie_is_httponly_samesite_and_pages_carry_a_strict_csp(
     assert served.keys["requester"] not in cookie["value"]  # the key itself never travels again
     assert v.page.evaluate("document.cookie") == ""  # no script can read it
     pages = ("/gaps/coverage.json", "/catalog", "/catalog/r/000001001/000001", "/gaps")
-    for path in (*pages, "/review/demands", "/demands", "/grants", "/quality", "/register"):
+    for path in (
+        *pages,
+        "/review/demands",
+        "/demands",
+        "/grants",
+        "/quality",
+        "/usage",
+        "/register",
+    ):
         response = v.goto(path, path.strip("/").replace("/", "-"))
         assert response.status == 200, path
         csp = response.headers["content-security-policy"]

@@ -54,10 +54,37 @@ function drawRates(el) {
     });
 }
 
+// Stacked bars: {categories, series: [{name, data}]} (用数: calls per department by outcome).
+function drawBars(el) {
+  fetch(el.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (r) { return r.json(); })
+    .then(function (d) {
+      var chart = echarts.init(el);
+      chart.setOption({
+        aria: { enabled: true },
+        tooltip: { trigger: "axis" },
+        legend: { bottom: 0 },
+        grid: { left: 48, right: 16, top: 24, bottom: 80 },
+        xAxis: { type: "category", data: d.categories, axisLabel: { interval: 0, rotate: 20 } },
+        yAxis: { type: "value", minInterval: 1 },
+        series: d.series.map(function (s) {
+          return { name: s.name, type: "bar", stack: "calls", data: s.data,
+                   label: { show: true, position: "inside" } };
+        })
+      });
+      el.dataset.rendered = String(d.series.reduce(function (n, s) {
+        return n + s.data.reduce(function (a, b) { return a + b; }, 0);
+      }, 0));
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll(".chart[data-src]").forEach(function (el) {
     if (!window.echarts) { return; }
-    if (el.dataset.kind === "rates") { drawRates(el); } else { drawCoverage(el); }
+    if (el.dataset.kind === "rates") { drawRates(el); }
+    else if (el.dataset.kind === "bars") { drawBars(el); }
+    else { drawCoverage(el); }
   });
 });
 
