@@ -130,6 +130,28 @@ def resource_spec(values: dict[str, Any]) -> ResourceIn:
     return ResourceIn.model_validate(spec)
 
 
+def spec_values(spec: ResourceIn) -> dict[str, Any]:
+    """A stored resource as the form shows it (the inverse of :func:`resource_spec`)."""
+    dumped = spec.model_dump(mode="json")
+    values: dict[str, Any] = {
+        name: "" if dumped.get(name) is None else str(dumped[name]) for name in RESOURCE_TEXT_FIELDS
+    }
+    values["open_to_public"] = spec.open_to_public
+    values["related_codes"] = "、".join(spec.related_codes)
+    values["items"] = [
+        {
+            "name": item.name,
+            "data_type": item.data_type.value,
+            "length": "" if item.length is None else str(item.length),
+            "sensitivity": str(item.sensitivity),
+            "description": item.description,
+            **{flag: "on" if getattr(item, flag) else "" for flag in ITEM_FLAGS},
+        }
+        for item in spec.items
+    ]
+    return values
+
+
 def blank_item() -> dict[str, str]:
     return {"name": "", "data_type": "C", "length": "", "sensitivity": str(Sensitivity.GENERAL)}
 

@@ -154,3 +154,58 @@ def test_provider_sees_calls_on_its_resources_by_department_and_purpose(
     steward.sign_in("steward")
     steward.goto(f"/usage?department={served.department('provider')}", "steward-usage")
     assert "签名哈希链完整" in steward.page.locator("#chain-state").inner_text()
+
+
+def test_requester_withdraws_a_demand_and_provider_revokes_a_grant_with_a_reason(
+    served: Served, visit: Callable[[], Visit]
+) -> None:
+    with _api(served, "requester") as api:
+        code = api.get("/resources", params={"q": CONDITIONAL_NAME}).json()["data"][0]["code"]
+        filed = [
+            api.post(
+                "/demands",
+                json={
+                    "resource_code": code,
+                    "wanted_items": ["纳税信用等级"],
+                    "purpose": purpose,
+                    "legal_basis": "《社会保险法》",
+                },
+            ).json()["code"]
+            for purpose in ("社保补贴复核", "稳岗返还审核")
+        ]
+    with _api(served, "provider") as api:
+        approved = api.post(
+            f"/demands/{filed[1]}/decision", json={"approve": True, "reason": "同意"}
+        )
+        assert approved.status_code == 200, approved.text
+
+    requester = visit()
+    requester.sign_in("requester")
+    requester.goto(f"/demands/{filed[0]}", "to-withdraw")
+    requester.page.locator("#withdraw-demand").click()
+    requester.page.wait_for_url("**done=withdrawn")
+    assert requester.page.locator("#demand-state").inner_text() == "已撤回"
+
+    provider = visit()
+    page = provider.page
+    provider.sign_in("provider")
+    provider.goto("/grants", "grants")
+    row = page.locator("#grants tr", has_text="稳岗返还审核")
+    row.get_by_role("button", name="撤销").click()
+    page.wait_for_load_state()
+    provider.shot("revoke-without-reason")
+    assert page.locator(".errors").count() == 1
+    assert "有效" in page.locator("#grants tr", has_text="稳岗返还审核").inner_text()
+    row = page.locator("#grants tr", has_text="稳岗返还审核")
+    row.get_by_label("撤销理由").fill("业务已办结，收回授权")
+    row.get_by_role("button", name="撤销").click()
+    page.wait_for_url("**done=revoked")
+    provider.shot("revoked")
+    assert (
+        "已撤销：业务已办结，收回授权"
+        in page.locator("#grants tr", has_text="稳岗返还审核").inner_text()
+    )
+    # The holder sees it revoked, and has no revoke button on what it holds.
+    requester.goto("/grants", "held-grants")
+    held = requester.page.locator("#grants tr", has_text="稳岗返还审核")
+    assert "已撤销" in held.inner_text() and held.get_by_role("button").count() == 0

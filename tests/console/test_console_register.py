@@ -98,3 +98,32 @@ def test_demand_queue_shows_due_dates_and_the_overdue_flag(
         row = v.page.locator("#demand-queue tr", has_text=d["code"])
         assert row.locator(".due").inner_text().startswith(d["due_date"])
         assert ("已超期" in row.inner_text()) is d["overdue"]
+
+
+def test_provider_edits_its_returned_resource_and_submits_it_again(
+    served: Served, visit: Callable[[], Visit]
+) -> None:
+    with _api(served, "requester") as api:
+        returned = next(
+            r
+            for r in api.get("/resources", params={"state": "已退回"}).json()["data"]
+            if r["provider_code"] == served.department("requester")
+        )
+    v = visit()
+    page = v.page
+    v.sign_in("requester")
+    v.goto(f"/catalog/r/{returned['code']}", "returned")
+    page.locator("#edit-resource").click()
+    page.wait_for_url("**/register/edit?**")
+    v.shot("edit-form")
+    assert page.get_by_label("信息资源代码（不可修改）").input_value() == returned["code"]
+    assert page.locator("#item-0-name").input_value() != ""  # the items come back to edit
+    page.get_by_label("信息资源摘要").fill("按审核意见补充了证书类别说明。")
+    page.locator("#save-resource").click()
+    page.wait_for_url("**done=updated")
+    v.shot("edited")
+    assert "按审核意见补充了证书类别说明。" in page.locator("dl.meta").inner_text()
+    page.locator("#submit-resource").click()
+    page.wait_for_url("**done=submitted")
+    assert page.locator("#resource-state").inner_text() == "待审核"
+    assert page.locator("#edit-resource").count() == 0  # 待审核 is no longer editable

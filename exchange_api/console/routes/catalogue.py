@@ -12,14 +12,16 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
-from catalog import auth, repository, search, services
+from catalog import auth, search, services
 from catalog.domain import ResourceClass, ResourceState, ShareType
 from catalog.schemas import ReviewIn
 from catalog.views import history_out, resource_out
+from catalog.workflow import RESOURCE_FLOW, ResourceAction
 from exchange_api.console.forms import LABELS, text
 from exchange_api.console.routes.common import (
     choice,
     console_router,
+    department_names,
     notice,
     resource_url,
     see_other,
@@ -63,7 +65,7 @@ def catalogue(
             ctx, query=q, filters=filters, actor=user.actor, limit=PAGE, offset=offset
         )
         rows = [resource_out(r, with_mounts=False) for r in found]
-        departments = [(d.code, d.name) for d in repository.departments(ctx.session)]
+        departments = list(department_names(request, ctx).items())
     context: dict[str, Any] = {
         "rows": rows,
         "total": total,
@@ -100,13 +102,15 @@ def _resource_page(
     with unit(request) as ctx:
         resource = services.view_resource(ctx, code=code, actor=user.actor)
         out = resource_out(resource)
-        history = [
-            history_out(h) for h in services.resource_history(ctx, code=code, actor=user.actor)
-        ]
-        can_submit = resource.state in (
-            ResourceState.DRAFT, ResourceState.RETURNED
-        ) and allowed(auth.submit_resource, user.actor, resource)  # fmt: skip
-        can_review = resource.state is ResourceState.PENDING and allowed(
+        # What the state machine allows next, and whether the role may do it (catalog.auth).
+        next_actions = RESOURCE_FLOW.allowed(resource.state)
+        can_submit = ResourceAction.SUBMIT in next_actions and allowed(
+            auth.submit_resource, user.actor, resource
+        )
+        can_edit = resource.state in services.EDITABLE_STATES and allowed(
+            auth.update_resource, user.actor, resource
+        )
+        can_review = ResourceAction.APPROVE in next_actions and allowed(
             auth.review_resource, user.actor
         )
         can_see_quality = allowed(quality_auth.view_report, user.actor, resource)
@@ -121,8 +125,8 @@ def _resource_page(
         "resource.html",
         status_code=status_code,
         r=out,
-        history=history,
         can_submit=can_submit,
+        can_edit=can_edit,
         can_review=can_review,
         can_demand=can_demand,
         can_see_quality=can_see_quality,
@@ -156,6 +160,16 @@ def review(request: Request, user: CurrentUser, form: CheckedForm, code: str) ->
     if back == "queue":
         return see_other(f"/review/resources?done={done}")
     return see_other(resource_url(code, f"?done={done}"))
+
+
+@router.get("/catalog/r/{code:path}/history")
+def resource_history(request: Request, user: CurrentUser, code: str) -> HTMLResponse:
+    """The change history, fetched by the resource page after it shows (htmx): the page
+    itself answers about as fast as the API's resource call (``bench/console.py``)."""
+    with unit(request) as ctx:
+        entries = services.resource_history(ctx, code=code, actor=user.actor)
+        history = [history_out(h) for h in entries]
+    return render(request, "_history.html", history=history)
 
 
 @router.get("/catalog/r/{code:path}")

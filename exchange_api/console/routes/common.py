@@ -11,10 +11,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from catalog import repository
 from catalog.context import CatalogContext
 from catalog.store import Catalog
-from exchange_api.console.web import ConsoleRoute
+from exchange_api.console.web import ConsoleRoute, department_directory
 from infra.errors import ValidationError
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -32,6 +31,9 @@ NOTICES = {
     "released": "已放行该批次，合格数据将由放行流程写入数据湖 (released; the lake side follows)",
     "rejected": "已退回该批次，提供部门已收到通知 (rejected; the provider is notified)",
     "imported": "目录已导入 (catalogue imported)",
+    "withdrawn": "需求已撤回 (demand withdrawn)",
+    "revoked": "授权已撤销，下一次调用即生效 (grant revoked)",
+    "updated": "已保存修改 (saved)",
 }
 
 
@@ -69,6 +71,7 @@ def see_other(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303)
 
 
-def department_names(ctx: CatalogContext) -> dict[str, str]:
-    """Department code -> name, for tables that show who asked and who provides."""
-    return {d.code: d.name for d in repository.departments(ctx.session)}
+def department_names(request: Request, ctx: CatalogContext) -> dict[str, str]:
+    """Department code -> name, for filters and tables (cached briefly, see
+    :func:`exchange_api.console.web.department_directory`)."""
+    return department_directory(request, ctx.session)

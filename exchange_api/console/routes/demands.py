@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from catalog import auth, demands, grants, services
-from catalog.domain import DemandState
-from catalog.schemas import DemandDecisionIn, DemandIn
+from catalog.context import CatalogContext
+from catalog.schemas import DemandDecisionIn, DemandIn, GrantOut, GrantRevokeIn
 from catalog.views import demand_out, grant_out, resource_out
+from catalog.workflow import DEMAND_FLOW, DemandAction
 from exchange_api.console.forms import LABELS, text, texts
 from exchange_api.console.routes.common import (
     console_router,
@@ -42,7 +43,7 @@ DEMAND_TEXT = ("purpose", "legal_basis", "business_matter", "scenario")
 def demand_list(request: Request, user: CurrentUser) -> HTMLResponse:
     with unit(request) as ctx:
         rows = [demand_out(ctx, d) for d in demands.list_demands(ctx, actor=user.actor)]
-        names = department_names(ctx)
+        names = department_names(request, ctx)
     mine = user.actor.department_code
     made = [d for d in rows if user.is_steward or d.requester_code == mine]
     to_answer = [d for d in rows if not user.is_steward and d.provider_code == mine]
@@ -119,11 +120,15 @@ def _demand_page(
     with unit(request) as ctx:
         demand = demands.view_demand(ctx, code=code, actor=user.actor)
         out = demand_out(ctx, demand)
-        can_decide = demand.state is DemandState.PENDING and allowed(
+        next_actions = DEMAND_FLOW.allowed(demand.state)
+        can_decide = DemandAction.APPROVE in next_actions and allowed(
             auth.decide_demand, user.actor, demand
         )
+        can_withdraw = DemandAction.WITHDRAW in next_actions and allowed(
+            auth.withdraw_demand, user.actor, demand
+        )
         items = [(i.name, i.sensitivity) for i in demand.resource.items] if demand.resource else []
-        names = department_names(ctx)
+        names = department_names(request, ctx)
     return render(
         request,
         "demand.html",
@@ -131,6 +136,7 @@ def _demand_page(
         d=out,
         names=names,
         can_decide=can_decide,
+        can_withdraw=can_withdraw,
         items=[i for i in items if i[0] in out.wanted_items],
         errors=errors or [],
         reason=reason,
@@ -164,9 +170,62 @@ def decide(request: Request, user: CurrentUser, form: CheckedForm, code: DemandC
     return see_other(f"/demands/{code}?done=decided")
 
 
+@router.post("/demands/{code}/withdraw")
+def withdraw(request: Request, user: CurrentUser, _form: CheckedForm, code: DemandCode) -> Response:
+    with unit(request) as ctx:
+        demands.withdraw_demand(ctx, code=code, actor=user.actor)
+    return see_other(f"/demands/{code}?done=withdrawn")
+
+
+def _grant_rows(ctx: CatalogContext, user: ConsoleUser) -> list[tuple[GrantOut, bool]]:
+    """Each grant the actor may see, and whether ``auth.revoke_grant`` lets it take it back."""
+    return [
+        (grant_out(g), g.revoked_at is None and allowed(auth.revoke_grant, user.actor, g))
+        for g in grants.list_grants(ctx, actor=user.actor)
+    ]
+
+
 @router.get("/grants")
 def grant_list(request: Request, user: CurrentUser) -> HTMLResponse:
     with unit(request) as ctx:
-        rows = [grant_out(g) for g in grants.list_grants(ctx, actor=user.actor)]
-        names = department_names(ctx)
-    return render(request, "grants.html", rows=rows, names=names, resource_url=resource_url)
+        rows = _grant_rows(ctx, user)
+        names = department_names(request, ctx)
+    return render(
+        request,
+        "grants.html",
+        rows=rows,
+        names=names,
+        resource_url=resource_url,
+        errors=[],
+        notice=notice(request),
+    )
+
+
+@router.post("/grants/{grant_id}/revoke")
+def revoke(
+    request: Request,
+    user: CurrentUser,
+    form: CheckedForm,
+    grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> Response:
+    """The provider or a steward takes a grant back, with a reason (effective next call)."""
+    reason = text(form, "reason")
+    try:
+        body = GrantRevokeIn(reason=reason)
+    except PydanticValidationError as error:
+        with unit(request) as ctx:
+            rows = _grant_rows(ctx, user)
+            names = department_names(request, ctx)
+        return render(
+            request,
+            "grants.html",
+            status_code=422,
+            rows=rows,
+            names=names,
+            resource_url=resource_url,
+            errors=form_problems(error, LABELS),
+            notice=None,
+        )
+    with unit(request) as ctx:
+        grants.revoke_grant(ctx, grant_id=grant_id, reason=body.reason, actor=user.actor)
+    return see_other("/grants?done=revoked")

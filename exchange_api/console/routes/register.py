@@ -7,13 +7,13 @@ schema and service the API and the workbook import use, so the same rules hold (
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
-from catalog import repository, services
+from catalog import auth, repository, services
 from catalog.domain import (
     DataLevel,
     DataType,
@@ -23,8 +23,20 @@ from catalog.domain import (
     ShareType,
     UpdateCycle,
 )
-from exchange_api.console.forms import LABELS, new_item_rows, resource_spec, resource_values
-from exchange_api.console.routes.common import console_router, resource_url, see_other, unit
+from exchange_api.console.forms import (
+    LABELS,
+    new_item_rows,
+    resource_spec,
+    resource_values,
+    spec_values,
+)
+from exchange_api.console.routes.common import (
+    console_router,
+    department_names,
+    resource_url,
+    see_other,
+    unit,
+)
 from exchange_api.console.web import CheckedForm, ConsoleUser, CurrentUser, form_problems, render
 from infra.errors import GovshareError
 
@@ -39,10 +51,11 @@ def _form_page(
     *,
     errors: list[str] | None = None,
     status_code: int = 200,
+    editing: bool = False,
 ) -> HTMLResponse:
     with unit(request) as ctx:
         if user.is_steward:
-            providers = [(d.code, d.name) for d in repository.departments(ctx.session)]
+            providers = list(department_names(request, ctx).items())
         else:
             own = repository.department(ctx.session, user.actor.department_code or "")
             providers = [(own.code, own.name)]
@@ -55,6 +68,7 @@ def _form_page(
         request,
         "register.html",
         status_code=status_code,
+        editing=editing,
         values=values,
         errors=errors or [],
         providers=providers,
@@ -113,3 +127,35 @@ def register(request: Request, user: CurrentUser, form: CheckedForm) -> Response
             request, user, shown, errors=[error.message], status_code=error.status_code
         )
     return see_other(resource_url(code, "?done=created"))
+
+
+@router.get("/register/edit")
+def edit_page(
+    request: Request, user: CurrentUser, code: Annotated[str, Query(min_length=3, max_length=64)]
+) -> HTMLResponse:
+    """A draft or returned resource in the form, as its provider would resubmit it."""
+    with unit(request) as ctx:
+        resource = services.view_resource(ctx, code=code, actor=user.actor)
+        auth.update_resource(user.actor, resource)
+        values = spec_values(services.resource_spec(resource))
+    return _form_page(request, user, values, editing=True)
+
+
+@router.post("/register/edit")
+def save_edit(request: Request, user: CurrentUser, form: CheckedForm) -> Response:
+    values = resource_values(form)
+    shown = {**values, "items": values["items"] or new_item_rows(BLANK_ROWS)}
+    code = values.get("code") or ""
+    try:
+        spec = resource_spec(values)
+        with unit(request) as ctx:
+            services.update_resource(ctx, code=code, spec=spec, actor=user.actor)
+    except PydanticValidationError as error:
+        problems = form_problems(error, LABELS)
+        return _form_page(request, user, shown, errors=problems, status_code=422, editing=True)
+    except GovshareError as error:
+        return _form_page(
+            request, user, shown, errors=[error.message], status_code=error.status_code,
+            editing=True,
+        )  # fmt: skip
+    return see_other(resource_url(code, "?done=updated"))

@@ -88,5 +88,5 @@ def review_mount(
 def demand_queue(request: Request, user: CurrentUser) -> HTMLResponse:
     with unit(request) as ctx:
         rows = [demand_out(ctx, d) for d in demands.demands_to_answer(ctx, actor=user.actor)]
-        names = department_names(ctx)
+        names = department_names(request, ctx)
     return render(request, "review_demands.html", rows=rows, names=names, notice=notice(request))

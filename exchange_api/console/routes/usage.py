@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from catalog import repository
 from exchange_api.audit import (
     usage,
     usage_by_purpose,
@@ -34,8 +33,8 @@ def usage_page(request: Request, user: CurrentUser, department: Department = "")
     with unit(request) as ctx:
         rows = usage(ctx.session, provider_code=provider)
         purposes = usage_by_purpose(ctx.session, provider_code=provider)
-        names = department_names(ctx)
-        providers = [(d.code, d.name) for d in repository.departments(ctx.session)]
+        names = department_names(request, ctx)
+        providers = list(names.items())
         chain = None
         if allowed(verify_audit, user.actor):
             chain = verify_now(ctx.session, exchange.key, exchange.audit.checkpoints, now=ctx.now())
@@ -59,7 +58,7 @@ def usage_chart(request: Request, user: CurrentUser, department: Department = ""
     provider = usage_provider(user.actor, department or None)
     with unit(request) as ctx:
         rows = usage(ctx.session, provider_code=provider)
-        names = department_names(ctx)
+        names = department_names(request, ctx)
     consumers = sorted({r.department_code for r in rows})
     series = []
     for outcome, label in OUTCOMES.items():
