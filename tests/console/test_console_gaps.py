@@ -41,3 +41,24 @@ def test_gap_page_shows_the_counts_of_the_cli(served: Served, visit: Callable[[]
         [c for c in expected["coverage"] if c["duties"]]
     )
     v.shot("gaps-chart")
+
+
+def test_a_gap_links_to_its_object_and_a_steward_assigns_the_unowned_demand(
+    served: Served, visit: Callable[[], Visit]
+) -> None:
+    v = visit()
+    page = v.page
+    v.sign_in("steward")
+    v.goto("/gaps", "gaps")
+    link = page.locator("#unowned_demands a").first
+    code = link.inner_text()
+    link.click()
+    page.wait_for_url(f"**/demands/{code}")
+    v.shot("unowned-demand")
+    assert page.locator("#demand-state").inner_text() == "待分派"
+    page.get_by_label("责任部门").select_option(served.department("other"))
+    page.locator("#assign-demand").click()
+    page.wait_for_url("**done=assigned")
+    v.shot("assigned")
+    assert page.locator("#demand-state").inner_text() != "待分派"
+    assert "杭州市公安局" in page.locator("dl.meta").inner_text()

@@ -75,6 +75,13 @@ def test_steward_releases_a_held_batch_and_the_chart_shows_it(
     assert chart.get_attribute("data-decisions") == "已入库,已放行"
     v.shot("resource-quality-chart")
 
+    # The resource page itself shows the trend and who uses it (provider and stewards only).
+    v.goto(f"/catalog/r/{REGISTRATION}", "resource-with-trend")
+    page.locator("#resource-rate-chart[data-rendered='2']").wait_for()
+    page.locator("#users table").wait_for()
+    page.locator("#history table").wait_for()
+    v.shot("resource-trend")
+
 
 def test_a_provider_sees_its_own_reports_only(served: Served, visit: Callable[[], Visit]) -> None:
     with httpx.Client(

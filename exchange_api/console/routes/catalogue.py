@@ -17,6 +17,7 @@ from catalog.domain import ResourceClass, ResourceState, ShareType
 from catalog.schemas import ReviewIn
 from catalog.views import history_out, resource_out
 from catalog.workflow import RESOURCE_FLOW, ResourceAction
+from exchange_api.audit import usage, usage_provider
 from exchange_api.console.forms import LABELS, text
 from exchange_api.console.routes.common import (
     choice,
@@ -27,6 +28,7 @@ from exchange_api.console.routes.common import (
     see_other,
     unit,
 )
+from exchange_api.console.routes.usage import OUTCOMES
 from exchange_api.console.web import (
     CheckedForm,
     ConsoleUser,
@@ -160,6 +162,17 @@ def review(request: Request, user: CurrentUser, form: CheckedForm, code: str) ->
     if back == "queue":
         return see_other(f"/review/resources?done={done}")
     return see_other(resource_url(code, f"?done={done}"))
+
+
+@router.get("/catalog/r/{code:path}/usage")
+def resource_usage(request: Request, user: CurrentUser, code: str) -> HTMLResponse:
+    """Who calls this resource (its provider and stewards only: ``audit.usage_provider``)."""
+    with unit(request) as ctx:
+        resource = services.view_resource(ctx, code=code, actor=user.actor)
+        provider = usage_provider(user.actor, resource.provider.code)
+        rows = [r for r in usage(ctx.session, provider_code=provider) if r.resource_code == code]
+        names = department_names(request, ctx)
+    return render(request, "_resource_usage.html", rows=rows, names=names, outcomes=OUTCOMES)
 
 
 @router.get("/catalog/r/{code:path}/history")

@@ -32,6 +32,7 @@ NOTICES = {
     "rejected": "已退回该批次，提供部门已收到通知 (rejected; the provider is notified)",
     "imported": "目录已导入 (catalogue imported)",
     "withdrawn": "需求已撤回 (demand withdrawn)",
+    "assigned": "已分派责任部门，需求已重新分发 (assigned and routed again)",
     "revoked": "授权已撤销，下一次调用即生效 (grant revoked)",
     "updated": "已保存修改 (saved)",
 }

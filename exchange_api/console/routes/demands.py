@@ -127,6 +127,7 @@ def _demand_page(
         can_withdraw = DemandAction.WITHDRAW in next_actions and allowed(
             auth.withdraw_demand, user.actor, demand
         )
+        can_assign = DemandAction.ASSIGN in next_actions and allowed(auth.assign_demand, user.actor)
         items = [(i.name, i.sensitivity) for i in demand.resource.items] if demand.resource else []
         names = department_names(request, ctx)
     return render(
@@ -137,6 +138,7 @@ def _demand_page(
         names=names,
         can_decide=can_decide,
         can_withdraw=can_withdraw,
+        can_assign=can_assign,
         items=[i for i in items if i[0] in out.wanted_items],
         errors=errors or [],
         reason=reason,
@@ -168,6 +170,16 @@ def decide(request: Request, user: CurrentUser, form: CheckedForm, code: DemandC
     with unit(request) as ctx:
         demands.decide_demand(ctx, code=code, decision=decision, actor=user.actor)
     return see_other(f"/demands/{code}?done=decided")
+
+
+@router.post("/demands/{code}/assign")
+def assign(request: Request, user: CurrentUser, form: CheckedForm, code: DemandCode) -> Response:
+    """A steward names the responsible department of a demand nobody is responsible for."""
+    with unit(request) as ctx:
+        demands.assign_demand(
+            ctx, code=code, provider_code=text(form, "provider_code"), actor=user.actor
+        )
+    return see_other(f"/demands/{code}?done=assigned")
 
 
 @router.post("/demands/{code}/withdraw")

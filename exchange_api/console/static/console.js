@@ -27,6 +27,7 @@ function drawRates(el) {
   fetch(el.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (r) { return r.json(); })
     .then(function (d) {
+      if (!d.x.length) { el.textContent = "尚无质检批次"; el.dataset.rendered = "0"; return; }
       var chart = echarts.init(el);
       var series = d.series.map(function (s, i) {
         var line = { name: s.name, type: "line", data: s.data, connectNulls: true,
