@@ -203,7 +203,7 @@ class Visit:
         return response
 
     def sign_in(self, role: str) -> None:
-        self.page.goto("/login")
+        self.goto("/login", "login")
         self.page.get_by_label("访问密钥").fill(self.served.keys[role])
         self.page.get_by_role("button", name="登录").click()
         self.page.wait_for_url("**/catalog")
