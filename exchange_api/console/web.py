@@ -250,8 +250,9 @@ def _is_htmx(request: Request) -> bool:
 
 
 def _sign_in_redirect(request: Request) -> Response:
-    target = request.url.path
-    if request.url.query:
+    # Back to the page after signing in; a form's target cannot be replayed as a GET.
+    target = request.url.path if request.method == "GET" else "/catalog"
+    if request.method == "GET" and request.url.query:
         target += "?" + request.url.query
     location = "/login?next=" + quote(target, safe="")
     if _is_htmx(request):

@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from catalog import keys
 from catalog.domain import Role
 from catalog.store import Catalog
@@ -69,3 +71,25 @@ def test_demo_sign_ins_are_kept_reused_and_replaced_when_revoked(tmp_path: Path)
     assert f"http://127.0.0.1:{port}/" in printed and "web console" in printed
     for signin in replaced:
         assert signin.key in printed
+
+
+def test_the_demo_step_prints_the_console_url_and_a_sign_in_per_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govshare.commands import demo
+    from infra.settings import get_settings
+
+    home = tmp_path / "home"
+    seed_home(home)
+    monkeypatch.setenv("GOVSHARE_HOME", str(home))
+    monkeypatch.delenv("GOVSHARE_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        shown = demo._console()
+        assert shown == demo._console()  # run twice (the demo is idempotent): the same keys
+    finally:
+        get_settings.cache_clear()
+    assert demo.CONSOLE_URL in shown
+    for role in ("审核员 杭州市数据资源管理局", "提供部门 国家税务总局杭州市税务局", "需求部门"):
+        assert role in shown
+    assert shown.count("gs_") == 3

@@ -23,8 +23,18 @@ router = console_router()
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path of this site: never another origin ("//evil", "/\\evil", "https://...")."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    r"""Only a path of this site: never another origin ("//evil", "/\evil", "https://...").
+
+    Browsers drop tabs and newlines inside URLs ("/\t/evil" becomes "//evil") and read a
+    backslash as a slash, so any control character, space or backslash refuses the target.
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)
+    ):
         return "/catalog"
     return target
 
