@@ -52,6 +52,8 @@ LABELS = {
     "resource_code": "信息资源",
     "valid_days": "授权有效天数",
     "raw_fields": "原文授权的信息项",
+    "kind": "挂接方式",
+    "target": "挂接目标",
 }
 
 _ITEM_FIELD = re.compile(r"item-(\d+)-(\w+)")

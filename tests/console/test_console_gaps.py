@@ -62,3 +62,38 @@ def test_a_gap_links_to_its_object_and_a_steward_assigns_the_unowned_demand(
     v.shot("assigned")
     assert page.locator("#demand-state").inner_text() != "待分派"
     assert "杭州市公安局" in page.locator("dl.meta").inner_text()
+
+
+def test_provider_mounts_an_unmounted_resource_and_the_steward_approves_it(
+    served: Served, visit: Callable[[], Visit]
+) -> None:
+    """A gap closed in the browser: 已发布未挂接 → 挂接待审核 → 已挂接, and the count drops."""
+    steward = visit()
+    steward.sign_in("steward")
+    steward.goto("/gaps", "gaps-before")
+    count = steward.page.locator("#gap-counts tr[data-section=unmounted_resources] .count")
+    before = int(count.inner_text())
+    provider_name = "国家税务总局杭州市税务局"
+    gap = steward.page.locator("#unmounted_resources tr", has_text=provider_name).first
+    name = gap.locator("a").inner_text()
+
+    provider = visit()
+    page = provider.page
+    provider.sign_in("provider")
+    provider.goto("/catalog?q=" + name, "find-unmounted")
+    page.get_by_role("link", name=name).click()
+    page.wait_for_url("**/catalog/r/**")
+    page.get_by_label("挂接方式").select_option("接口")
+    page.get_by_label("挂接目标").fill("https://api.sw.example/gov/qsgg")
+    page.locator("#add-mount").click()
+    page.wait_for_url("**done=mounted")
+    provider.shot("mount-submitted")
+    assert "挂接待审核" in page.locator("section", has_text="挂接").first.inner_text()
+
+    steward.goto("/review/mounts", "mount-queue")
+    row = steward.page.locator("#mount-queue tr", has_text=name)
+    row.get_by_role("button", name="通过").click()
+    steward.page.wait_for_url("**/review/mounts?done=mount")
+    assert steward.page.locator("#mount-queue tr", has_text=name).count() == 0
+    steward.goto("/gaps", "gaps-after")
+    assert int(count.inner_text()) == before - 1

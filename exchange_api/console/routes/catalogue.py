@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from catalog import auth, search, services
-from catalog.domain import ResourceClass, ResourceState, ShareType
-from catalog.schemas import ReviewIn
+from catalog.domain import MountKind, ResourceClass, ResourceState, ShareType
+from catalog.errors import NotFound
+from catalog.schemas import MountIn, ReviewIn
 from catalog.views import history_out, resource_out
 from catalog.workflow import RESOURCE_FLOW, ResourceAction
 from exchange_api.audit import usage, usage_provider
@@ -37,6 +38,7 @@ from exchange_api.console.web import (
     form_problems,
     render,
 )
+from infra.errors import GovshareError
 from quality import auth as quality_auth
 
 router = console_router()
@@ -116,6 +118,7 @@ def _resource_page(
             auth.review_resource, user.actor
         )
         can_see_quality = allowed(quality_auth.view_report, user.actor, resource)
+        can_mount = allowed(auth.add_mount, user.actor, resource)
         can_demand = (
             resource.state is ResourceState.PUBLISHED
             and resource.share_type is not ShareType.NOT_SHARED
@@ -132,6 +135,8 @@ def _resource_page(
         can_review=can_review,
         can_demand=can_demand,
         can_see_quality=can_see_quality,
+        can_mount=can_mount,
+        mount_kinds=list(MountKind),
         errors=errors or [],
         reason=reason,
         notice=notice(request),
@@ -144,6 +149,25 @@ def submit(request: Request, user: CurrentUser, _form: CheckedForm, code: str) -
     with unit(request) as ctx:
         services.submit_resource(ctx, code=code, actor=user.actor)
     return see_other(resource_url(code, "?done=submitted"))
+
+
+@router.post("/catalog/r/{code:path}/mounts")
+def add_mount(request: Request, user: CurrentUser, form: CheckedForm, code: str) -> Response:
+    """挂接: the provider attaches a table, API or file; it goes to the stewards' review."""
+    try:
+        spec = MountIn.model_validate({"kind": text(form, "kind"), "target": text(form, "target")})
+        with unit(request) as ctx:
+            services.add_mount(ctx, resource_code=code, spec=spec, actor=user.actor)
+    except PydanticValidationError as error:
+        problems = form_problems(error, LABELS)
+        return _resource_page(request, user, code, errors=problems, status_code=422)
+    except GovshareError as error:
+        if isinstance(error, NotFound):
+            raise
+        return _resource_page(
+            request, user, code, errors=[error.message], status_code=error.status_code
+        )
+    return see_other(resource_url(code, "?done=mounted"))
 
 
 @router.post("/catalog/r/{code:path}/review")

@@ -35,6 +35,7 @@ NOTICES = {
     "assigned": "已分派责任部门，需求已重新分发 (assigned and routed again)",
     "revoked": "授权已撤销，下一次调用即生效 (grant revoked)",
     "updated": "已保存修改 (saved)",
+    "mounted": "已登记挂接，等待审核员审核 (mount submitted for review)",
 }
 
 
