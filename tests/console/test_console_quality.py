@@ -8,13 +8,16 @@ job's gate step does) on the seeded home before the server starts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 
+from catalog import repository
 from catalog.context import CatalogContext
+from catalog.mounts import table_mount
 from checks import gate as verdict
+from dags import lineage
 from quality import gate, service
 from tests.console.console_server import Served, Visit, serve
 
@@ -42,9 +45,40 @@ def _two_batches(ctx: CatalogContext) -> None:
         )
 
 
+def _lineage(ctx: CatalogContext) -> None:
+    """What the ingest and theme DAGs report (dags.lineage.emit, the real emitter)."""
+    mount = table_mount(repository.resource(ctx.session, REGISTRATION))
+    assert mount is not None
+    table, at = mount.target, datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    landing = lineage.location_dataset(
+        str(ctx.settings.home / "data" / table / "2026-12-01.csv"), alias="landing.2026-12-01.csv"
+    )
+    validated = lineage.location_dataset(
+        str(ctx.settings.home / "lake" / "validated" / table), alias=f"validated.{table}",
+        version=4, rows=1000,
+    )  # fmt: skip
+    lineage.emit(
+        ctx.settings, state="COMPLETE", dag_id=f"govshare_ingest_{table}", run_id="r1", at=at,
+        inputs=[landing], outputs=[validated],
+    )  # fmt: skip
+    theme = lineage.location_dataset(
+        str(ctx.settings.home / "lake" / "themes" / "theme_enterprise"),
+        alias="themes.theme_enterprise",
+    )
+    lineage.emit(
+        ctx.settings, state="COMPLETE", dag_id="govshare_themes", run_id="r2", at=at,
+        inputs=[validated], outputs=[theme],
+    )  # fmt: skip
+
+
+def _seed(ctx: CatalogContext) -> None:
+    _two_batches(ctx)
+    _lineage(ctx)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    yield from serve(tmp_path_factory, _two_batches)
+    yield from serve(tmp_path_factory, _seed)
 
 
 def test_steward_releases_a_held_batch_and_the_chart_shows_it(
@@ -80,6 +114,11 @@ def test_steward_releases_a_held_batch_and_the_chart_shows_it(
     page.locator("#resource-rate-chart[data-rendered='2']").wait_for()
     page.locator("#users table").wait_for()
     page.locator("#history table").wait_for()
+    # Lineage from the OpenLineage events: landing file → validated table → theme.
+    page.locator("#lineage-sources").wait_for()
+    assert page.locator("#lineage-sources").inner_text() == "landing.2026-12-01.csv"
+    assert "v4" in page.locator("#lineage-tables").inner_text()
+    assert page.locator("#lineage-themes").inner_text() == "themes.theme_enterprise"
     v.shot("resource-trend")
 
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 from catalog import auth, search, services
 from catalog.domain import MountKind, ResourceClass, ResourceState, ShareType
 from catalog.errors import NotFound
+from catalog.mounts import table_mount
 from catalog.schemas import MountIn, ReviewIn
 from catalog.views import history_out, resource_out
 from catalog.workflow import RESOURCE_FLOW, ResourceAction
@@ -38,6 +39,7 @@ from exchange_api.console.web import (
     form_problems,
     render,
 )
+from exchange_api.lineage import resource_lineage
 from infra.errors import GovshareError
 from quality import auth as quality_auth
 
@@ -197,6 +199,17 @@ def resource_usage(request: Request, user: CurrentUser, code: str) -> HTMLRespon
         rows = [r for r in usage(ctx.session, provider_code=provider) if r.resource_code == code]
         names = department_names(request, ctx)
     return render(request, "_resource_usage.html", rows=rows, names=names, outcomes=OUTCOMES)
+
+
+@router.get("/catalog/r/{code:path}/lineage")
+def lineage(request: Request, user: CurrentUser, code: str) -> HTMLResponse:
+    """Sources → tables → themes of the resource's 库表 mount, from the OpenLineage events."""
+    with unit(request) as ctx:
+        resource = services.view_resource(ctx, code=code, actor=user.actor)
+        mount = table_mount(resource)
+        table = mount.target if mount is not None else None
+        found = resource_lineage(ctx.settings.lineage_events_path, table) if table else None
+    return render(request, "_lineage.html", lineage=found)
 
 
 @router.get("/catalog/r/{code:path}/history")
