@@ -268,6 +268,19 @@ def list_demands(
     return list(repository.demands(ctx.session, department_id=department_id, states=states))
 
 
+def demands_to_answer(ctx: CatalogContext, *, actor: Actor) -> list[Demand]:
+    """Conditional demands 待审核 routed to the actor's department (every one, for stewards),
+    the nearest due date first: what a provider must answer within the working-day deadline."""
+    pending = list_demands(ctx, actor=actor, states=[DemandState.PENDING])
+    if not actor.is_steward:
+        pending = [
+            d
+            for d in pending
+            if d.provider is not None and d.provider.code == actor.department_code
+        ]
+    return sorted(pending, key=lambda d: (d.due_date is None, d.due_date, d.code))
+
+
 def reroute_waiting(ctx: CatalogContext, *, provider_id: int, actor: Actor) -> list[Demand]:
     """Demands that waited for this provider's capability are routed again."""
     waiting = [

@@ -495,6 +495,21 @@ def search_resources(
     return search.search(ctx.session, query, filters=filters, limit=limit, offset=offset)
 
 
+def resources_to_review(ctx: CatalogContext, *, actor: Actor) -> list[Resource]:
+    """The stewards' queue: resources 待审核, oldest first (only those who may review see it)."""
+    auth.review_resource(actor)
+    pending = repository.resources(ctx.session, states=[ResourceState.PENDING])
+    return sorted(pending, key=lambda r: (r.state_changed_at, r.code))
+
+
+def mounts_to_review(ctx: CatalogContext, *, actor: Actor) -> list[Mount]:
+    """The stewards' queue of mounts 挂接待审核 and changes 变更待审核."""
+    auth.review_mount(actor)
+    return list(
+        repository.mounts(ctx.session, states=[MountState.PENDING, MountState.CHANGE_PENDING])
+    )
+
+
 def resource_versions(ctx: CatalogContext, *, code: str, actor: Actor) -> list[ResourceVersion]:
     resource = view_resource(ctx, code=code, actor=actor)
     return list(repository.versions(ctx.session, resource.id))

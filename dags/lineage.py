@@ -43,7 +43,7 @@ class LineageDataset:
 
 
 def events_path(settings: Settings) -> Path:
-    return settings.home.resolve() / "lineage" / "openlineage.jsonl"
+    return settings.lineage_events_path
 
 
 def run_uuid(dag_id: str, run_id: str) -> str:

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from catalog.context import utcnow
 from catalog.store import Catalog
-from exchange_api import docs, errors
+from exchange_api import console, docs, errors
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.routes import API_PREFIX, api_router, data_router
 from exchange_api.routes.sharing import router as sharing_router
@@ -90,4 +90,6 @@ def create_app(
     app.include_router(data_router)
     app.include_router(api_router)
     app.include_router(sharing_router)
+    # The web console at / (pages and their static files); the API stays under /api/v1.
+    console.install(app, app.state.exchange)
     return app

@@ -39,7 +39,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from catalog import repository
-from catalog.context import CatalogContext
+from catalog.context import Actor, CatalogContext
+from catalog.errors import NotAuthorized
 from catalog.models import AuditEntry, Counter
 from catalog.store import Catalog
 from exchange_api.exceptions import AuditUnavailable
@@ -458,3 +459,52 @@ def usage(
             )
         )
     return rows
+
+
+def usage_provider(actor: Actor, department: str | None) -> str | None:
+    """Whose usage ``actor`` may read: a department its own resources' only, a steward any
+    provider's (its own department's when none is named). Raises NotAuthorized otherwise."""
+    provider = department or actor.department_code
+    if not actor.is_steward and provider != actor.department_code:
+        raise NotAuthorized("只能查看本部门资源的使用情况 (only your own resources)")
+    return provider
+
+
+def verify_audit(actor: Actor) -> None:
+    """Checking the whole chain is the data authority's (it reads every department's calls)."""
+    if not actor.is_steward:
+        raise NotAuthorized("只有数据管理机构审核员可以校验审计日志 (steward role required)")
+
+
+def verify_now(
+    session: Session, key: PlatformKey, checkpoints: CheckpointStore | None, *, now: datetime
+) -> ChainReport:
+    """Verify the chain, anchoring its head when the deployment keeps checkpoints."""
+    if checkpoints is None:
+        return verify_chain(session, key)
+    return verify_and_anchor(session, key, checkpoints, now=now)
+
+
+@dataclass(frozen=True)
+class PurposeUsage:
+    """How often one consumer called a provider's resources for one declared purpose."""
+
+    department_code: str
+    purpose: str
+    outcome: str
+    requests: int
+
+
+def usage_by_purpose(session: Session, *, provider_code: str | None) -> list[PurposeUsage]:
+    """Calls on a provider's resources by consumer, declared purpose and outcome (用数)."""
+    query = select(
+        AuditEntry.department_code, AuditEntry.purpose, AuditEntry.outcome, func.count()
+    ).where(AuditEntry.resource_code.is_not(None))
+    if provider_code is not None:
+        query = query.where(AuditEntry.provider_code == provider_code)
+    keys = (AuditEntry.department_code, AuditEntry.purpose, AuditEntry.outcome)
+    query = query.group_by(*keys).order_by(*keys)
+    return [
+        PurposeUsage(department_code=d or "", purpose=p or "", outcome=o, requests=int(n))
+        for d, p, o, n in session.execute(query)
+    ]

@@ -107,6 +107,15 @@ class ExchangeSettings(BaseSettings):
         "(1: one transaction per entry)",
     )
 
+    # The web console (exchange_api.console): a signed-in session ends after this many minutes
+    # without a request, and after console_session_hours whatever happens.
+    console_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="console session idle expiry (minutes)"
+    )
+    console_session_hours: int = Field(
+        default=12, ge=1, le=7 * 24, description="console session absolute lifetime (hours)"
+    )
+
     def checkpoint_path(self, settings: Settings) -> Path:
         return self.audit_checkpoint_path or (settings.home / "audit" / "checkpoints.jsonl")
 

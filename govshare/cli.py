@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("keys", "部门访问密钥：创建、列出、吊销、轮换 (department API keys)."),
     "grants": ("grants", "共享授权：列出、撤销 (grants)."),
     "sharing": ("sharing", "Delta Sharing 开放协议：生成部门的 profile 文件 (Delta Sharing)."),
-    "serve": ("keys", "启动交换接口服务，文档在 /api/v1/docs (run the exchange API with uvicorn)."),
+    "serve": ("keys", "启动交换接口服务与共享交换门户：门户在 /，接口文档在 /api/v1/docs (API and web console)."),
     "ingest": ("lake", "运行入库批次：读取、标准化、质检、隔离、达标后入湖 (run ingest batches without Airflow)."),
     "lake": ("lake", "数据湖：表的版本与回溯 (lakehouse tables)."),
     "mounts": ("mounts", "挂接配置：编码、列映射、忽略列、默认值、单位 (how a mount reads files)."),

@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     # overrides it for one command; unset, the operating-system login is used ("cli:<login>").
     cli_actor: str | None = None
 
+    @property
+    def lineage_events_path(self) -> Path:
+        """Where scheduled runs append their OpenLineage events (``dags.lineage``) by default,
+        one JSON event a line; the console reads a resource's lineage from there."""
+        return self.home.resolve() / "lineage" / "openlineage.jsonl"
+
     @field_validator("home", mode="before")
     @classmethod
     def _expand_home(cls, value: Any) -> Any:

@@ -82,6 +82,16 @@ def report(
     }
 
 
+def held_batches(ctx: CatalogContext, *, actor: Actor) -> list[dict[str, Any]]:
+    """Every batch the gate holds for a steward's release or rejection, oldest first."""
+    auth.view_overview(actor)
+    held = [r for r in repo.results(ctx.session) if r.decision == HELD]
+    return [
+        {**result_out(r), "resource_name": r.resource.name, "provider_name": r.department.name}
+        for r in sorted(held, key=lambda r: r.created_at)
+    ]
+
+
 def series(ctx: CatalogContext, *, actor: Actor, since: datetime | None = None) -> dict[str, Any]:
     """Daily pass rates of ingest batches per resource, per department and overall."""
     auth.view_overview(actor)

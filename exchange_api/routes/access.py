@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from catalog.errors import NotAuthorized
-from exchange_api import quotas
-from exchange_api.audit import usage, verify_and_anchor, verify_chain
+from exchange_api import audit, quotas
+from exchange_api.audit import usage, usage_provider, verify_now
 from exchange_api.data_schemas import AlertOut, ChainOut, TokenOut, UsageOut
 from exchange_api.deps import AuditedRoute, Context, CurrentActor, ExchangeDep, KeyActor
 from exchange_api.errors import responses
@@ -55,10 +55,7 @@ def usage_report(
         str | None, Query(max_length=18, description="提供部门（审核员可指定）")
     ] = None,
 ) -> list[UsageOut]:
-    provider = department or actor.department_code
-    if not actor.is_steward and provider != actor.department_code:
-        raise NotAuthorized("只能查看本部门资源的使用情况 (only your own resources)")
-    rows = usage(ctx.session, provider_code=provider)
+    rows = usage(ctx.session, provider_code=usage_provider(actor, department))
     return [UsageOut(**r.__dict__) for r in rows]
 
 
@@ -98,11 +95,6 @@ def usage_alerts(
     summary="校验审计日志哈希链与签名（审核员）",
 )
 def verify_audit(ctx: Context, actor: CurrentActor, exchange: ExchangeDep) -> ChainOut:
-    if not actor.is_steward:
-        raise NotAuthorized("只有数据管理机构审核员可以校验审计日志 (steward role required)")
-    checkpoints = exchange.audit.checkpoints
-    if checkpoints is None:
-        report = verify_chain(ctx.session, exchange.key)
-    else:
-        report = verify_and_anchor(ctx.session, exchange.key, checkpoints, now=ctx.now())
+    audit.verify_audit(actor)
+    report = verify_now(ctx.session, exchange.key, exchange.audit.checkpoints, now=ctx.now())
     return ChainOut(**report.__dict__)

@@ -337,6 +337,30 @@ def _exchange() -> str:
     return "\n  ".join(["交换接口已启动并停止；人社的查询：", *lines])
 
 
+def _console() -> str:
+    """Keys to sign in to the web console as each role (kept in the demo home, mode 0600)."""
+    from catalog.domain import Role
+    from demo.catalog import DEPT
+    from govshare.commands.console_signins import ensure_signins
+
+    with catalog_unit() as ctx:
+        signins = ensure_signins(
+            ctx,
+            settings().home,
+            [
+                ("审核员", DEPT["sjj"], Role.STEWARD),
+                ("提供部门", DEPT["sw"], Role.DEPARTMENT),
+                ("需求部门", DEPT["rs"], Role.DEPARTMENT),
+            ],
+        )
+    lines = [f"{s.role} {s.department_name}：{s.key}" for s in signins]
+    return "\n  ".join(
+        [f"govshare serve 之后打开 {CONSOLE_URL} ，用以下密钥登录 (demo sign-ins)：", *lines]
+    )
+
+
+CONSOLE_URL = "http://127.0.0.1:8000/"
+
 STEPS = [
     Step("初始化 (init)", _init),
     Step("加载演示目录 (seed demo catalogue)", _seed),
@@ -347,6 +371,7 @@ STEPS = [
     Step("质量报告 (quality gate report, chart, Data Docs)", _quality),
     Step("主题库 (theme DAG: 一企一档 / 一人一档)", _theme_dag),
     Step("交换接口 (exchange API: masked lookups, 核验, aggregates)", _exchange),
+    Step("共享交换门户 (web console sign-ins)", _console),
 ]
 
 
@@ -375,3 +400,4 @@ def demo() -> None:
         "govshare audit verify · "
         "govshare serve"
     )
+    console.print(f"\n共享交换门户 (web console)：govshare serve，然后在浏览器打开 {CONSOLE_URL}")

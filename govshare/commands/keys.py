@@ -136,12 +136,21 @@ def serve(
     host: Annotated[str, typer.Option(help="监听地址 (bind address)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="端口 (port)")] = 8000,
 ) -> None:
-    """启动交换接口服务，文档在 /api/v1/docs (run the exchange API with uvicorn)."""
+    """启动交换接口服务与共享交换门户：门户在 /，接口文档在 /api/v1/docs (API and web console)."""
     import uvicorn  # imported here: other commands need not pay for the server
 
-    with catalog_unit():  # fails with the "run govshare init" hint, not a server traceback
-        pass
+    from govshare.commands.console_signins import read_signins
+    from govshare.runtime import settings
+
+    with catalog_unit() as ctx:  # fails with the "run govshare init" hint, not a traceback
+        signins = read_signins(ctx, settings().home)
+    console.print(f"共享交换门户 (web console): http://{host}:{port}/")
     console.print(f"接口文档 (API docs): http://{host}:{port}/api/v1/docs")
+    for signin in signins:
+        console.print(
+            f"  演示登录 (demo sign-in) {signin.role} {signin.department_name}：{signin.key}",
+            soft_wrap=True,
+        )
     uvicorn.run("exchange_api.app:create_app", factory=True, host=host, port=port)
 
 
