@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("catalog", "三清单一目录：目录、职责、能力与需求 (catalogue commands)."),
     "keys": ("keys", "部门访问密钥：创建、列出、吊销、轮换 (department API keys)."),
     "grants": ("grants", "共享授权：列出、撤销 (grants)."),
-    "sharing": ("sharing", "Delta Sharing 开放协议：生成部门的 profile 文件 (Delta Sharing)."),
+    "sharing": ("sharing", "Delta Sharing 开放协议：部门 profile 文件、脱敏文件清理 (Delta Sharing)."),
     "serve": ("keys", "启动交换接口服务与共享交换门户：门户在 /，接口文档在 /api/v1/docs (API and web console)."),
     "ingest": ("lake", "运行入库批次：读取、标准化、质检、隔离、达标后入湖 (run ingest batches without Airflow)."),
     "lake": ("lake", "数据湖：表的版本与回溯 (lakehouse tables)."),
