@@ -89,6 +89,7 @@ EXPECTED_ROUTES = {
     ("head", "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}/version"),
     ("get", "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}/metadata"),
     ("post", "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}/query"),
+    ("get", "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}/changes"),
     ("get", "/delta-sharing/files/{path}"),
     ("head", "/delta-sharing/files/{path}"),
 }
