@@ -42,6 +42,7 @@ from catalog import repository
 from catalog.context import CatalogContext
 from catalog.models import AuditEntry, Counter
 from catalog.store import Catalog
+from exchange_api import metrics
 from exchange_api.exceptions import AuditUnavailable
 from exchange_api.signing import PlatformKey
 
@@ -208,6 +209,8 @@ class AuditLog:
             if not isinstance(error, Exception):
                 raise  # an interrupt still stops the committing thread
             return
+        # Counted before any caller is answered, so a scrape after an answer includes it.
+        metrics.audit_committed((w.record.outcome, w.record.epsilon) for w in group)
         for waiting, ref in zip(group, refs, strict=True):
             waiting.ref, waiting.done = ref, True
         # After the commit: a checkpoint never names an entry that was rolled back.

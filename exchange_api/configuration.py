@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.settings import Settings
@@ -98,6 +98,18 @@ class ExchangeSettings(BaseSettings):
         le=10_000,
         description="most audit entries one group commit writes in one transaction "
         "(1: one transaction per entry)",
+    )
+
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="when set, /metrics requires `Authorization: Bearer <token>` "
+        "(Prometheus' bearer_token); unset, it is open like /healthz and /readyz",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        description="prometheus_client's multiprocess folder (set by govshare serve): "
+        "/metrics sums every worker's samples found there",
     )
 
     def checkpoint_path(self, settings: Settings) -> Path:
