@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
-from catalog.models import Grant
+from catalog.models import AuditEntry, Grant
 from catalog.store import Catalog
 from exchange_api.app import create_app
 from exchange_api.configuration import ExchangeSettings
@@ -207,3 +207,14 @@ def test_the_rate_limit_of_a_grant_holds_across_api_workers(
         clock.advance(minutes=1)  # type: ignore[attr-defined]
         fresh = data_headers(data_api, "rs", PERSON_PURPOSE)
         assert other.get(f"/api/v1{PROFILE}", headers=fresh).status_code == 200
+
+
+def test_a_refused_data_call_names_its_audit_entry_like_an_answered_one(data_api: Api) -> None:
+    refused = data_get(data_api, "zj", PROFILE, PERSON_PURPOSE)  # 住建 holds no grant
+    assert refused.status_code == 403
+    request_id = refused.headers["x-request-id"]
+    with data_api.catalog.unit() as ctx:  # type: ignore[attr-defined]
+        entry = ctx.session.scalars(
+            select(AuditEntry).where(AuditEntry.request_id == request_id)
+        ).one()
+    assert entry.outcome == "denied" and entry.status == 403
