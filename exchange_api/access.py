@@ -8,7 +8,6 @@ order, and nothing about the data.
 
 from __future__ import annotations
 
-import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from catalog.context import Actor, CatalogContext
 from catalog.domain import ResourceState, ShareType
 from catalog.models import Department, Grant
+from exchange_api import quotas
 from exchange_api.exceptions import (
     FieldNotGranted,
     GrantExpired,
@@ -88,16 +88,18 @@ def authorise_data_call(
 class RateLimiter:
     """Requests per minute per grant, in fixed one-minute windows of the app's clock.
 
-    Kept in process memory: one API process per deployment is the embedded default; several
-    workers each enforce the limit on their own share of the traffic.
+    Counted in the catalogue database (``usage_counters``, one row per grant and minute), so
+    the limit holds for the deployment, not for each API worker's share of the traffic: the
+    take is the quotas' conditional UPDATE, atomic on SQLite and PostgreSQL. The row of a new
+    minute clears the grant's rows older than the minute before, so each grant keeps two.
     """
+
+    SCOPE = "rate-minute"
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
-        self._windows: dict[int, tuple[int, int]] = {}
-        self._lock = threading.Lock()
 
-    def hit(self, grant: Grant, *, cost: int = 1) -> None:
+    def hit(self, ctx: CatalogContext, grant: Grant, *, cost: int = 1) -> None:
         """Count ``cost`` units (the keys a call looks up: a batch is as many as it holds)."""
         if cost > grant.rate_limit_per_minute:
             raise ValidationError(
@@ -105,17 +107,17 @@ class RateLimiter:
                 "(more keys than the grant allows a minute)",
                 details=[{"field": "keys", "reason": "more than the per-minute limit"}],
             )
-        seconds = self.clock().timestamp()
-        window = int(seconds // 60)
-        with self._lock:
-            started, used = self._windows.get(grant.id, (window, 0))
-            if started != window:
-                used = 0
-            if used + cost > grant.rate_limit_per_minute:
-                retry = max(1, 60 - int(seconds % 60))
-                raise RateLimited(
-                    f"调用过于频繁：该授权每分钟最多 {grant.rate_limit_per_minute} 次，"
-                    f"请 {retry} 秒后重试 (rate limit exceeded)",
-                    retry_after=retry,
-                )
-            self._windows[grant.id] = (window, used + cost)
+        now = self.clock()
+        seconds = now.timestamp()
+        subject = f"grant:{grant.id}"
+        taken = quotas.take_window(
+            ctx.session, scope=self.SCOPE, subject=subject, window=int(seconds // 60), amount=cost,
+            limit=grant.rate_limit_per_minute, now=now,
+        )  # fmt: skip
+        if taken is None:
+            retry = max(1, 60 - int(seconds % 60))
+            raise RateLimited(
+                f"调用过于频繁：该授权每分钟最多 {grant.rate_limit_per_minute} 次，"
+                f"请 {retry} 秒后重试 (rate limit exceeded)",
+                retry_after=retry,
+            )

@@ -616,7 +616,7 @@ def aggregate(ex: Exchange, call: DataCall, body: AggregateIn) -> AggregateOut:
                 ctx, actor=call.actor, resource=view, purpose=call.purpose, fields=needed
             )
             recorder.uses(view, grant)
-            ex.limiter.hit(grant)
+            ex.limiter.hit(ctx, grant)
             department_id = grant.department_id
             today = ctx.now().astimezone(CHINA_TZ).date()
         snap = ex.lake.snapshot(view.table)

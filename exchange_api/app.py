@@ -19,7 +19,9 @@ from catalog.context import utcnow
 from catalog.store import Catalog
 from exchange_api import console, docs, errors
 from exchange_api.configuration import ExchangeSettings
+from exchange_api.metrics import RequestMetrics
 from exchange_api.routes import API_PREFIX, api_router, data_router
+from exchange_api.routes.health import router as health_router
 from exchange_api.routes.sharing import router as sharing_router
 from exchange_api.runtime import Exchange
 from infra import redaction
@@ -92,4 +94,7 @@ def create_app(
     app.include_router(sharing_router)
     # The web console at / (pages and their static files); the API stays under /api/v1.
     console.install(app, app.state.exchange)
+    # Operations: /healthz, /readyz, /metrics (exchange_api.routes.health), request timing.
+    app.include_router(health_router)
+    app.add_middleware(RequestMetrics)
     return app

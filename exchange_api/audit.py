@@ -43,6 +43,7 @@ from catalog.context import Actor, CatalogContext
 from catalog.errors import NotAuthorized
 from catalog.models import AuditEntry, Counter
 from catalog.store import Catalog
+from exchange_api import metrics
 from exchange_api.exceptions import AuditUnavailable
 from exchange_api.signing import PlatformKey
 
@@ -209,6 +210,8 @@ class AuditLog:
             if not isinstance(error, Exception):
                 raise  # an interrupt still stops the committing thread
             return
+        # Counted before any caller is answered, so a scrape after an answer includes it.
+        metrics.audit_committed((w.record.outcome, w.record.epsilon) for w in group)
         for waiting, ref in zip(group, refs, strict=True):
             waiting.ref, waiting.done = ref, True
         # After the commit: a checkpoint never names an entry that was rolled back.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.settings import Settings
@@ -114,6 +114,17 @@ class ExchangeSettings(BaseSettings):
     )
     console_session_hours: int = Field(
         default=12, ge=1, le=7 * 24, description="console session absolute lifetime (hours)"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="when set, /metrics requires `Authorization: Bearer <token>` "
+        "(Prometheus' bearer_token); unset, it is open like /healthz and /readyz",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        description="prometheus_client's multiprocess folder (set by govshare serve): "
+        "/metrics sums every worker's samples found there",
     )
 
     def checkpoint_path(self, settings: Settings) -> Path:

@@ -82,19 +82,24 @@ def _error(status: int, code: str, message: str, details: Any = None) -> JSONRes
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-async def govshare_error(_request: Request, exc: Exception) -> JSONResponse:
+async def govshare_error(request: Request, exc: Exception) -> JSONResponse:
     """Expected errors: their messages (and a client error's details) are written for callers.
 
-    Details of a server-side error (e.g. configuration) stay in the log only.
+    Details of a server-side error (e.g. configuration) stay in the log only. A refused or
+    failed data call still names its audit entry (``X-Request-Id``), as an answered one does.
     """
     error = cast(GovshareError, exc)
     if error.status_code >= 500:
         log.error("%s: %s", error.error_code, error.message)
-        return _error(error.status_code, error.error_code, error.message)
-    response = _error(error.status_code, error.error_code, error.message, error.details)
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
+        response = _error(error.status_code, error.error_code, error.message)
+    else:
+        response = _error(error.status_code, error.error_code, error.message, error.details)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+    call = getattr(request.state, "data_call", None)
+    if call is not None:
+        response.headers["X-Request-Id"] = call.request_id
     return response
 
 

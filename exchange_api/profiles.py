@@ -64,7 +64,7 @@ def authorised_fields(
         ctx, actor=call.actor, resource=view, purpose=call.purpose, fields=list(fields or [])
     )
     recorder.uses(view, grant)
-    ex.limiter.hit(grant, cost=cost)
+    ex.limiter.hit(ctx, grant, cost=cost)
     chosen = list(fields) if fields else [f for f in grant.fields if f in view.items]
     return grant, chosen
 

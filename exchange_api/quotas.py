@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,46 @@ def take(
         .returning(UsageCounter.used)
     ).scalar_one_or_none()
     return taken
+
+
+def take_window(
+    session: Session,
+    *,
+    scope: str,
+    subject: str,
+    window: int,
+    amount: int,
+    limit: int,
+    now: datetime,
+) -> int | None:
+    """:func:`take` in numbered short windows (minutes); windows two back are deleted.
+
+    Only the call whose insert opened a window deletes, so the clean-up costs one statement a
+    minute per subject. The window just closed is kept: a call that read the clock just
+    before the minute turned still finds its row (deleting it under that call's UPDATE
+    would refuse the call for a missing row, not for the limit).
+    """
+    period = f"{window:08d}"  # 8 digits until the 22nd century: text order is time order
+    insert = _insert(session)
+    opened = cast(
+        CursorResult[Any],
+        session.execute(
+            insert(UsageCounter)
+            .values(scope=scope, subject=subject, period=period, used=0, updated_at=now)
+            .on_conflict_do_nothing()
+        ),
+    ).rowcount
+    if opened:
+        session.execute(
+            delete(UsageCounter).where(
+                UsageCounter.scope == scope,
+                UsageCounter.subject == subject,
+                UsageCounter.period < f"{window - 1:08d}",
+            )
+        )
+    return take(
+        session, scope=scope, subject=subject, period=period, amount=amount, limit=limit, now=now
+    )
 
 
 def used(session: Session, *, scope: str, subject: str, period: str) -> int:

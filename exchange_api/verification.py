@@ -105,7 +105,7 @@ def _answer(
                     "需取得该字段的原文授权 (the answer would reveal a field granted masked)",
                     details=[{"field": shown_from, "reason": "granted masked"}],
                 )
-            ex.limiter.hit(grant)
+            ex.limiter.hit(ctx, grant)
             department = call.actor.department_code or ""
             config = ex.config
             quotas.count_verification(

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mounts": ("mounts", "挂接配置：编码、列映射、忽略列、默认值、单位 (how a mount reads files)."),
     "synth": ("synth", "生成演示目录各挂接资源的仿真部门数据及 manifest.json (synthetic extracts)."),
     "themes": ("themes", "主题库与核验事项：定义、查看、构建 (themes and 核验 definitions, theme builds)."),
+    "spark": ("spark", "Spark 单机集群：启动、停止、状态 (a Spark standalone cluster on this machine)."),
     "dags": ("dags", "调度：由能力清单生成的 DAG (Airflow scheduling)."),
     "quality": ("quality", "质检：规则、报告、暂缓入库批次 (quality gate)."),
     "audit": ("audit", "审计日志：校验哈希链与签名、查看资源使用情况 (audit log)."),

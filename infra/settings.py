@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     )
     spark_master: str = Field(default="local[*]", description="local[*] or a cluster URL.")
     spark_driver_memory: str = "4g"
+    # Memory of each executor on a cluster (spark.executor.memory); unset: Spark's 1g. A
+    # standalone worker's --memory must hold it.
+    spark_executor_memory: str | None = None
     spark_shuffle_partitions: int = 8
     # Set when the delta-spark jars are on the cluster's classpath: Spark then writes Delta
     # natively. Without them the embedded default commits Spark-written Parquet with delta-rs.

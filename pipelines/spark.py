@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from infra.settings import Settings
 from lake.errors import EngineUnavailable
@@ -98,6 +98,8 @@ def spark_session(settings: Settings) -> SparkSession:
     # The tasks import this project: they must run in this very environment (or the one the
     # deployment names for its cluster).
     builder = builder.config("spark.pyspark.python", python)
+    if not settings.spark_master.startswith("local"):
+        builder = _cluster_config(builder, settings, python)
     if settings.spark_delta_jars:
         builder = builder.config(
             "spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension"
@@ -108,6 +110,21 @@ def spark_session(settings: Settings) -> SparkSession:
     _session.sparkContext.setLogLevel("ERROR")
     _watch_jvm(_session)
     return _session
+
+
+def _cluster_config(builder: Any, settings: Settings, python: str) -> Any:
+    """Settings for a cluster master: executors start their Python workers with this
+    interpreter, and reach the driver at the address they reach the master by when it is
+    this machine (a container's hostname may resolve to an address they cannot reach)."""
+    builder = builder.config("spark.executorEnv.PYSPARK_PYTHON", python)
+    if settings.spark_executor_memory:
+        builder = builder.config("spark.executor.memory", settings.spark_executor_memory)
+    host = settings.spark_master.removeprefix("spark://").split(":", 1)[0]
+    if host in ("127.0.0.1", "localhost"):
+        builder = builder.config("spark.driver.host", "127.0.0.1").config(
+            "spark.driver.bindAddress", "127.0.0.1"
+        )
+    return builder
 
 
 def _watch_jvm(session: SparkSession) -> None:

@@ -162,6 +162,15 @@ def demo_catalog(catalog: Catalog, _templates: _Templates) -> Catalog:
     return catalog
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--load-seconds",
+        type=float,
+        default=20.0,
+        help="how long the mixed-load test of several API workers runs (by hand: 60)",
+    )
+
+
 # Markers from what a test uses, so lanes can be chosen without editing each test file.
 _SPARK_FIXTURES = {"lake_settings", "spark", "stop_spark_after", "dag_settings"}
 _AIRFLOW_FIXTURES = {"dag_settings", "airflow_home"}

@@ -6,6 +6,9 @@ the plaintext of a key is printed once, when it is created or rotated, and never
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,6 +29,9 @@ from govshare.runtime import (
     print_json,
     print_list,
     whole_identifiers,
+)
+from govshare.runtime import (
+    settings as current_settings,
 )
 
 app = typer.Typer(
@@ -135,23 +141,53 @@ def rotate_command(
 def serve(
     host: Annotated[str, typer.Option(help="监听地址 (bind address)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="端口 (port)")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="工作进程数；多进程时请用 PostgreSQL 目录库 (uvicorn worker processes)",
+        ),
+    ] = 1,
 ) -> None:
     """启动交换接口服务与共享交换门户：门户在 /，接口文档在 /api/v1/docs (API and web console)."""
     import uvicorn  # imported here: other commands need not pay for the server
 
     from govshare.commands.console_signins import read_signins
-    from govshare.runtime import settings
 
+    settings = current_settings()
     with catalog_unit() as ctx:  # fails with the "run govshare init" hint, not a traceback
-        signins = read_signins(ctx, settings().home)
+        signins = read_signins(ctx, settings.home)
+    if workers > 1 and not settings.catalog_url.startswith("postgresql"):
+        err_console.print(
+            "[yellow]提示：多个工作进程共用 SQLite 目录库时写入会相互等待，省级部署请使用 "
+            "PostgreSQL (GOVSHARE_DATABASE_URL) (several workers on SQLite serialise writes)[/]"
+        )
+    _metrics_folder(settings.home / "metrics" / "exchange_api")
     console.print(f"共享交换门户 (web console): http://{host}:{port}/")
     console.print(f"接口文档 (API docs): http://{host}:{port}/api/v1/docs")
+    console.print(
+        f"运行状态 (health): http://{host}:{port}/healthz  /readyz  /metrics · {workers} 个工作进程"
+    )
     for signin in signins:
         console.print(
             f"  演示登录 (demo sign-in) {signin.role} {signin.department_name}：{signin.key}",
             soft_wrap=True,
         )
-    uvicorn.run("exchange_api.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run("exchange_api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def _metrics_folder(folder: Path) -> None:
+    """Point prometheus_client's multiprocess mode at an emptied folder under GOVSHARE_HOME.
+
+    Set before any worker imports prometheus_client (it reads the variable at import); the
+    workers inherit it, write their samples there, and ``/metrics`` sums them. Samples of a
+    previous run would be counted again, so the folder starts empty.
+    """
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def register(app_: typer.Typer) -> None:

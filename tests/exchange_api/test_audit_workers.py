@@ -7,11 +7,6 @@ answered data call. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,6 +21,7 @@ from exchange_api.audit import verify_chain
 from tests.exchange_api.api_helpers import Api
 from tests.exchange_api.conftest import PERSON_PURPOSE
 from tests.exchange_api.lake_cases import LI, UNKNOWN, ZHANG
+from tests.exchange_api.servers import server_env, uvicorn_workers
 
 WORKERS = 4  # two cores; four workers make append races frequent enough to see
 CALLS = 400
@@ -34,49 +30,16 @@ CLIENTS = 16
 pytestmark = [pytest.mark.slow, pytest.mark.concurrency]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def workers(data_api: Api, settings, exchange_settings, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """``uvicorn --workers`` on the test's catalogue, lake and platform key."""
-    port = _free_port()
-    lake_root = data_api.client.app.state.settings.lake_root  # type: ignore[attr-defined]
-    env = {
-        **os.environ,
-        "GOVSHARE_HOME": str(settings.home),
-        "GOVSHARE_DATABASE_URL": settings.catalog_url,
-        "GOVSHARE_LAKE_ROOT": lake_root,
-        "GOVSHARE_EXCHANGE_SIGNING_KEY_PATH": str(exchange_settings.signing_key_path),
-        "GOVSHARE_EXCHANGE_SNAPSHOT_REFRESH_SECONDS": "0",
-    }
-    log = tmp_path / "uvicorn.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable, "-m", "uvicorn", "--factory", "exchange_api.app:create_app",
-                "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
-                "--no-access-log", "--log-level", "info",
-            ],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while log.read_text(errors="replace").count("Application startup complete") < WORKERS:
-            assert server.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, "uvicorn workers did not start"
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+    env = server_env(
+        home=settings.home, database_url=settings.catalog_url,
+        lake_root=data_api.client.app.state.settings.lake_root,  # type: ignore[attr-defined]
+        signing_key=exchange_settings.signing_key_path,
+    )  # fmt: skip
+    with uvicorn_workers(env, workers=WORKERS, log=tmp_path / "uvicorn.log") as base:
+        yield base
 
 
 def _token(http: httpx.Client, key: str) -> str:
