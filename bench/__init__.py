@@ -70,3 +70,31 @@ def ingest_batch(settings: Any, plan: Any, path: Path, ruleset: Any) -> Any:
     if decision.publish:
         summary.table_version = publish_staged(settings, plan, summary.batch_id).version
     return summary
+
+
+REGISTRATION = "000001001/000001"  # 企业登记信息 in the demo catalogue: merged on its USCC
+
+
+def registration_batch(settings: Any) -> tuple[Any, Any]:
+    """(ingest plan, rule set) of the demo's registration resource in a fresh catalogue.
+
+    Migrates ``settings``' catalogue and seeds the demo into it, as the batch benchmarks all
+    start: the same resource, plan and rules, judged as of today in Beijing.
+    """
+    from datetime import datetime
+
+    from catalog.context import CHINA_TZ
+    from catalog.store import Catalog
+    from demo.catalog import seed_demo
+    from jobs.batch import _plan, _ruleset
+
+    catalog = Catalog(settings)
+    try:
+        catalog.migrate()
+        with catalog.unit() as ctx:
+            seed_demo(ctx)
+        plan = _plan(catalog, REGISTRATION)
+        ruleset = _ruleset(catalog, REGISTRATION, today=datetime.now(CHINA_TZ).date())
+    finally:
+        catalog.dispose()
+    return plan, ruleset

@@ -17,15 +17,13 @@ import argparse
 import json
 import socket
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from bench import ingest_batch, scratch_run, warm_median
+from bench import ingest_batch, registration_batch, scratch_run, warm_median
 from bench.ingest import write_extract
-from catalog.context import CHINA_TZ
 
 ESTIMATE_ROWS = 100_000_000
 ESTIMATE_WORKERS = 10
@@ -47,10 +45,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="govshare-bench-cluster-"))
     with scratch_run(work):
-        from catalog.store import Catalog
-        from demo.catalog import seed_demo
         from infra.settings import Settings
-        from jobs.batch import _plan, _ruleset
         from pipelines import cluster
         from pipelines.spark import spark_session, stop_spark
 
@@ -61,13 +56,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             ingest_local_max_bytes=0,
             spark_shuffle_partitions=4,
         )
-        catalog = Catalog(base)
-        catalog.migrate()
-        with catalog.unit() as ctx:
-            seed_demo(ctx)
-        plan = _plan(catalog, "000001001/000001")
-        ruleset = _ruleset(catalog, "000001001/000001", today=datetime.now(CHINA_TZ).date())
-        catalog.dispose()
+        plan, ruleset = registration_batch(base)
         source, warmup = work / "extract.csv", work / "warmup.csv"
         console.print(f"writing {args.rows:,} rows …")
         write_extract(source, args.rows)

@@ -29,11 +29,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import ingest_batch, scratch_run
+from bench import ingest_batch, registration_batch, scratch_run
 from bench.ingest import write_extract
-from catalog.context import CHINA_TZ
-
-REGISTRATION = "000001001/000001"  # 企业登记信息 in the demo catalogue: merged on its USCC
 
 
 def _mb(size: int) -> str:
@@ -50,10 +47,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="govshare-lake-size-"))
     with scratch_run(work):
-        from catalog.store import Catalog
-        from demo.catalog import seed_demo
         from infra.settings import Settings
-        from jobs.batch import _plan, _ruleset
         from lake import delta
         from lake.maintenance import data_bytes, maintain_lake, window_of
         from pipelines.ingest import tables
@@ -61,13 +55,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         settings = Settings(
             home=work / "home", database_url=f"sqlite:///{work / 'c.db'}", landing_dir=work
         )
-        catalog = Catalog(settings)
-        catalog.migrate()
-        with catalog.unit() as ctx:
-            seed_demo(ctx)
-        plan = _plan(catalog, REGISTRATION)
-        ruleset = _ruleset(catalog, REGISTRATION, today=datetime.now(CHINA_TZ).date())
-        catalog.dispose()
+        plan, ruleset = registration_batch(settings)
         validated = tables(settings, plan.table)["validated"]
 
         def live_bytes() -> int:

@@ -17,15 +17,13 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from bench import ingest_batch, scratch_run, warm_median
+from bench import ingest_batch, registration_batch, scratch_run, warm_median
 from bench.ingest import write_extract
-from catalog.context import CHINA_TZ
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -46,21 +44,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
-        from catalog.store import Catalog
-        from demo.catalog import seed_demo
         from infra.settings import Settings
-        from jobs.batch import _plan, _ruleset
 
         settings = Settings(
             home=work / "home", database_url=f"sqlite:///{work / 'c.db'}", landing_dir=work
         )
-        catalog = Catalog(settings)
-        catalog.migrate()
-        with catalog.unit() as ctx:
-            seed_demo(ctx)
-        plan = _plan(catalog, "000001001/000001")
-        ruleset = _ruleset(catalog, "000001001/000001", today=datetime.now(CHINA_TZ).date())
-        catalog.dispose()
+        plan, ruleset = registration_batch(settings)
         warmup = work / "warmup.csv"
         write_extract(warmup, 50)
         engines: list[str] = []
