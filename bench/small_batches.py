@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         for rows in args.rows:
             source = work / f"extract-{rows}.csv"
             write_extract(source, rows)
-            paths = [("pyarrow CSV → Parquet", pyarrow_only), ("govshare ingest", ours)]
+            paths: list[tuple[str, Callable[[Path], None]]] = [
+                ("pyarrow CSV → Parquet", pyarrow_only),
+                ("govshare ingest", ours),
+            ]
             if args.spark:
                 paths.append(("govshare ingest on Spark", lambda p: ours(p, 0)))
             for name, run in paths:
