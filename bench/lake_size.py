@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     with scratch_run(work):
         from infra.settings import Settings
         from lake import delta
-        from lake.maintenance import data_bytes, maintain_lake, window_of
+        from lake.maintenance import data_bytes, live_bytes, maintain_lake, window_of
         from pipelines.ingest import tables
 
         settings = Settings(
@@ -58,10 +58,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         plan, ruleset = registration_batch(settings)
         validated = tables(settings, plan.table)["validated"]
 
-        def live_bytes() -> int:
-            return sum(
-                Path(f.removeprefix("file://")).stat().st_size for f in delta.live_files(validated)
-            )
+        def moment(name: str) -> tuple[str, int, int]:
+            return name, data_bytes(validated), live_bytes(validated)
 
         for batch in range(args.batches):
             path = work / f"registration-{batch}.csv"
@@ -75,23 +73,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             )
         window = window_of(settings)
         last_commit = datetime.fromtimestamp(delta.history(validated)[0]["timestamp"] / 1000, UTC)
-        moments: list[tuple[str, int, int]] = [
-            (
-                f"after {args.batches} batches, all inside the window",
-                data_bytes(validated),
-                live_bytes(),
-            )
-        ]
+        moments = [moment(f"after {args.batches} batches, all inside the window")]
         maintain_lake(settings, tables=[validated], now=last_commit + window)
-        moments.append(
-            ("maintained one window after the last commit", data_bytes(validated), live_bytes())
-        )
+        moments.append(moment("maintained one window after the last commit"))
         maintain_lake(
             settings, tables=[validated], now=last_commit + 2 * window + timedelta(hours=1)
         )
-        moments.append(
-            ("maintained once the window has passed", data_bytes(validated), live_bytes())
-        )
+        moments.append(moment("maintained once the window has passed"))
 
         table = Table(
             title=f"merge table on disk: {args.batches} batches, "
