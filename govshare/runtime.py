@@ -27,10 +27,9 @@ import typer
 from rich.console import Console
 from typer._click.exceptions import UsageError
 
+# Times for people (tables: beijing) and scripts (JSON: iso), one pair for every command.
 from infra.beijing_time import beijing as beijing
 from infra.beijing_time import iso as iso
-
-# Times for people (tables: beijing) and scripts (JSON: iso), one pair for every command.
 from infra.errors import DatabaseUnavailable, GovshareError, ValidationError
 
 if TYPE_CHECKING:
