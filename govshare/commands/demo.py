@@ -392,7 +392,8 @@ def demo() -> None:
             results.append((step.title, step.run()))
             progress.advance(task)
     for title, outcome in results:
-        console.print(f"[green]✓[/] {title}：{outcome}")
+        # Outcomes name keys, batch ids and codes a person copies next: never fold them.
+        console.print(f"[green]✓[/] {title}：{outcome}", soft_wrap=True)
     console.print(
         "\n接下来可以试试 (try next)：govshare catalog gaps · govshare catalog search 婚姻 · "
         "govshare quality report 信息资源代码 · govshare quality release --all-held · "
