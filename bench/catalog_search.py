@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -473,6 +474,8 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         f"{len(queries)} queries, limit {LIMIT}"
     )
     console.print(table(summary, title=title))
+    # Percentiles move with other work on the machine: say how busy it was.
+    console.print("load average (1, 5, 15 min): " + ", ".join(f"{v:.1f}" for v in os.getloadavg()))
     mismatches = [m for m in measurements if m.ours_total != m.like_total]
     for m in mismatches:
         console.print(
