@@ -165,6 +165,10 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
+    from infra import redaction
+
+    # Before any command logs: a traceback from a job must not carry an ID number.
+    redaction.install()
     # Plain (not rich) root help: rich help would load every command for its panels.
     LazyGroup(
         name="govshare",
