@@ -16,7 +16,7 @@ from catalog.context import Actor, CatalogContext
 from catalog.domain import DemandState, FieldAccess, ResourceState, ShareType
 from catalog.errors import ValidationError
 from catalog.history import record
-from catalog.models import Demand, Department, Grant, Resource
+from catalog.models import Demand, Department, Grant, HistoryEntry, Resource
 from catalog.mounts import capability
 from catalog.schemas import DemandDecisionIn, DemandIn
 from catalog.workflow import DEMAND_FLOW, DemandAction
@@ -256,6 +256,13 @@ def view_demand(ctx: CatalogContext, *, code: str, actor: Actor) -> Demand:
     demand = repository.demand(ctx.session, code)
     auth.view_demand(actor, demand)
     return demand
+
+
+def demand_history(ctx: CatalogContext, *, code: str, actor: Actor) -> list[HistoryEntry]:
+    """A demand's history (filed, routed, answered, due dates moved), for its parties and
+    stewards: whoever may see the demand."""
+    demand = view_demand(ctx, code=code, actor=actor)
+    return list(repository.history(ctx.session, entity="demand", entity_id=demand.id))
 
 
 def list_demands(

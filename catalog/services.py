@@ -521,6 +521,18 @@ def resource_history(ctx: CatalogContext, *, code: str, actor: Actor) -> list[Hi
     return list(repository.history(ctx.session, entity="resource", entity_id=resource.id))
 
 
+def view_mount(ctx: CatalogContext, *, mount_id: int, actor: Actor) -> Mount:
+    mount = repository.mount(ctx.session, mount_id)
+    auth.view_mount(actor, mount)
+    return mount
+
+
+def mount_history(ctx: CatalogContext, *, mount_id: int, actor: Actor) -> list[HistoryEntry]:
+    """Who registered, changed, reviewed and refreshed a mount, oldest first."""
+    mount = view_mount(ctx, mount_id=mount_id, actor=actor)
+    return list(repository.history(ctx.session, entity="mount", entity_id=mount.id))
+
+
 # ---- mounts (能力清单) ------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
@@ -21,6 +21,7 @@ from catalog.views import history_out, resource_out
 from catalog.workflow import RESOURCE_FLOW, ResourceAction
 from exchange_api.audit import usage, usage_provider
 from exchange_api.console.forms import LABELS, text
+from exchange_api.console.history import history_rows, render_history
 from exchange_api.console.routes.common import (
     choice,
     console_router,
@@ -217,9 +218,29 @@ def resource_history(request: Request, user: CurrentUser, code: str) -> HTMLResp
     """The change history, fetched by the resource page after it shows (htmx): the page
     itself answers about as fast as the API's resource call (``bench/console.py``)."""
     with unit(request) as ctx:
-        entries = services.resource_history(ctx, code=code, actor=user.actor)
-        history = [history_out(h) for h in entries]
-    return render(request, "_history.html", history=history)
+        rows = history_rows(
+            history_out(h) for h in services.resource_history(ctx, code=code, actor=user.actor)
+        )
+    return render_history(
+        request, rows, title=f"信息资源 {code} 的变更历史", back_url=resource_url(code),
+        back_label="返回信息资源",
+    )  # fmt: skip
+
+
+@router.get("/mounts/{mount_id}/history")
+def mount_history(
+    request: Request, user: CurrentUser, mount_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> HTMLResponse:
+    """A mount's history: seen by whoever may see its resource (``auth.view_mount``)."""
+    with unit(request) as ctx:
+        code = services.view_mount(ctx, mount_id=mount_id, actor=user.actor).resource.code
+        rows = history_rows(
+            history_out(h) for h in services.mount_history(ctx, mount_id=mount_id, actor=user.actor)
+        )
+    return render_history(
+        request, rows, title=f"挂接 {mount_id}（{code}）的变更历史", back_url=resource_url(code),
+        back_label="返回信息资源",
+    )  # fmt: skip
 
 
 @router.get("/catalog/r/{code:path}")

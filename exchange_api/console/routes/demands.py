@@ -13,9 +13,10 @@ from pydantic import ValidationError as PydanticValidationError
 from catalog import auth, demands, grants, services
 from catalog.context import CatalogContext
 from catalog.schemas import DemandDecisionIn, DemandIn, GrantOut, GrantRevokeIn
-from catalog.views import demand_out, grant_out, resource_out
+from catalog.views import demand_out, grant_out, history_out, resource_out
 from catalog.workflow import DEMAND_FLOW, DemandAction
 from exchange_api.console.forms import LABELS, text, texts
+from exchange_api.console.history import history_rows, render_history
 from exchange_api.console.routes.common import (
     console_router,
     department_names,
@@ -36,6 +37,7 @@ from infra.errors import GovshareError
 
 router = console_router()
 DemandCode = Annotated[str, Path(min_length=1, max_length=40)]
+GrantId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DEMAND_TEXT = ("purpose", "legal_basis", "business_matter", "scenario")
 
 
@@ -152,6 +154,19 @@ def demand_page(request: Request, user: CurrentUser, code: DemandCode) -> HTMLRe
     return _demand_page(request, user, code)
 
 
+@router.get("/demands/{code}/history")
+def demand_history(request: Request, user: CurrentUser, code: DemandCode) -> HTMLResponse:
+    """Loaded by the demand page (htmx); its parties and stewards only (``auth.view_demand``)."""
+    with unit(request) as ctx:
+        rows = history_rows(
+            history_out(h) for h in demands.demand_history(ctx, code=code, actor=user.actor)
+        )
+    return render_history(
+        request, rows, title=f"需求 {code} 的变更历史", back_url=f"/demands/{code}",
+        back_label="返回需求",
+    )  # fmt: skip
+
+
 @router.post("/demands/{code}/decision")
 def decide(request: Request, user: CurrentUser, form: CheckedForm, code: DemandCode) -> Response:
     reason = text(form, "reason")
@@ -213,12 +228,25 @@ def grant_list(request: Request, user: CurrentUser) -> HTMLResponse:
     )
 
 
+@router.get("/grants/{grant_id}/history")
+def grant_history(request: Request, user: CurrentUser, grant_id: GrantId) -> HTMLResponse:
+    """The parties to a grant and stewards (``auth.view_grant``)."""
+    with unit(request) as ctx:
+        rows = history_rows(
+            history_out(h) for h in grants.grant_history(ctx, grant_id=grant_id, actor=user.actor)
+        )
+    return render_history(
+        request, rows, title=f"授权 {grant_id} 的变更历史", back_url="/grants",
+        back_label="返回授权列表",
+    )  # fmt: skip
+
+
 @router.post("/grants/{grant_id}/revoke")
 def revoke(
     request: Request,
     user: CurrentUser,
     form: CheckedForm,
-    grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    grant_id: GrantId,
 ) -> Response:
     """The provider or a steward takes a grant back, with a reason (effective next call)."""
     reason = text(form, "reason")
