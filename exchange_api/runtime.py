@@ -42,6 +42,7 @@ from exchange_api.access import RateLimiter, normalise_purpose
 from exchange_api.audit import AuditLog, AuditRecord, AuditRef, CheckpointStore, result_hash
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.signing import PlatformKey
+from exchange_api.signins import SignInGuard
 from exchange_api.tokens import TokenService
 from infra.errors import GovshareError, ValidationError
 from infra.settings import Settings
@@ -300,6 +301,14 @@ class Exchange:
             group_max=self.config.audit_group_max,
         )
         self.limiter = RateLimiter(clock)
+        self.signins = SignInGuard(
+            catalog,
+            clock=clock,
+            secret=self.key.derive_secret("signin-client"),
+            per_client=self.config.signin_failures_per_client,
+            per_key=self.config.signin_failures_per_key,
+            window_minutes=self.config.signin_window_minutes,
+        )
         self.disclosure = DisclosureRules(
             name_mask=NameMask(settings.name_mask),
             birth_date=self.config.birth_date_shown,
