@@ -84,9 +84,9 @@ def login(request: Request, form: LoginForm) -> Response:
     try:
         signins.check(attempt)
     except TooManySignIns as refused:
-        response = _login_page(request, error=refused.message, status_code=429, target=target)
-        response.headers["Retry-After"] = str(refused.retry_after)
-        return response
+        page = _login_page(request, error=refused.message, status_code=429, target=target)
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     try:
         with unit(request) as ctx:
             actor = keys.authenticate(ctx.session, presented)
