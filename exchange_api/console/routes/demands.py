@@ -33,7 +33,7 @@ from exchange_api.console.web import (
     form_problems,
     render,
 )
-from infra.errors import GovshareError
+from infra.errors import GovshareError, ValidationError
 
 router = console_router()
 DemandCode = Annotated[str, Path(min_length=1, max_length=40)]
@@ -65,11 +65,18 @@ def _new_page(
 ) -> HTMLResponse:
     with unit(request) as ctx:
         resource = resource_out(services.view_resource(ctx, code=code, actor=user.actor))
+        # Whom a steward may file for: any department but the provider.
+        departments = [
+            (dept, name)
+            for dept, name in department_names(request, ctx).items()
+            if dept != resource.provider_code
+        ]
     return render(
         request,
         "demand_new.html",
         status_code=status_code,
         r=resource,
+        departments=departments,
         values=values,
         errors=errors or [],
         resource_url=resource_url,
@@ -90,12 +97,18 @@ def file_demand(request: Request, user: CurrentUser, form: CheckedForm) -> Respo
     code = text(form, "resource_code")
     values: dict[str, Any] = {name: text(form, name) for name in DEMAND_TEXT}
     values["wanted_items"] = texts(form, "wanted_items")
+    # A steward names the department it files for; a department always files for itself.
+    requester = text(form, "requester_code") if user.is_steward else ""
+    spec_values = dict(values)
+    values["requester_code"] = requester
     try:
-        spec = DemandIn(resource_code=code, **values)
+        if user.is_steward and not requester:
+            raise ValidationError("请选择需求部门 (choose the department the demand is for)")
+        spec = DemandIn(resource_code=code, **spec_values)
         with unit(request) as ctx:
             demand = demands.submit_demand(
                 ctx,
-                requester_code=user.actor.department_code or "",
+                requester_code=requester or user.actor.department_code or "",
                 spec=spec,
                 actor=user.actor,
             )
