@@ -140,6 +140,8 @@ def test_demand_and_mount_history_over_http_follow_who_may_see_them(demo_api: Ap
         assert entries[0]["action"] == "提出需求"
         assert entries[-1]["before"]["state"] == "待审核"
         assert entries[-1]["after"]["state"] == "已同意"
+        assert entries[-1]["before"]["reason"] is None
+        assert entries[-1]["after"]["reason"] == "符合"  # the decision's reason is in its entry
     assert demo_api.get("zj", f"/demands/{code}/history").status_code == 403
 
     resource = demo_api.get("zj", "/resources/000002001/000001").json()
