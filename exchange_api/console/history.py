@@ -104,9 +104,24 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list
     return out
 
 
-def history_rows(entries: Iterable[HistoryOut]) -> list[HistoryRow]:
+def actor_label(actor: str, names: dict[str, str]) -> str:
+    """Who, as a clerk reads it: a department by name, a steward's key as 审核员."""
+    if actor.startswith("dept:"):
+        return names.get(actor.removeprefix("dept:"), actor)
+    if actor.startswith("steward:"):
+        return f"审核员（{actor}）"
+    return actor
+
+
+def history_rows(entries: Iterable[HistoryOut], names: dict[str, str]) -> list[HistoryRow]:
+    """The entries for a page; ``names`` maps department codes to names."""
     return [
-        HistoryRow(at=e.at, action=e.action, actor=e.actor, changes=changes(e.before, e.after))
+        HistoryRow(
+            at=e.at,
+            action=e.action,
+            actor=actor_label(e.actor, names),
+            changes=changes(e.before, e.after),
+        )
         for e in entries
     ]
 

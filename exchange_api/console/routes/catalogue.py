@@ -262,9 +262,8 @@ def resource_history(request: Request, user: CurrentUser, code: str) -> HTMLResp
     """The change history, fetched by the resource page after it shows (htmx): the page
     itself answers about as fast as the API's resource call (``bench/console.py``)."""
     with unit(request) as ctx:
-        rows = history_rows(
-            history_out(h) for h in services.resource_history(ctx, code=code, actor=user.actor)
-        )
+        entries = services.resource_history(ctx, code=code, actor=user.actor)
+        rows = history_rows([history_out(h) for h in entries], department_names(request, ctx))
     return render_history(
         request, rows, title=f"信息资源 {code} 的变更历史", back_url=resource_url(code),
         back_label="返回信息资源",
@@ -276,9 +275,8 @@ def mount_history(request: Request, user: CurrentUser, mount_id: MountId) -> HTM
     """A mount's history: seen by whoever may see its resource (``auth.view_mount``)."""
     with unit(request) as ctx:
         code = services.view_mount(ctx, mount_id=mount_id, actor=user.actor).resource.code
-        rows = history_rows(
-            history_out(h) for h in services.mount_history(ctx, mount_id=mount_id, actor=user.actor)
-        )
+        entries = services.mount_history(ctx, mount_id=mount_id, actor=user.actor)
+        rows = history_rows([history_out(h) for h in entries], department_names(request, ctx))
     return render_history(
         request, rows, title=f"挂接 {mount_id}（{code}）的变更历史", back_url=resource_url(code),
         back_label="返回信息资源",

@@ -171,9 +171,8 @@ def demand_page(request: Request, user: CurrentUser, code: DemandCode) -> HTMLRe
 def demand_history(request: Request, user: CurrentUser, code: DemandCode) -> HTMLResponse:
     """Loaded by the demand page (htmx); its parties and stewards only (``auth.view_demand``)."""
     with unit(request) as ctx:
-        rows = history_rows(
-            history_out(h) for h in demands.demand_history(ctx, code=code, actor=user.actor)
-        )
+        entries = demands.demand_history(ctx, code=code, actor=user.actor)
+        rows = history_rows([history_out(h) for h in entries], department_names(request, ctx))
     return render_history(
         request, rows, title=f"需求 {code} 的变更历史", back_url=f"/demands/{code}",
         back_label="返回需求",
@@ -245,9 +244,8 @@ def grant_list(request: Request, user: CurrentUser) -> HTMLResponse:
 def grant_history(request: Request, user: CurrentUser, grant_id: GrantId) -> HTMLResponse:
     """The parties to a grant and stewards (``auth.view_grant``)."""
     with unit(request) as ctx:
-        rows = history_rows(
-            history_out(h) for h in grants.grant_history(ctx, grant_id=grant_id, actor=user.actor)
-        )
+        entries = grants.grant_history(ctx, grant_id=grant_id, actor=user.actor)
+        rows = history_rows([history_out(h) for h in entries], department_names(request, ctx))
     return render_history(
         request, rows, title=f"授权 {grant_id} 的变更历史", back_url="/grants",
         back_label="返回授权列表",
