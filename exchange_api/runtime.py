@@ -38,6 +38,7 @@ from exchange_api.access import RateLimiter, normalise_purpose
 from exchange_api.audit import AuditLog, AuditRecord, AuditRef, CheckpointStore, result_hash
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.signing import PlatformKey
+from exchange_api.signins import SignInGuard
 from exchange_api.tokens import TokenService
 from exchange_api.views import ItemView, ResourceView
 from infra.errors import GovshareError, ValidationError
@@ -225,6 +226,14 @@ class Exchange:
             group_max=self.config.audit_group_max,
         )
         self.limiter = RateLimiter(clock)
+        self.signins = SignInGuard(
+            catalog,
+            clock=clock,
+            secret=self.key.derive_secret("signin-client"),
+            per_client=self.config.signin_failures_per_client,
+            per_key=self.config.signin_failures_per_key,
+            window_minutes=self.config.signin_window_minutes,
+        )
         self.disclosure = DisclosureRules(
             name_mask=NameMask(settings.name_mask),
             birth_date=self.config.birth_date_shown,
