@@ -142,6 +142,21 @@ def admin_password(settings: Settings) -> str:
     return str(known[ADMIN_USER])
 
 
+def _jwt_secret(settings: Settings) -> str:
+    """The key every service signs and checks task and UI tokens with, kept in a 0600 file.
+
+    Each Airflow process otherwise may fall back to a random key of its own, and tasks then
+    fail with "Invalid auth token: Signature verification failed".
+    """
+    path = settings.airflow_home / "jwt_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()
+
+
 def service_environment(settings: Settings, options: UpOptions) -> dict[str, str]:
     """The services' environment: govshare's Airflow settings and where the API answers."""
     configure_airflow(settings)  # exports the Airflow environment into os.environ
@@ -158,6 +173,7 @@ def service_environment(settings: Settings, options: UpOptions) -> dict[str, str
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", _jwt_secret(settings))
     if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
         # One writer at a time: the scheduler runs one task at a time on SQLite.
         env.setdefault("AIRFLOW__CORE__PARALLELISM", "1")
