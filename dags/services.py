@@ -79,8 +79,15 @@ def passwords_file(settings: Settings) -> Path:
 
 
 def _is_airflow(pid: int) -> bool:
-    """The pid runs an Airflow service (not a pid the system has since given to another)."""
-    return b"airflow" in cmdline(pid)
+    """The pid runs an Airflow service (not a pid the system has since given to another).
+
+    ``python -m airflow <service>``, the ``airflow`` script, or the title Airflow gives its
+    processes; a path merely containing "airflow" is not enough.
+    """
+    parts = cmdline(pid).split(b"\0")
+    return any(
+        p == b"airflow" or p.startswith(b"airflow ") or p.endswith(b"/airflow") for p in parts
+    )
 
 
 def _read_pid(settings: Settings, name: str) -> dict[str, Any] | None:
