@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govshare.runtime import JsonFlag, console, handle_errors, print_json
+from govshare.runtime import JsonFlag, console, handle_errors, print_json, whole_identifiers
 from govshare.runtime import settings as current_settings
 
 app = typer.Typer(
@@ -63,7 +63,7 @@ def up_command(
 
         def progress(note: str) -> None:
             spinner.update(f"启动 Airflow 服务：{note}")
-            console.log(note)
+            console.print(f"  · {note}", highlight=False)
 
         outcome = services.up(current_settings(), options, progress=progress)
     state = "已启用 (unpaused)" if outcome["unpaused"] else "保持暂停 (paused)"
@@ -117,8 +117,9 @@ def status_command(json_output: JsonFlag = False) -> None:
         print_json(found)
         return
     table = Table(title=f"Airflow 服务 (services) {found['url'] or ''}".strip())
-    for column in ("服务 (service)", "pid", "状态 (state)", "日志 (log)"):
+    for column in ("服务 (service)", "pid", "状态 (state)"):
         table.add_column(column)
+    table.add_column("日志 (log)", overflow="fold")  # a path to open: folded, never cut
     for service in found["services"]:
         if service["alive"]:
             state = "[green]运行中 (running)[/]"
@@ -127,7 +128,7 @@ def status_command(json_output: JsonFlag = False) -> None:
         else:
             state = "未运行 (stopped)"
         table.add_row(service["service"], str(service["pid"] or "—"), state, service["log"])
-    console.print(table)
+    console.print(whole_identifiers(table, "服务 (service)", "pid"))
 
 
 def register(app_: typer.Typer) -> None:
