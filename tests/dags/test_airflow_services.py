@@ -9,13 +9,11 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from catalog.store import Catalog
 from infra.processes import group_alive
@@ -60,15 +58,10 @@ def _govshare(env: dict[str, str], *args: str, timeout: float = 300) -> Any:
 
 
 @pytest.fixture
-def airflow_schema(demo_catalog: Catalog) -> Iterator[str]:
-    """Airflow's own schema beside the test's catalogue schema, dropped afterwards."""
-    url = demo_catalog.settings.catalog_url
-    schema = url.rsplit("%3D", 1)[1] + "_airflow"
-    yield schema
-    engine = create_engine(url)
-    with engine.begin() as db:
-        db.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+def airflow_schema(demo_catalog: Catalog) -> str:
+    """Airflow's own schema in the test's own database, which is dropped with it."""
+    assert demo_catalog.settings.catalog_url.startswith("postgresql")
+    return "airflow"
 
 
 def _state(url: str, headers: dict[str, str], path: str) -> Any:
