@@ -4,6 +4,7 @@ deadline, and survives serialisation (the triggerer rebuilds it from its class p
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,10 +13,14 @@ from tests.pipelines.conftest import REG_TABLE, REGISTRATION, registration_row, 
 
 
 def _first_event(trigger: Any) -> Any:
+    """The trigger's first event, on an event loop of its own in a thread, as the triggerer
+    runs it (an earlier test in this worker may have left the main thread's loop running)."""
+
     async def first() -> Any:
         return await anext(trigger.run())
 
-    return asyncio.run(asyncio.wait_for(first(), timeout=60))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(first(), timeout=60)).result()
 
 
 def _rebuilt(deadline: datetime) -> Any:

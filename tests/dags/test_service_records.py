@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dags import services
-from infra.processes import group_alive, launch
+from infra.processes import cmdline, group_alive, launch
 from infra.settings import Settings
 
 SLEEPER = "import time; time.sleep(120)"
@@ -77,6 +77,11 @@ def test_a_pid_reused_by_another_program_is_left_alone(
 ) -> None:
     other = launch([sys.executable, "-c", SLEEPER], env={}, log=home.home / "other.log")
     started.append(other)
+    # A pid given to another program runs that program: wait until it has exec'd (under load
+    # /proc shows no command line for a moment after the fork).
+    deadline = time.monotonic() + 30
+    while SLEEPER.encode() not in cmdline(other.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     _record(home, "scheduler", other.pid)
 
     outcome = services.down(home)
