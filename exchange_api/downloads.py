@@ -9,9 +9,11 @@ department, grant, file and version) and made every request wait for an audit co
 A download here is the run of requests on one signed URL from one client address with no
 pause longer than :data:`IDLE_SECONDS`: its first request is audited, the rest are not. Each
 request still checks the signature, the expiry and the grant (a revoked grant ends the run at
-once), and every refusal is still audited. A URL replayed later, or from another address,
-starts a new download and a new entry. The register is per process, so with several workers
-a download may be logged more than once, never less.
+once), and every refusal is still audited. Each query signs URLs of its own
+(``exchange_api.sharing.signed_url``), so each read of a table is a new download of each
+file; a URL replayed after a pause, or from another address, is a new download too. The
+register is per process, so with several workers a download may be logged more than once,
+never less.
 """
 
 from __future__ import annotations

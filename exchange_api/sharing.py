@@ -288,16 +288,21 @@ def materialise(ex: Exchange, table: SharedTable, version: int | None = None) ->
 # ---- signed file URLs ---------------------------------------------------------------------
 
 
-def _signature(ex: Exchange, path: str, expires: int) -> str:
+def _signature(ex: Exchange, path: str, expires: int, issued: str) -> str:
     secret = ex.key.derive_secret("delta-sharing-files")
-    return hmac.new(secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
+    message = f"{path}\n{expires}" + (f"\n{issued}" if issued else "")
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
-def signed_url(ex: Exchange, base: str, path: str) -> tuple[str, int]:
-    """A URL of one masked file, good for :data:`FILE_TTL_SECONDS`; (url, expiry in ms)."""
+def signed_url(ex: Exchange, base: str, path: str, *, issued: str) -> tuple[str, int]:
+    """A URL of one masked file, good for :data:`FILE_TTL_SECONDS`; (url, expiry in ms).
+
+    ``issued`` names the query that hands the URL out (its request id), so two reads of the
+    same file are two URLs, each a download of its own in the audit log.
+    """
     expires = int(ex.clock().timestamp()) + FILE_TTL_SECONDS
-    signature = _signature(ex, path, expires)
-    return f"{base}/files/{path}?exp={expires}&sig={signature}", expires * 1000
+    signature = _signature(ex, path, expires, issued)
+    return f"{base}/files/{path}?exp={expires}&q={issued}&sig={signature}", expires * 1000
 
 
 def _file_grant(path: str) -> int:
@@ -311,8 +316,9 @@ def _served_file(ex: Exchange, path: str) -> Path | None:
 
 
 def open_file(
-    ex: Exchange, call: DataCall, *, path: str, expires: int, signature: str, client: str = ""
-) -> Path:
+    ex: Exchange, call: DataCall, *, path: str, expires: int, issued: str, signature: str,
+    client: str = "",
+) -> Path:  # fmt: skip
     """The masked file a signed URL names, refused once expired, forged or its grant ended.
 
     Every request checks all three; the first request of a download (``exchange_api.downloads``:
@@ -321,7 +327,7 @@ def open_file(
     """
     now = ex.clock()
     if (
-        hmac.compare_digest(_signature(ex, path, expires), signature)
+        hmac.compare_digest(_signature(ex, path, expires, issued), signature)
         and expires > now.timestamp()
         and ex.downloads.continues(signature, client, now.timestamp())
     ):
@@ -332,7 +338,7 @@ def open_file(
             return found
         # Refused now: the audited path below says why, and logs it.
     with ex.audited(call) as recorder:
-        expected = _signature(ex, path, expires)
+        expected = _signature(ex, path, expires, issued)
         if not hmac.compare_digest(expected, signature):
             raise FileUrlRefused("文件链接签名无效 (invalid file URL signature)")
         if expires <= now.timestamp():
@@ -384,10 +390,15 @@ def _protocol_lines(
     ]
 
 
+def _issued(call: DataCall) -> str:
+    """The part of a query's request id its file URLs carry (and their signature covers)."""
+    return call.request_id[:16]
+
+
 def _file_line(
-    ex: Exchange, base: str, f: MaskedFile, version: int | None, *, delta: bool
+    ex: Exchange, base: str, f: MaskedFile, version: int | None, *, delta: bool, issued: str
 ) -> dict[str, Any]:
-    url, expiry = signed_url(ex, base, f.path)
+    url, expiry = signed_url(ex, base, f.path, issued=issued)
     file_id = hashlib.sha256(f.path.encode()).hexdigest()[:32]
     stats = json.dumps(f.stats, ensure_ascii=False)
     entry: dict[str, Any]
@@ -460,7 +471,8 @@ def query(
             files = chosen or files[:1]
         lines = _protocol_lines(table, masked, delta=delta)
         at = masked.version if version is not None else None
-        lines += [_file_line(ex, base, f, at, delta=delta) for f in files]
+        issued = _issued(call)
+        lines += [_file_line(ex, base, f, at, delta=delta, issued=issued) for f in files]
         ex.commit(
             recorder,
             fields=masked.columns,
@@ -472,9 +484,10 @@ def query(
 
 
 def _change_line(
-    ex: Exchange, base: str, f: MaskedFile, *, kind: str, version: int, timestamp: int
-) -> dict[str, Any]:
-    url, expiry = signed_url(ex, base, f.path)
+    ex: Exchange, base: str, f: MaskedFile, *, kind: str, version: int, timestamp: int,
+    issued: str,
+) -> dict[str, Any]:  # fmt: skip
+    url, expiry = signed_url(ex, base, f.path, issued=issued)
     entry: dict[str, Any] = {
         "url": url, "id": hashlib.sha256(f.path.encode()).hexdigest()[:32],
         "partitionValues": {}, "size": f.size, "timestamp": timestamp, "version": version,
@@ -530,7 +543,8 @@ def changes(
             if previous is None:
                 for f in masked.files:
                     lines.append(_change_line(
-                        ex, base, f, kind="add", version=version, timestamp=stamp
+                        ex, base, f, kind="add", version=version, timestamp=stamp,
+                        issued=_issued(call),
                     ))  # fmt: skip
                     handed.append(f)
             else:
@@ -542,7 +556,8 @@ def changes(
                     ) from error
                 if changed is not None:
                     lines.append(_change_line(
-                        ex, base, changed, kind="cdf", version=version, timestamp=stamp
+                        ex, base, changed, kind="cdf", version=version, timestamp=stamp,
+                        issued=_issued(call),
                     ))  # fmt: skip
                     handed.append(changed)
             previous = masked

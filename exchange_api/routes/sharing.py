@@ -285,8 +285,11 @@ def get_file(
     path: str,
     exp: Annotated[int, Query()],
     sig: Annotated[str, Query(min_length=64, max_length=64)],
+    q: Annotated[str, Query(max_length=32, pattern=r"^[0-9a-f]*$")] = "",
 ) -> SharedFileResponse:
     call = _call(request, None, "")
     client = request.client.host if request.client else ""
-    found = sharing.open_file(exchange, call, path=path, expires=exp, signature=sig, client=client)
+    found = sharing.open_file(
+        exchange, call, path=path, expires=exp, issued=q, signature=sig, client=client
+    )
     return SharedFileResponse(found, media_type="application/vnd.apache.parquet")

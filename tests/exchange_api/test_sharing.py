@@ -310,10 +310,17 @@ def test_a_download_in_many_requests_is_one_audit_entry_each_request_checked(
     assert entry.purpose == EXTRACT_PURPOSE and entry.table_version == 0
     assert entry.resource_code == REGISTRATION and entry.provider_code == DEPT["scjg"]
 
-    shared.clock.advance(seconds=1)  # a later query signs a URL of its own
-    with shared.http("rs") as http:
-        lines = http.post(f"/shares/{DEPT['rs']}/schemas/validated/tables/{reg}/query").text
-    url = json.loads(lines.splitlines()[2])["file"]["url"]
+    with shared.http("rs") as http:  # each query signs URLs of its own, same clock or not
+        urls = [
+            json.loads(
+                http.post(
+                    f"/shares/{DEPT['rs']}/schemas/validated/tables/{reg}/query"
+                ).text.splitlines()[2]
+            )["file"]["url"]
+            for _ in range(2)
+        ]
+    assert urls[0] != urls[1] and urls[0].split("?")[0] == urls[1].split("?")[0]
+    url = urls[0]
     with httpx.Client() as http:
         size = int(http.head(url).headers["content-length"])
         assert http.get(url, headers={"Range": "bytes=0-3"}).content == b"PAR1"
