@@ -509,6 +509,45 @@ def test_prune_keeps_live_grants_inside_the_time_travel_window(shared: Sharing) 
     assert _manifests(shared) == kept
 
 
+def _govshare(shared: Sharing, *args: str) -> Any:
+    env = {
+        **os.environ, "GOVSHARE_HOME": str(shared.settings.home),
+        "GOVSHARE_DATABASE_URL": shared.settings.catalog_url, "GOVSHARE_LAKE_ROOT": shared.lake,
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "govshare", *args, "--json"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_lake_maintain_prunes_the_masked_folders_of_the_tables_it_maintains(
+    shared: Sharing,
+) -> None:
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    person = f"theme_person_g{shared.grants['person']}"
+    delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))
+    delta_sharing.load_as_pandas(shared.table_url("rs", f"themes.{person}"))
+    g_reg, g_person = shared.grants["registration"], shared.grants["person"]
+    assert {w.split("/")[0] for w in _manifests(shared)} == {f"g{g_reg}", f"g{g_person}"}
+    with shared.catalog.unit() as ctx:  # both grants end
+        for grant_id in (g_reg, g_person):
+            grants.revoke_grant(ctx, grant_id=grant_id, reason="测试撤销", actor=STEWARD)
+
+    # One table maintained: only its masked folders are judged.
+    one = _govshare(shared, "lake", "maintain", f"validated.{REG_TABLE}")
+    assert [r["table"] for r in one["data"]] == [f"validated.{REG_TABLE}"]
+    assert {p.split("/")[0] for p in one["sharing_pruned"]} == {f"g{g_reg}"}
+    assert {w.split("/")[0] for w in _manifests(shared)} == {f"g{g_person}"}
+
+    # Every table maintained: the rest go too, as `govshare sharing prune` would have done.
+    every = _govshare(shared, "lake", "maintain")
+    assert {p.split("/")[0] for p in every["sharing_pruned"]} == {f"g{g_person}"}
+    assert _manifests(shared) == set()
+    assert _govshare(shared, "lake", "maintain")["sharing_pruned"] == []
+
+
 @pytest.mark.parametrize("shared", [10], indirect=True, ids=["10-rows-per-file"])
 def test_json_predicate_hints_skip_files_whose_stats_rule_the_match_out(shared: Sharing) -> None:
     reg = f"{REG_TABLE}_g{shared.grants['registration']}"
