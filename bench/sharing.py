@@ -9,11 +9,12 @@ API with uvicorn in a subprocess and times, in the same run:
 2. ``delta_sharing.load_as_pandas`` of the table through the protocol (signed URLs, HTTP)
    next to ``pyarrow.parquet.read_table(...).to_pandas()`` of the same masked files on disk.
 
-Each figure is the best of ``--repeat`` runs (5); the protocol read and the disk read take
-turns, so a change in the machine's load falls on both. Beside the wall times: the CPU seconds
-of the best runs (the client's, and for the protocol read the server's), the audit entries
-and HTTP requests one protocol read makes, and the load average. The machine is shared;
-numbers are indicative, ratios in the same run are what count.
+Materialising is the best of ``--repeat`` runs (5); the reads the best of ``--reads`` (10),
+the protocol read and the disk read taking turns, so a change in the machine's load falls on
+both. Beside the wall times: the CPU seconds of the best runs (the client's, and for the
+protocol read the server's too) and their ratio, which a loaded machine disturbs far less
+than the wall ratio; the audit entries and HTTP requests one protocol read makes; the load
+average. The machine is shared; numbers are indicative, ratios in the same run are what count.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _audit_entries(home: Path) -> int:
         catalog.dispose()
 
 
-def run(rows: int, repeat: int = 5) -> None:
+def run(rows: int, repeat: int = 5, reads: int = 10) -> None:
     import delta_sharing
     import httpx
     from deltalake import DeltaTable
@@ -180,7 +181,7 @@ def run(rows: int, repeat: int = 5) -> None:
 
             load_before = os.getloadavg()
             protocol_runs, disk_runs = [], []
-            for _ in range(repeat):  # in turns: a change in load falls on both
+            for _ in range(reads):  # in turns: a change in load falls on both
                 protocol_runs.append(_timed(lambda: delta_sharing.load_as_pandas(url), served))
                 disk_runs.append(_timed(lambda: pq.read_table(masked).to_pandas()))
             load_after = os.getloadavg()
@@ -193,20 +194,22 @@ def run(rows: int, repeat: int = 5) -> None:
             server.wait(timeout=30)
         console.print(
             f"{rows:,} rows, {len(masked)} masked files, {os.cpu_count()} cores (shared), "
-            f"best of {repeat} runs each; load average {load_before[0]:.2f} before the reads, "
-            f"{load_after[0]:.2f} after (1 min)"
+            f"best of {repeat} materialisations and {reads} reads; load average "
+            f"{load_before[0]:.2f} before the reads, {load_after[0]:.2f} after (1 min)"
         )
         table_out = Table(
-            "govshare vs baseline", "s", "CPU s", "baseline s", "CPU s", "ratio", "target"
-        )
+            "govshare vs baseline", "s", "CPU s", "baseline s", "CPU s", "ratio", "CPU ratio",
+            "target",
+        )  # fmt: skip
         table_out.add_row(
             "materialise (first query) vs pyarrow read+write", f"{materialise_s:.2f}", "",
-            f"{plain_s:.2f}", "", f"{materialise_s / plain_s:.2f}", "<= 1.5",
+            f"{plain_s:.2f}", "", f"{materialise_s / plain_s:.2f}", "", "<= 1.5",
         )  # fmt: skip
         table_out.add_row(
             "load_as_pandas (protocol) vs read_table(masked files)", f"{protocol.wall:.3f}",
             f"{protocol.cpu:.3f} + server {protocol.server_cpu:.3f}",
-            f"{disk.wall:.3f}", f"{disk.cpu:.3f}", f"{protocol.wall / disk.wall:.2f}", "<= 2",
+            f"{disk.wall:.3f}", f"{disk.cpu:.3f}", f"{protocol.wall / disk.wall:.2f}",
+            f"{(protocol.cpu + protocol.server_cpu) / disk.cpu:.2f}", "<= 2",
         )  # fmt: skip
         console.print(table_out)
         console.print(
@@ -215,7 +218,8 @@ def run(rows: int, repeat: int = 5) -> None:
         )
         console.print(
             f"materialise ratio {materialise_s / plain_s:.2f} (target <= 1.5); "
-            f"protocol read ratio {protocol.wall / disk.wall:.2f} (target <= 2)"
+            f"protocol read ratio {protocol.wall / disk.wall:.2f} (target <= 2), "
+            f"CPU {(protocol.cpu + protocol.server_cpu) / disk.cpu:.2f}"
         )
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -225,8 +229,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reads", type=int, default=10)
     args = parser.parse_args()
-    run(args.rows, args.repeat)
+    run(args.rows, args.repeat, args.reads)
 
 
 if __name__ == "__main__":
