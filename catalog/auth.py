@@ -9,7 +9,7 @@ from __future__ import annotations
 from catalog.context import Actor
 from catalog.domain import ResourceState
 from catalog.errors import NotAuthorized, NotFound
-from catalog.models import Demand, Department, Grant, Resource
+from catalog.models import Demand, Department, Grant, Mount, Resource
 
 
 def _steward(actor: Actor, what: str) -> None:
@@ -78,6 +78,15 @@ def add_mount(actor: Actor, resource: Resource) -> None:
 
 def request_mount_change(actor: Actor, resource: Resource) -> None:
     _self_or_steward(actor, resource.provider.code, "申请挂接变更")
+
+
+def view_mount(actor: Actor, mount: Mount) -> None:
+    """A mount is seen with its resource (the resource page lists it): whoever may see the
+    resource may see the mount; anyone else is told it does not exist."""
+    try:
+        view_resource(actor, mount.resource)
+    except NotFound:
+        raise NotFound(f"挂接不存在 (no mount) {mount.id}") from None
 
 
 def review_mount(actor: Actor) -> None:

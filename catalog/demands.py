@@ -16,7 +16,7 @@ from catalog.context import Actor, CatalogContext
 from catalog.domain import DemandState, FieldAccess, ResourceState, ShareType
 from catalog.errors import ValidationError
 from catalog.history import record
-from catalog.models import Demand, Department, Grant, Resource
+from catalog.models import Demand, Department, Grant, HistoryEntry, Resource
 from catalog.mounts import capability
 from catalog.schemas import DemandDecisionIn, DemandIn
 from catalog.workflow import DEMAND_FLOW, DemandAction
@@ -32,8 +32,17 @@ def _snapshot(demand: Demand) -> dict[str, object]:
     }
 
 
-def _move(ctx: CatalogContext, demand: Demand, action: DemandAction, actor: Actor) -> Demand:
-    before = _snapshot(demand)
+def _move(
+    ctx: CatalogContext,
+    demand: Demand,
+    action: DemandAction,
+    actor: Actor,
+    *,
+    before: dict[str, object] | None = None,
+) -> Demand:
+    """Move a demand's state and record it; ``before`` is the snapshot taken before a caller
+    set other fields (the decision's reason) for the same step."""
+    before = before or _snapshot(demand)
     demand.state = DEMAND_FLOW.next_state(demand.state, action, ref=demand.code)
     ctx.session.flush()
     record(
@@ -235,14 +244,15 @@ def decide_demand(
             raise ValidationError(
                 f"原文授权的信息项不在需求范围内 (raw fields not wanted): {outside}"
             )
-        _move(ctx, demand, DemandAction.APPROVE, actor)
-        demand.decision_reason = decision.reason
-        demand.decided_at = ctx.now()
-        create_grant(ctx, demand, raw_fields=decision.raw_fields, days=decision.valid_days)
-        return demand
-    _move(ctx, demand, DemandAction.REFUSE, actor)
+    action = DemandAction.APPROVE if decision.approve else DemandAction.REFUSE
+    DEMAND_FLOW.next_state(demand.state, action, ref=demand.code)  # refused before any change
+    # The reason is part of the step: set before the move so its history entry shows it.
+    before = _snapshot(demand)
     demand.decision_reason = decision.reason
     demand.decided_at = ctx.now()
+    _move(ctx, demand, action, actor, before=before)
+    if decision.approve:
+        create_grant(ctx, demand, raw_fields=decision.raw_fields, days=decision.valid_days)
     return demand
 
 
@@ -256,6 +266,13 @@ def view_demand(ctx: CatalogContext, *, code: str, actor: Actor) -> Demand:
     demand = repository.demand(ctx.session, code)
     auth.view_demand(actor, demand)
     return demand
+
+
+def demand_history(ctx: CatalogContext, *, code: str, actor: Actor) -> list[HistoryEntry]:
+    """A demand's history (filed, routed, answered, due dates moved), for its parties and
+    stewards: whoever may see the demand."""
+    demand = view_demand(ctx, code=code, actor=actor)
+    return list(repository.history(ctx.session, entity="demand", entity_id=demand.id))
 
 
 def list_demands(

@@ -167,6 +167,12 @@ def list_keys(
     return list(repository.api_keys(ctx.session, department_id=department_id))
 
 
+def presented_key_id(presented: str) -> str | None:
+    """The key id a presented key claims (public, like a user name), if it is well formed."""
+    match = _PRESENTED.fullmatch(presented.strip())
+    return match.group(1) if match else None
+
+
 def authenticate(session: Session, presented: str) -> Actor:
     """The actor a presented key speaks for; any failure is one generic 401.
 

@@ -521,13 +521,33 @@ def resource_history(ctx: CatalogContext, *, code: str, actor: Actor) -> list[Hi
     return list(repository.history(ctx.session, entity="resource", entity_id=resource.id))
 
 
+def view_mount(ctx: CatalogContext, *, mount_id: int, actor: Actor) -> Mount:
+    mount = repository.mount(ctx.session, mount_id)
+    auth.view_mount(actor, mount)
+    return mount
+
+
+def mount_history(ctx: CatalogContext, *, mount_id: int, actor: Actor) -> list[HistoryEntry]:
+    """Who registered, changed, reviewed and refreshed a mount, oldest first."""
+    mount = view_mount(ctx, mount_id=mount_id, actor=actor)
+    return list(repository.history(ctx.session, entity="mount", entity_id=mount.id))
+
+
 # ---- mounts (能力清单) ------------------------------------------------------------------
 
 
 def _move_mount(
-    ctx: CatalogContext, mount: Mount, action: MountAction, actor: Actor, note: str = ""
+    ctx: CatalogContext,
+    mount: Mount,
+    action: MountAction,
+    actor: Actor,
+    note: str = "",
+    *,
+    before: dict[str, Any] | None = None,
 ) -> Mount:
-    before = mount_snapshot(mount)
+    """Move a mount's state and record it; ``before`` is the snapshot taken before a caller
+    changed the mount's other fields (target, config) for the same step."""
+    before = before or mount_snapshot(mount)
     mount.state = MOUNT_FLOW.next_state(mount.state, action, ref=f"#{mount.id}")
     mount.state_changed_at = ctx.now()
     if note:
@@ -618,6 +638,7 @@ def review_mount(ctx: CatalogContext, *, mount_id: int, review: ReviewIn, actor:
     """Approve or return a mount, or a pending change of a mounted one."""
     auth.review_mount(actor)
     mount = repository.mount(ctx.session, mount_id)
+    before = mount_snapshot(mount)
     if review.approve:
         # Re-checked at approval: a row written before the rules (or around them) is not waved on.
         target = mount.pending_target or mount.target
@@ -630,7 +651,7 @@ def review_mount(ctx: CatalogContext, *, mount_id: int, review: ReviewIn, actor:
         action = MountAction.APPROVE_CHANGE if review.approve else MountAction.RETURN_CHANGE
     else:
         action = MountAction.APPROVE if review.approve else MountAction.RETURN
-    _move_mount(ctx, mount, action, actor, review.reason)
+    _move_mount(ctx, mount, action, actor, review.reason, before=before)
     if mount.state is MountState.MOUNTED:
         # A new capability may answer demands that were waiting for one.
         from catalog.demands import reroute_waiting
@@ -648,8 +669,9 @@ def request_mount_change(
         raise ValidationError("变更不能改变挂接类型 (a change keeps the mount kind)")
     check_mount_target(ctx, resource=mount.resource, kind=spec.kind, target=spec.target)
     check_mount(kind=spec.kind, config=spec.config, resource=mount.resource)
+    before = mount_snapshot(mount)
     mount.pending_target, mount.pending_config = spec.target, spec.config
-    return _move_mount(ctx, mount, MountAction.REQUEST_CHANGE, actor)
+    return _move_mount(ctx, mount, MountAction.REQUEST_CHANGE, actor, before=before)
 
 
 def record_refresh(ctx: CatalogContext, *, mount_id: int, at: datetime, actor: Actor) -> Mount:

@@ -2,7 +2,7 @@
 
 One ingest DAG per mounted 库表 capability::
 
-    wait_for_files >> ingest_raw >> quality_gate >> publish_validated
+    wait_for_files (deferred) >> ingest_raw >> quality_gate >> publish_validated
         >> update_catalogue >> refresh_themes >> finish_run
 
 and one theme DAG (一企一档, 一人一档) triggered through Airflow assets when a source feeding
@@ -29,7 +29,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import pendulum
-from airflow.sdk import DAG, Asset, AssetAlias, AssetAny, PokeReturnValue, task
+from airflow.sdk import DAG, Asset, AssetAlias, AssetAny, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from dags.cycles import (
@@ -41,6 +41,7 @@ from dags.cycles import (
     DagSpec,
     dag_specs,
 )
+from dags.triggers import WaitForFilesSensor
 
 T = TypeVar("T")
 
@@ -169,21 +170,15 @@ def ingest_dag(spec: DagSpec, themes: dict[str, str]) -> DAG:
         dagrun_timeout=timedelta(hours=6),
         tags=[t for t in spec.tags if t],
     ) as dag:
-        short_wait = spec.wait <= timedelta(minutes=5)
-
-        @task.sensor(
+        # Deferrable: the triggerer waits for the file (dags.triggers), no worker slot is held.
+        waiting = WaitForFilesSensor(
             task_id="wait_for_files",
+            resource_code=code,
+            table=table,
             poke_interval=spec.poke_every.total_seconds(),
             timeout=spec.wait.total_seconds(),
-            mode="poke" if short_wait else "reschedule",
             soft_fail=True,  # no file by the end of the wait: nothing to push this time
         )
-        def wait_for_files() -> PokeReturnValue:
-            from dags import tasks
-            from infra.settings import get_settings
-
-            paths = tasks.new_files(get_settings(), resource_code=code, table=table)
-            return PokeReturnValue(is_done=bool(paths), xcom_value=paths)
 
         @task(task_id="ingest_raw", retries=RETRIES)
         def ingest_raw(paths: list[str]) -> list[dict[str, Any]]:
@@ -260,7 +255,7 @@ def ingest_dag(spec: DagSpec, themes: dict[str, str]) -> DAG:
             return _finish(codes)
 
         # TaskFlow passes XComArgs where the bodies receive values; mypy cannot see that.
-        paths: Any = wait_for_files()
+        paths: Any = waiting.output
         summaries: Any = ingest_raw(paths)
         gate: Any = quality_gate(summaries)
         published: Any = publish_validated(summaries, gate)

@@ -40,7 +40,11 @@ from infra.settings import Settings
 DAGS_FOLDER = Path(__file__).resolve().parent
 BUNDLE = "dags-folder"
 # Operator choices that override our defaults when already set in the environment.
-KEEP_IF_SET = ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__LOGGING__LOGGING_LEVEL")
+KEEP_IF_SET = (
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "AIRFLOW__LOGGING__LOGGING_LEVEL",
+    "AIRFLOW__CORE__EXECUTOR",  # CeleryExecutor for several worker machines (docs/deploy.md)
+)
 
 
 @dataclass
@@ -62,6 +66,40 @@ class RunResult:
         return dict(self.__dict__)
 
 
+def airflow_database_url(settings: Settings) -> str:
+    """Airflow's metadata database: beside a PostgreSQL catalogue, else SQLite under home.
+
+    On PostgreSQL it is the catalogue's own database with ``search_path`` set to
+    ``settings.airflow_schema``: Airflow's tables (and its ``alembic_version``) live in their
+    own schema, so the catalogue's migrations and Airflow's never see each other's tables.
+    """
+    url = settings.catalog_url
+    if not url.startswith("postgresql"):
+        return f"sqlite:///{settings.airflow_home / 'airflow.db'}"
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    query = {k: v for k, v in parsed.query.items() if k != "options"}
+    query["options"] = f"-csearch_path={settings.airflow_schema}"
+    # psycopg 3 also serves Airflow's async engine (asyncpg is not installed).
+    parsed = parsed.set(drivername="postgresql+psycopg").set(query=query)
+    return parsed.render_as_string(hide_password=False)
+
+
+def _ensure_airflow_schema(settings: Settings, conn: str) -> None:
+    """Create the Airflow schema on the catalogue's PostgreSQL database when we chose it."""
+    if conn != airflow_database_url(settings) or not conn.startswith("postgresql"):
+        return  # SQLite, or a database the operator configured for Airflow
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(settings.catalog_url)
+    try:
+        with engine.begin() as db:
+            db.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.airflow_schema}"'))
+    finally:
+        engine.dispose()
+
+
 def airflow_environment(settings: Settings) -> dict[str, str]:
     """The environment Airflow needs to keep everything under GOVSHARE_HOME."""
     home = settings.airflow_home
@@ -69,7 +107,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_database_url(settings),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         # Airflow logs to stdout; keep it to warnings so ``--json`` output stays parseable.
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
@@ -154,11 +193,18 @@ def _load_bag() -> Any:
     return bag
 
 
-def sync(settings: Settings, *, configure: bool = True) -> dict[str, Any]:
-    """Refresh the snapshot, migrate Airflow's metadata database and register the DAGs."""
+def sync(
+    settings: Settings, *, configure: bool = True, unpause: bool | None = None
+) -> dict[str, Any]:
+    """Refresh the snapshot, migrate Airflow's metadata database and register the DAGs.
+
+    ``unpause`` (default: ``settings.airflow_unpause_on_sync``) lets the scheduler run them:
+    Airflow registers new DAGs paused.
+    """
     changed = refresh_snapshot(settings)
     if configure:
         configure_airflow(settings)
+    _ensure_airflow_schema(settings, os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", ""))
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.models.dagbag import sync_bag_to_db
     from airflow.utils.db import initdb
@@ -167,11 +213,26 @@ def sync(settings: Settings, *, configure: bool = True) -> dict[str, Any]:
     bag = _load_bag()
     DagBundlesManager().sync_bundles_to_db()
     sync_bag_to_db(bag, BUNDLE, None)
+    unpaused = settings.airflow_unpause_on_sync if unpause is None else unpause
+    if unpaused:
+        set_paused(sorted(bag.dag_ids), paused=False)
     return {
         "snapshot": str(snapshot_path(settings)),
         "snapshot_changed": changed,
         "dags": sorted(bag.dag_ids),
+        "unpaused": unpaused,
     }
+
+
+def set_paused(dag_ids: list[str], *, paused: bool) -> None:
+    """Pause or unpause registered DAGs in Airflow's metadata database."""
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        session.query(DagModel).filter(DagModel.dag_id.in_(dag_ids)).update(
+            {DagModel.is_paused: paused}, synchronize_session=False
+        )
 
 
 def _ingest_spec(settings: Settings, dag_id: str) -> DagSpec | None:

@@ -31,7 +31,7 @@ from exchange_api.exceptions import (
 from infra.errors import ValidationError
 
 if TYPE_CHECKING:
-    from exchange_api.runtime import ResourceView
+    from exchange_api.views import ResourceView
 
 SERVED_STATES = (ResourceState.PUBLISHED, ResourceState.RETIRING)
 

@@ -58,7 +58,8 @@ from exchange_api.data_schemas import (
 )
 from exchange_api.exceptions import FieldNotInData, QueryRefused
 from exchange_api.profiles import evidence
-from exchange_api.runtime import DataCall, Exchange, ResourceView
+from exchange_api.runtime import DataCall, Exchange
+from exchange_api.views import ResourceView
 from infra.errors import ValidationError
 from privacy.dp import (
     budget_units,

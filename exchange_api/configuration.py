@@ -115,6 +115,18 @@ class ExchangeSettings(BaseSettings):
     console_session_hours: int = Field(
         default=12, ge=1, le=7 * 24, description="console session absolute lifetime (hours)"
     )
+    # Failed sign-ins (console and POST /token) allowed per window, counted in the database
+    # (exchange_api.signins); at the limit, sign-ins are refused until the window ends.
+    signin_failures_per_client: int = Field(
+        default=10, ge=1, description="failed sign-ins one client address may make per window"
+    )
+    signin_failures_per_key: int = Field(
+        default=20, ge=1, description="failed sign-ins claiming one key id per window "
+        "(from any address: higher than per client so one client cannot lock a key out alone)",
+    )  # fmt: skip
+    signin_window_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="length of a failed-sign-in window (minutes)"
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description="when set, /metrics requires `Authorization: Bearer <token>` "

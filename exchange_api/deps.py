@@ -273,10 +273,16 @@ Call = Annotated[DataCall, Depends(data_call)]
 
 def api_key_actor(
     ctx: Context,
+    exchange: ExchangeDep,
+    request: Request,
     api_key: Annotated[str | None, Security(api_key_header)],
     authorization: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> tuple[Actor, str]:
-    """The token endpoint takes an API key only: a token cannot renew itself."""
+    """The token endpoint takes an API key only: a token cannot renew itself.
+
+    Exchanging a key is a sign-in: failures are limited per client and key id
+    (``exchange_api.signins``), as on the console's sign-in page.
+    """
     presented = api_key or (authorization.credentials if authorization else None)
     if not presented:
         raise NotAuthenticated(MISSING_CREDENTIALS)
@@ -284,7 +290,15 @@ def api_key_actor(
         raise NotAuthenticated(
             "换取令牌需使用访问密钥，不能用令牌 (present an API key, not a token)"
         )
-    actor = keys.authenticate(ctx.session, presented)
+    attempt = exchange.signins.attempt(
+        client=request.client.host if request.client else None, presented=presented
+    )
+    exchange.signins.check(attempt)
+    try:
+        actor = keys.authenticate(ctx.session, presented)
+    except NotAuthenticated:
+        exchange.signins.failed(attempt)
+        raise
     return actor, presented.strip().split("_")[1]
 
 

@@ -57,7 +57,7 @@ _DESCRIPTIONS = {
     404: "不存在 (not found)",
     409: "状态冲突：当前状态不允许该操作或对象已存在 (conflict)",
     422: "请求校验失败，details 列出字段和原因 (validation failed)",
-    429: "调用过于频繁，见 Retry-After (rate limit of the grant exceeded)",
+    429: "调用过于频繁或登录失败过多，见 Retry-After (rate limit or failed sign-ins exceeded)",
     500: "内部错误 (internal error)",
     503: "数据暂不可用，可稍后重试 (data not available yet)",
 }

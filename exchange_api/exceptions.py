@@ -69,6 +69,18 @@ class FieldMasked(AccessDenied):
     error_code = "FIELD_MASKED"
 
 
+class TooManySignIns(GovshareError):
+    """Too many failed sign-ins from this client or for this key id in the current window."""
+
+    status_code = 429
+    error_code = "TOO_MANY_SIGN_INS"
+    transient = True
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class QuotaExceeded(GovshareError):
     """A quota counted per case, subject or day is used up; retrying now does not help."""
 

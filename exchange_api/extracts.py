@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 from catalog.domain import ShareType
 from exchange_api.exceptions import ShareTypeRefused
 from exchange_api.profiles import authorised_fields
-from exchange_api.runtime import DataCall, Exchange, ResourceView
+from exchange_api.runtime import DataCall, Exchange
+from exchange_api.views import ResourceView
 from privacy.columnar import served_batch, served_schema
 from privacy.disclosure import FieldPlan, Treatment, plan_fields
 

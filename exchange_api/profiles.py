@@ -19,10 +19,10 @@ from exchange_api.runtime import (
     DataCall,
     Exchange,
     Recorder,
-    ResourceView,
     key_problems,
     normalise_key,
 )
+from exchange_api.views import ResourceView
 from infra.errors import NotFound, ValidationError
 from privacy.disclosure import (
     WITHHELD_BIRTH_DATE,

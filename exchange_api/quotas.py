@@ -63,6 +63,10 @@ def take(
     return taken
 
 
+def _window_period(window: int) -> str:
+    return f"{window:08d}"  # 8 digits until the 22nd century: text order is time order
+
+
 def take_window(
     session: Session,
     *,
@@ -80,7 +84,7 @@ def take_window(
     before the minute turned still finds its row (deleting it under that call's UPDATE
     would refuse the call for a missing row, not for the limit).
     """
-    period = f"{window:08d}"  # 8 digits until the 22nd century: text order is time order
+    period = _window_period(window)
     insert = _insert(session)
     opened = cast(
         CursorResult[Any],
@@ -95,12 +99,17 @@ def take_window(
             delete(UsageCounter).where(
                 UsageCounter.scope == scope,
                 UsageCounter.subject == subject,
-                UsageCounter.period < f"{window - 1:08d}",
+                UsageCounter.period < _window_period(window - 1),
             )
         )
     return take(
         session, scope=scope, subject=subject, period=period, amount=amount, limit=limit, now=now
     )
+
+
+def window_used(session: Session, *, scope: str, subject: str, window: int) -> int:
+    """What :func:`take_window` has counted in ``window`` so far."""
+    return used(session, scope=scope, subject=subject, period=_window_period(window))
 
 
 def used(session: Session, *, scope: str, subject: str, period: str) -> int:

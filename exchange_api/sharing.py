@@ -34,8 +34,9 @@ from catalog.context import Actor, CatalogContext
 from catalog.domain import ShareType
 from exchange_api.access import SERVED_STATES
 from exchange_api.exceptions import FileUrlRefused, SharingBadParameter, SharingNotFound
-from exchange_api.runtime import DataCall, Exchange, ResourceView, resource_view
+from exchange_api.runtime import DataCall, Exchange, resource_view
 from exchange_api.sharing_hints import file_filter
+from exchange_api.views import ResourceView
 from lake import masked
 from lake.masked import MaskedFile, MaskedVersion, Recipe, changes_file, masked_version
 from privacy.disclosure import FieldPlan, Treatment, plan_fields

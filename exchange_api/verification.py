@@ -41,10 +41,10 @@ from exchange_api.runtime import (
     CheckRef,
     DataCall,
     Exchange,
-    ResourceView,
     key_problems,
     normalise_key,
 )
+from exchange_api.views import ResourceView
 from infra.errors import ValidationError
 
 IDENTITY = "identity"

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "themes": ("themes", "主题库与核验事项：定义、查看、构建 (themes and 核验 definitions, theme builds)."),
     "spark": ("spark", "Spark 单机集群：启动、停止、状态 (a Spark standalone cluster on this machine)."),
     "dags": ("dags", "调度：由能力清单生成的 DAG (Airflow scheduling)."),
+    "airflow": ("airflow", "Airflow 服务：调度器、DAG 解析、触发器与网页界面的启动、停止、状态 (Airflow services)."),
     "quality": ("quality", "质检：规则、报告、暂缓入库批次 (quality gate)."),
     "audit": ("audit", "审计日志：校验哈希链与签名、查看资源使用情况 (audit log)."),
     "calendar": ("calendar", "节假日安排：导入国务院办公厅每年的放假通知 (holiday calendar)."),
@@ -165,6 +166,10 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
+    from infra import redaction
+
+    # Before any command logs: a traceback from a job must not carry an ID number.
+    redaction.install()
     # Plain (not rich) root help: rich help would load every command for its panels.
     LazyGroup(
         name="govshare",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -64,8 +65,28 @@ class RedactingFilter(logging.Filter):
 _FILTER = RedactingFilter()
 
 
+def _redacting_factory(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        _FILTER.filter(record)
+        return record
+
+    factory._govshare_redacting = True  # type: ignore[attr-defined]
+    return factory
+
+
 def install(loggers: tuple[str, ...] = LOGGERS) -> None:
-    """Attach the filter to the server's loggers and their handlers (idempotent)."""
+    """Redact every record this process logs from now on (idempotent).
+
+    The filter on the named loggers and their handlers covers the server's loggers as they
+    are; the record factory covers what they cannot: loggers and handlers made later (a CLI
+    command's, an Airflow task's), and records that propagate past a logger's filters. The
+    CLI, the API and the DAG file each call this first, so a traceback logged by a job in any
+    of those processes carries no ID number.
+    """
+    current = logging.getLogRecordFactory()
+    if not getattr(current, "_govshare_redacting", False):
+        logging.setLogRecordFactory(_redacting_factory(current))
     for name in loggers:
         logger = logging.getLogger(name)
         targets: list[logging.Filterer] = [logger, *logger.handlers]

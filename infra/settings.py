@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the catalogue; SQLite under home if unset."
     )
+    # Airflow's metadata database: on a PostgreSQL catalogue, this schema of the same database
+    # (its own alembic_version and tables beside the catalogue's; created if missing); on
+    # SQLite, GOVSHARE_HOME/airflow/airflow.db. AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, when set,
+    # overrides both (a database of its own, e.g. on another server).
+    airflow_schema: str = Field(default="airflow", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    # `govshare dags sync` unpauses the govshare DAGs (Airflow registers new DAGs paused);
+    # `govshare airflow up` does unless told --keep-paused.
+    airflow_unpause_on_sync: bool = False
     # Seconds a command waits for the catalogue's PostgreSQL server before saying it is down.
     database_connect_timeout: int = Field(default=3, ge=1)
     lake_root: str | None = Field(default=None, description="Lakehouse root URL or folder.")

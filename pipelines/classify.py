@@ -452,6 +452,33 @@ class LaterFailures:
         return {rn: r for rn, r in self.reasons.items() if rn not in self.already_failing}
 
 
+def read_parquet(files: Sequence[str | Path]) -> pa.Table:
+    """Parquet parts as one table; a column missing from a part comes back null."""
+    return pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
+
+
+def unique_failures(
+    table: pa.Table, rules: Sequence[tuple[str, str]], passing: str
+) -> LaterFailures:
+    """Stewards' "unique" rules ``(item, reason)``: every occurrence of a repeated value."""
+    out = LaterFailures({}, set())
+    for item, reason in rules:
+        present = table.filter(pc.is_valid(table.column(item)))
+        grouped = present.group_by(item).aggregate([(ROW_NUMBER, "list"), (passing, "list")])
+        for numbers, flags in zip(
+            grouped.column(f"{ROW_NUMBER}_list").to_pylist(),
+            grouped.column(f"{passing}_list").to_pylist(),
+            strict=True,
+        ):
+            if len(numbers) < 2:
+                continue
+            for rn, was_passing in zip(numbers, flags, strict=True):
+                out.reasons.setdefault(int(rn), []).append(reason)
+                if not was_passing:
+                    out.already_failing.add(int(rn))
+    return out
+
+
 def later_failures(
     spark: SparkSession | None,
     folder: str | Path,
@@ -476,11 +503,9 @@ def later_failures(
     if not buckets or (not keys and not batch_rules):
         return out
     if spark is None:
-        from pipelines import local
-
         if batch_rules:
-            table = local.read([f for b in buckets for f in parquet_files(b)])
-            out = local.unique_failures(table, [(r.item, r.reason) for r in batch_rules], PASSING)
+            table = read_parquet([f for b in buckets for f in parquet_files(b)])
+            out = unique_failures(table, [(r.item, r.reason) for r in batch_rules], PASSING)
         repeats = (
             [rns for b in buckets for rns in _repeats((b, tuple(keys), frozenset(out.reasons)))]
             if keys

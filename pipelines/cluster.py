@@ -15,10 +15,8 @@ object storage through the lake URL): docs/deploy.md.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -26,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.processes import end_groups, group_alive, launch
 from infra.settings import Settings
 from lake.errors import EngineUnavailable
 from pipelines.spark import check_java, worker_python
@@ -111,11 +110,7 @@ def _wait_for(what: str, ready: Any, process: subprocess.Popen[bytes], log: Path
 
 
 def _launch(args: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            args, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: down ends it with its executors
-        )  # fmt: skip
+    return launch(args, env=env, log=log)
 
 
 def up(settings: Settings, spec: ClusterSpec) -> ClusterState:
@@ -179,39 +174,11 @@ def up(settings: Settings, spec: ClusterSpec) -> ClusterState:
 
 def _end_group(pid: int, *, grace: float = 15.0) -> None:
     """SIGTERM the process group led by ``pid``, SIGKILL what is left after ``grace``."""
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not _group_alive(pid):
-            break
-        time.sleep(0.2)
-    else:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-    # Reap it when it is our child (up and down in one process, as in tests).
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    end_groups([pid], grace=grace)
 
 
 def _group_alive(pgid: int) -> bool:
-    """Any live (not zombie) process still in the group."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the command name: state, ppid, pgrp, ...
-        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
-        if int(pgrp) == pgid and state != "Z":
-            return True
-    return False
+    return group_alive(pgid)
 
 
 def down(settings: Settings) -> list[int]:

@@ -48,6 +48,7 @@ from pipelines.classify import (
     offsets_of,
     parquet_files,
     partition_offsets,
+    read_parquet,
     run_local,
     run_pass,
 )
@@ -277,8 +278,8 @@ def _publish_once(
         )
     if spark is None:
         table_after, superseded = local.merged(
-            local.read(snap.files),
-            local.read(files),
+            read_parquet(snap.files),
+            read_parquet(files),
             plan.keys,
             load=plan.load,
             newest=newest,

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lake.errors import PipelineError
-from pipelines.classify import DATA_DATE, ERRORS, ROW_NUMBER, LaterFailures
+from pipelines.classify import DATA_DATE, ERRORS, ROW_NUMBER, LaterFailures, read_parquet
 from pipelines.slices import count_rows
 from pipelines.sources import SourceShape
 
@@ -104,36 +104,10 @@ def write_table(table: pa.Table, target: Path) -> list[Path]:
     return [path]
 
 
-def read(files: Sequence[str | Path]) -> pa.Table:
-    return pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
-
-
-def unique_failures(
-    table: pa.Table, rules: Sequence[tuple[str, str]], passing: str
-) -> LaterFailures:
-    """Stewards' "unique" rules ``(item, reason)``: every occurrence of a repeated value."""
-    out = LaterFailures({}, set())
-    for item, reason in rules:
-        present = table.filter(pc.is_valid(table.column(item)))
-        grouped = present.group_by(item).aggregate([(ROW_NUMBER, "list"), (passing, "list")])
-        for numbers, flags in zip(
-            grouped.column(f"{ROW_NUMBER}_list").to_pylist(),
-            grouped.column(f"{passing}_list").to_pylist(),
-            strict=True,
-        ):
-            if len(numbers) < 2:
-                continue
-            for rn, was_passing in zip(numbers, flags, strict=True):
-                out.reasons.setdefault(int(rn), []).append(reason)
-                if not was_passing:
-                    out.already_failing.add(int(rn))
-    return out
-
-
 def without_rows(
     files: Sequence[str], failures: Mapping[int, list[str]], target: Path
 ) -> list[str]:
-    table = read(files)
+    table = read_parquet(files)
     failed = pa.array(sorted(failures), pa.int64())
     kept = table.filter(pc.invert(pc.is_in(table.column(ROW_NUMBER), value_set=failed)))
     return [str(p) for p in write_table(kept, target)]
@@ -164,13 +138,13 @@ def quarantine_later(
     parts: list[pa.Table] = []
     newly = later.newly_failing
     if newly:
-        raw = read(raw_files)
+        raw = read_parquet(raw_files)
         numbers = pa.array(sorted(newly), pa.int64())
         rows = raw.filter(pc.is_in(raw.column(ROW_NUMBER), value_set=numbers))
         parts.append(with_reasons(rows, newly, extend=False).select(list(columns)))
     more = {rn: r for rn, r in later.reasons.items() if rn in later.already_failing}
     if failing_files:
-        failing = read(failing_files)
+        failing = read_parquet(failing_files)
         if more:
             failing = with_reasons(failing, more, extend=True)
         parts.append(failing.select(list(columns)))

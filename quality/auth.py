@@ -43,6 +43,16 @@ def view_report(actor: Actor, resource: Resource) -> None:
     _provider_or_steward(actor, resource, "查看质检报告")
 
 
+def view_data_docs(actor: Actor, resource: Resource) -> None:
+    """A batch's Data Docs page shows what its report shows: the provider's and stewards'."""
+    _provider_or_steward(actor, resource, "查看质检页面")
+
+
+def view_data_docs_index(actor: Actor) -> None:
+    """The Data Docs index lists every resource's batches."""
+    _steward(actor, "查看全部质检页面")
+
+
 def view_overview(actor: Actor) -> None:
     _steward(actor, "查看全部质检统计")
 

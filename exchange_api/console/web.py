@@ -127,9 +127,13 @@ def get_codec(request: Request) -> SessionCodec:
     return codec
 
 
-def console_now(request: Request) -> datetime:
+def console_exchange(request: Request) -> Exchange:
     exchange: Exchange = request.app.state.exchange
-    return exchange.clock()
+    return exchange
+
+
+def console_now(request: Request) -> datetime:
+    return console_exchange(request).clock()
 
 
 def department_directory(request: Request, session: Session) -> dict[str, str]:

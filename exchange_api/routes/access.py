@@ -21,8 +21,8 @@ audit_router = APIRouter(prefix="/audit", tags=["审计 audit"])
 @token_router.post(
     "/token",
     response_model=TokenOut,
-    responses=responses(401),
-    summary="用访问密钥换取短期访问令牌（EdDSA 签名，默认 15 分钟）",
+    responses=responses(401, 429),
+    summary="用访问密钥换取短期访问令牌（EdDSA 签名，默认 15 分钟；登录失败过多时 429）",
 )
 def issue_token(exchange: ExchangeDep, who: KeyActor) -> TokenOut:
     actor, key_id = who

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Path, status
 
 from catalog import demands
 from catalog.domain import DemandState
-from catalog.schemas import DemandDecisionIn, DemandIn, DemandOut, Page
-from catalog.views import demand_out
+from catalog.schemas import DemandDecisionIn, DemandIn, DemandOut, HistoryOut, Page
+from catalog.views import demand_out, history_out
 from exchange_api.deps import Context, CurrentActor, RequesterCode
 from exchange_api.errors import responses
 from exchange_api.schemas import AssignIn
@@ -58,6 +58,17 @@ def list_demands(
 )
 def view_demand(ctx: Context, actor: CurrentActor, code: DemandCode) -> DemandOut:
     return demand_out(ctx, demands.view_demand(ctx, code=code, actor=actor))
+
+
+@router.get(
+    "/{code}/history",
+    response_model=Page[HistoryOut],
+    responses=responses(401, 403, 404, 422),
+    summary="需求的变更历史（需求双方与审核员）",
+)
+def demand_history(ctx: Context, actor: CurrentActor, code: DemandCode) -> Page[HistoryOut]:
+    entries = demands.demand_history(ctx, code=code, actor=actor)
+    return Page[HistoryOut](data=[history_out(h) for h in entries], count=len(entries))
 
 
 @router.post(

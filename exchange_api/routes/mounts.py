@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from catalog import services
-from catalog.schemas import MountIn, MountOut, ReviewIn
-from catalog.views import mount_out
+from catalog.schemas import HistoryOut, MountIn, MountOut, Page, ReviewIn
+from catalog.views import history_out, mount_out
 from exchange_api.deps import Context, CurrentActor
 from exchange_api.errors import responses
 
@@ -39,3 +39,14 @@ def request_mount_change(
     ctx: Context, actor: CurrentActor, mount_id: MountId, spec: MountIn
 ) -> MountOut:
     return mount_out(services.request_mount_change(ctx, mount_id=mount_id, spec=spec, actor=actor))
+
+
+@router.get(
+    "/{mount_id}/history",
+    response_model=Page[HistoryOut],
+    responses=responses(401, 404, 422),
+    summary="挂接的变更历史（能查看该信息资源者可见）",
+)
+def mount_history(ctx: Context, actor: CurrentActor, mount_id: MountId) -> Page[HistoryOut]:
+    entries = services.mount_history(ctx, mount_id=mount_id, actor=actor)
+    return Page[HistoryOut](data=[history_out(h) for h in entries], count=len(entries))

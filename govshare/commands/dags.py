@@ -37,6 +37,8 @@ def sync(json_output: JsonFlag = False) -> None:
     state = "已更新" if outcome["snapshot_changed"] else "未变化"
     console.print(f"能力清单快照{state} (snapshot): {outcome['snapshot']}")
     console.print(f"已登记 {len(outcome['dags'])} 个 DAG (DAGs registered)")
+    if outcome["unpaused"]:
+        console.print("已启用，调度器将按周期运行 (unpaused: the scheduler runs them)")
 
 
 @dags_app.command("env")

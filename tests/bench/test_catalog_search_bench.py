@@ -32,6 +32,32 @@ def test_benchmark_prints_the_table_and_writes_agreeing_counts(tmp_path: Path) -
     assert any(m["like_total"] > 0 for m in result["measurements"])
 
 
+def test_a_kept_catalogue_is_loaded_once_and_reused_with_the_same_queries(
+    tmp_path: Path,
+) -> None:
+    """At a million resources loading takes half an hour: ``--database`` keeps it, and a
+    second run measures the same queries on it (``--like-queries`` bounds the baseline)."""
+    url = f"sqlite:///{tmp_path / 'kept.db'}"
+    argv = ["--resources", "150", "--queries", "8", "--warmup", "1", "--database", url]
+    runs = []
+    for n in (1, 2):
+        out = io.StringIO()
+        folder = tmp_path / f"run{n}"
+        code = main([*argv, "--like-queries", "5", "--results-dir", str(folder)],
+                     console=Console(file=out, width=160))  # fmt: skip
+        assert code == 0
+        (result_file,) = folder.glob("catalog_search-sqlite-150-*.json")
+        runs.append((out.getvalue(), json.loads(result_file.read_text(encoding="utf-8"))))
+    (first_out, first), (second_out, second) = runs
+    assert "loaded 150 resources" in first_out and "reused the 150 resources" in second_out
+    for result in (first, second):
+        checked = [m for m in result["measurements"] if m["like_total"] is not None]
+        assert len(checked) == 5 and len(result["measurements"]) == 8
+        assert all(m["search_total"] == m["like_total"] for m in checked)
+    totals = [[m["query"], m["search_total"]] for m in first["measurements"]]
+    assert totals == [[m["query"], m["search_total"]] for m in second["measurements"]]
+
+
 def _rows(engine: Engine, table: str) -> list[tuple[object, ...]]:
     meta = MetaData()
     meta.reflect(engine, only=[table])

@@ -32,7 +32,7 @@ from catalog.workdays_notices import (
 )
 from infra.settings import Settings
 from tests import factories
-from tests.conftest import Clock
+from tests.catalogues import Clock
 from tests.factories import STEWARD
 
 FIXTURE = Path(__file__).parent / "cases" / "calendar" / "2027-test-fixture.toml"

@@ -23,6 +23,8 @@ PAGES = [
     "/review/mounts",
     "/demands",
     "/grants",
+    "/grants/1/history",
+    "/mounts/1/history",
     "/quality",
     "/quality/r/000001001/000001",
     "/transfer",
@@ -41,7 +43,8 @@ def test_main_pages_have_no_serious_accessibility_violations(browser: Any, serve
                 page.get_by_role("button", name="登录").click()
                 page.wait_for_url("**/catalog")
             else:
-                page.goto(path)
+                answer = page.goto(path)
+                assert answer is not None and answer.status == 200, path
             page.add_script_tag(path=str(AXE))
             result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
             serious = [

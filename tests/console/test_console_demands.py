@@ -71,8 +71,21 @@ def test_demand_for_a_conditional_resource_is_approved_and_granted(
     assert requester.page.locator("#demand-state").inner_text() == "已同意"
     grant = requester.page.locator("#grant").inner_text()
     assert "纳税信用等级" in grant and "有效至" in grant
+    # The demand's history, loaded by the page (htmx): who moved it, 待审核 → 已同意.
+    history = requester.page.locator("#history table")
+    history.wait_for()
+    answered = history.locator("tr", has_text="符合法定职责").first.inner_text()
+    assert "待审核" in answered and "已同意" in answered
+    assert "国家税务总局杭州市税务局" in answered  # who: the provider, by name
+    requester.shot("demand-history")
     requester.goto("/grants", "grants")
-    assert requester.page.locator("#grants tr", has_text="就业补贴申领资格审核").count() == 1
+    row = requester.page.locator("#grants tr", has_text="就业补贴申领资格审核")
+    assert row.count() == 1
+    row.get_by_role("link", name="历史").click()
+    requester.page.wait_for_url("**/grants/*/history")
+    requester.shot("grant-history")
+    assert "授权" in requester.page.locator("#history").inner_text()
+    assert code in requester.page.locator("#history").inner_text()
 
     outsider = visit()  # neither party: auth.view_demand refuses, as the API does
     outsider.sign_in("other")

@@ -1,8 +1,9 @@
 """Journey 5 of issue 18: a steward releases a held batch in the console and the resource's
 pass-rate chart shows it; a provider reads its own quality notices and reports only.
 
-The held batch is recorded by the quality gate's own ``quality.gate.record`` (as the ingest
-job's gate step does) on the seeded home before the server starts.
+The held batch is recorded by the quality gate's own ``quality.run.conclude`` (as the ingest
+job's gate step does: GE Data Docs, then the result) on the seeded home before the server
+starts; the steward opens a batch's Data Docs page from the console.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from catalog.context import CatalogContext
 from catalog.mounts import table_mount
 from checks import gate as verdict
 from dags import lineage
-from quality import gate, service
+from quality import run, service
 from tests.console.console_server import Served, Visit, serve
 
 REGISTRATION = "000001001/000001"  # 企业登记信息, provided by 市场监管
@@ -40,7 +41,7 @@ def _two_batches(ctx: CatalogContext) -> None:
             if failed
             else []
         )
-        gate.record(
+        run.conclude(  # as the ingest job's gate step: Data Docs, then the result
             ctx, ruleset=ruleset, batch_id=batch_id, decision=decision, counts=counts, sample=sample
         )
 
@@ -109,6 +110,20 @@ def test_steward_releases_a_held_batch_and_the_chart_shows_it(
     assert chart.get_attribute("data-decisions") == "已入库,已放行"
     v.shot("resource-quality-chart")
 
+    # The batch's GE Data Docs page, served by the console in a sandbox (an opaque origin):
+    # its own scripts and the vendored stylesheets run, and nothing breaks the CSP.
+    batch.get_by_role("link", name="Data Docs 质检页面").click()
+    page.wait_for_url(f"**/quality/docs/govshare_000001001_000001/{held}.html")
+    page.wait_for_load_state("load")
+    v.shot("data-docs")
+    assert page.evaluate("window.origin") == "null"
+    assert "apple-system" in page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert page.evaluate("typeof window.jQuery") == "function"
+    page.get_by_role("link", name="Home").first.click()
+    page.wait_for_url("**/quality/docs/index.html")
+    assert page.locator(f"a[href$='{held}.html']").count() == 1
+    v.shot("data-docs-index")
+
     # The resource page itself shows the trend and who uses it (provider and stewards only).
     v.goto(f"/catalog/r/{REGISTRATION}", "resource-with-trend")
     page.locator("#resource-rate-chart[data-rendered='2']").wait_for()
@@ -132,6 +147,9 @@ def test_a_provider_sees_its_own_reports_only(served: Served, visit: Callable[[]
     v.sign_in("other")
     assert v.goto(f"/quality/r/{REGISTRATION}", "not-its-report").status == 403
     assert v.goto("/quality/pass-rates.json", "no-overview").status == 403
+    page = f"/quality/docs/govshare_000001001_000001/{'b' * 32}.html"
+    assert v.goto(page, "not-its-data-docs").status == 403
+    assert v.goto("/quality/docs/index.html", "no-data-docs-index").status == 403
     assert v.goto("/quality", "own-notices").status == 200
     forged = v.page.request.post(f"/quality/batches/{'a' * 32}/reject", form={}, max_redirects=0)
     assert forged.status == 403

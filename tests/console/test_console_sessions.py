@@ -15,7 +15,7 @@ from exchange_api.app import create_app
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.console.routes.session import safe_next
 from infra.settings import Settings
-from tests.conftest import Clock
+from tests.catalogues import Clock
 from tests.factories import STEWARD
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog.store import Catalog, refresh_snapshot
+from catalog.store import refresh_snapshot
 from dags.runner import DAGS_FOLDER
-from demo.catalog import seed_demo
 from infra.settings import Settings, get_settings
+from tests.catalogues import Templates
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +46,7 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture
 def dag_settings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, airflow_home: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, airflow_home: Path, _templates: Templates
 ) -> Iterator[Settings]:
     """The demo catalogue on SQLite, its snapshot written, and the settings in the env."""
     env = {
@@ -61,11 +61,7 @@ def dag_settings(
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     settings = get_settings()
-    catalog = Catalog(settings)
-    catalog.migrate()
-    with catalog.unit() as ctx:
-        seed_demo(ctx)
-    catalog.dispose()
+    _templates.copy("demo-now", settings)  # migrated and seeded once per session
     refresh_snapshot(settings)
     yield settings
     get_settings.cache_clear()

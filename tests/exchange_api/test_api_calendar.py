@@ -7,7 +7,7 @@ from pathlib import Path
 
 from catalog.store import Catalog
 from catalog.workdays_notices import import_holiday_notice, read_notice
-from tests.conftest import Clock
+from tests.catalogues import Clock
 from tests.exchange_api.api_helpers import Api
 from tests.factories import STEWARD
 

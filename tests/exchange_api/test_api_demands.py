@@ -127,3 +127,26 @@ def test_withdraw_and_assign_over_http(demo_api: Api) -> None:
     bad_code = demo_api.post("steward", target, {"provider_code": "not-a-code"})
     assert bad_code.status_code == 422
     assert bad_code.json()["details"][0]["field"] == "provider_code"
+
+
+def test_demand_and_mount_history_over_http_follow_who_may_see_them(demo_api: Api) -> None:
+    body = _demand("000002001/000001", ["统一社会信用代码", "纳税信用等级"])
+    code = demo_api.post("ga", "/demands", body).json()["code"]
+    demo_api.post("sw", f"/demands/{code}/decision", {"approve": True, "reason": "符合"})
+    for party in ("ga", "sw", "steward"):
+        history = demo_api.get(party, f"/demands/{code}/history")
+        assert history.status_code == 200, party
+        entries = history.json()["data"]
+        assert entries[0]["action"] == "提出需求"
+        assert entries[-1]["before"]["state"] == "待审核"
+        assert entries[-1]["after"]["state"] == "已同意"
+        assert entries[-1]["before"]["reason"] is None
+        assert entries[-1]["after"]["reason"] == "符合"  # the decision's reason is in its entry
+    assert demo_api.get("zj", f"/demands/{code}/history").status_code == 403
+
+    resource = demo_api.get("zj", "/resources/000002001/000001").json()
+    mount_id = resource["mounts"][0]["id"]
+    mounted = demo_api.get("zj", f"/mounts/{mount_id}/history")
+    assert mounted.status_code == 200
+    assert "挂接通过" in [e["action"] for e in mounted.json()["data"]]
+    assert demo_api.get("zj", "/mounts/999999/history").status_code == 404

@@ -40,7 +40,7 @@ from infra.settings import Settings
 from jobs.sharing import prune_shares, refresh_shares
 from lake.delta import TableRef
 from lake.masked import sharing_root
-from tests.conftest import Clock
+from tests.catalogues import Clock
 from tests.exchange_api.conftest import EXTRACT_PURPOSE, PERSON_FIELDS, PERSON_PURPOSE, _grant
 from tests.exchange_api.lake_cases import build_lake
 from tests.exchange_api.servers import uvicorn_thread

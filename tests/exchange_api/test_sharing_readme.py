@@ -30,7 +30,7 @@ from demo.catalog import DEPT, PERSON_THEME
 from exchange_api.app import create_app
 from govshare.commands.demo import _consumer_grants
 from infra.settings import Settings
-from tests.conftest import Clock
+from tests.catalogues import Clock
 from tests.exchange_api.lake_cases import build_lake
 
 ROOT = Path(__file__).resolve().parents[2]

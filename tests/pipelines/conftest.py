@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from stdnum.cn import ric, uscc
 
-from catalog.store import Catalog
-from demo.catalog import seed_demo
+from catalog.store import Catalog, refresh_snapshot
 from infra.settings import Settings
+from tests.catalogues import Templates, postgres_url
 
 REGISTRATION = "000001001/000001"
 REG_TABLE = "scjg_enterprise_registration"
@@ -73,15 +73,13 @@ def _catalogue_url(tmp_path: Path) -> Iterator[str]:
     """SQLite by default; ``GOVSHARE_TEST_CATALOG=postgresql`` (``make soak``) runs the lake
     tests against a PostgreSQL catalogue, as a province deploys it."""
     if os.environ.get("GOVSHARE_TEST_CATALOG") == "postgresql":
-        from tests.conftest import _postgres_url
-
-        yield from _postgres_url()
+        yield from postgres_url()
     else:
         yield f"sqlite:///{tmp_path / 'catalog.db'}"
 
 
 @pytest.fixture
-def lake_settings(tmp_path: Path) -> Iterator[Settings]:
+def lake_settings(tmp_path: Path, _templates: Templates) -> Iterator[Settings]:
     urls = _catalogue_url(tmp_path)
     settings = Settings(
         home=tmp_path / "home",
@@ -90,11 +88,8 @@ def lake_settings(tmp_path: Path) -> Iterator[Settings]:
         spark_master="local[2]",
         spark_shuffle_partitions=2,
     )
-    catalog = Catalog(settings)
-    catalog.migrate()
-    with catalog.unit() as ctx:
-        seed_demo(ctx)
-    catalog.dispose()
+    _templates.copy("demo-now", settings)  # migrated and seeded once per session
+    refresh_snapshot(settings)  # as seeding's commit hook does
     yield settings
     next(urls, None)  # drops the PostgreSQL schema, if one was made
 

@@ -6,9 +6,10 @@ its own drafts; another department's draft is a 404, as in the API).
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
@@ -18,9 +19,10 @@ from catalog.errors import NotFound
 from catalog.mounts import table_mount
 from catalog.schemas import MountIn, ReviewIn
 from catalog.views import history_out, resource_out
-from catalog.workflow import RESOURCE_FLOW, ResourceAction
+from catalog.workflow import MOUNT_FLOW, RESOURCE_FLOW, MountAction, ResourceAction
 from exchange_api.audit import usage, usage_provider
 from exchange_api.console.forms import LABELS, text
+from exchange_api.console.history import history_rows, render_history
 from exchange_api.console.routes.common import (
     choice,
     console_router,
@@ -47,6 +49,7 @@ router = console_router()
 PAGE = 20
 
 Text = Annotated[str, Query(max_length=200)]
+MountId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/catalog")
@@ -121,11 +124,19 @@ def _resource_page(
         )
         can_see_quality = allowed(quality_auth.view_report, user.actor, resource)
         can_mount = allowed(auth.add_mount, user.actor, resource)
+        # Mounts whose provider may propose a new target or config (变更, reviewed by stewards).
+        changeable = {
+            m.id: json.dumps(m.config, ensure_ascii=False)
+            for m in resource.mounts
+            if MountAction.REQUEST_CHANGE in MOUNT_FLOW.allowed(m.state)
+            and allowed(auth.request_mount_change, user.actor, resource)
+        }
+        # A department asks for another's resource; a steward files for a department
+        # (whom it names on the form; ``auth.submit_demand`` decides either way).
         can_demand = (
             resource.state is ResourceState.PUBLISHED
             and resource.share_type is not ShareType.NOT_SHARED
-            and not user.is_steward
-            and resource.provider.code != user.actor.department_code
+            and (user.is_steward or resource.provider.code != user.actor.department_code)
         )
     return render(
         request,
@@ -138,6 +149,7 @@ def _resource_page(
         can_demand=can_demand,
         can_see_quality=can_see_quality,
         can_mount=can_mount,
+        changeable=changeable,
         mount_kinds=list(MountKind),
         errors=errors or [],
         reason=reason,
@@ -170,6 +182,39 @@ def add_mount(request: Request, user: CurrentUser, form: CheckedForm, code: str)
             request, user, code, errors=[error.message], status_code=error.status_code
         )
     return see_other(resource_url(code, "?done=mounted"))
+
+
+@router.post("/mounts/{mount_id}/change")
+def request_mount_change(
+    request: Request, user: CurrentUser, form: CheckedForm, mount_id: MountId
+) -> Response:
+    """变更: the provider proposes a new target or config for a mounted asset (same kind); it
+    goes to the stewards' queue as 变更待审核 and the mount serves as before until approved."""
+    with unit(request) as ctx:
+        mount = services.view_mount(ctx, mount_id=mount_id, actor=user.actor)
+        code, kind = mount.resource.code, mount.kind
+    raw_config = text(form, "config")
+    try:
+        config = json.loads(raw_config) if raw_config else {}
+        if not isinstance(config, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        problem = '挂接配置须为 JSON 对象，如 {"format": "csv"} (config must be a JSON object)'
+        return _resource_page(request, user, code, errors=[problem], status_code=422)
+    try:
+        spec = MountIn.model_validate(
+            {"kind": kind, "target": text(form, "target"), "config": config}
+        )
+        with unit(request) as ctx:
+            services.request_mount_change(ctx, mount_id=mount_id, spec=spec, actor=user.actor)
+    except PydanticValidationError as error:
+        problems = form_problems(error, LABELS)
+        return _resource_page(request, user, code, errors=problems, status_code=422)
+    except GovshareError as error:
+        return _resource_page(
+            request, user, code, errors=[error.message], status_code=error.status_code
+        )
+    return see_other(resource_url(code, "?done=change_requested"))
 
 
 @router.post("/catalog/r/{code:path}/review")
@@ -218,8 +263,24 @@ def resource_history(request: Request, user: CurrentUser, code: str) -> HTMLResp
     itself answers about as fast as the API's resource call (``bench/console.py``)."""
     with unit(request) as ctx:
         entries = services.resource_history(ctx, code=code, actor=user.actor)
-        history = [history_out(h) for h in entries]
-    return render(request, "_history.html", history=history)
+        rows = history_rows([history_out(h) for h in entries], department_names(request, ctx))
+    return render_history(
+        request, rows, title=f"信息资源 {code} 的变更历史", back_url=resource_url(code),
+        back_label="返回信息资源",
+    )  # fmt: skip
+
+
+@router.get("/mounts/{mount_id}/history")
+def mount_history(request: Request, user: CurrentUser, mount_id: MountId) -> HTMLResponse:
+    """A mount's history: seen by whoever may see its resource (``auth.view_mount``)."""
+    with unit(request) as ctx:
+        code = services.view_mount(ctx, mount_id=mount_id, actor=user.actor).resource.code
+        entries = services.mount_history(ctx, mount_id=mount_id, actor=user.actor)
+        rows = history_rows([history_out(h) for h in entries], department_names(request, ctx))
+    return render_history(
+        request, rows, title=f"挂接 {mount_id}（{code}）的变更历史", back_url=resource_url(code),
+        back_label="返回信息资源",
+    )  # fmt: skip
 
 
 @router.get("/catalog/r/{code:path}")

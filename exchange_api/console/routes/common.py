@@ -36,6 +36,7 @@ NOTICES = {
     "revoked": "授权已撤销，下一次调用即生效 (grant revoked)",
     "updated": "已保存修改 (saved)",
     "mounted": "已登记挂接，等待审核员审核 (mount submitted for review)",
+    "change_requested": "已申请挂接变更，审核通过前仍按原挂接提供 (change submitted for review)",
 }
 
 

@@ -13,9 +13,10 @@ from pydantic import ValidationError as PydanticValidationError
 from catalog import auth, demands, grants, services
 from catalog.context import CatalogContext
 from catalog.schemas import DemandDecisionIn, DemandIn, GrantOut, GrantRevokeIn
-from catalog.views import demand_out, grant_out, resource_out
+from catalog.views import demand_out, grant_out, history_out, resource_out
 from catalog.workflow import DEMAND_FLOW, DemandAction
 from exchange_api.console.forms import LABELS, text, texts
+from exchange_api.console.history import history_rows, render_history
 from exchange_api.console.routes.common import (
     console_router,
     department_names,
@@ -32,10 +33,11 @@ from exchange_api.console.web import (
     form_problems,
     render,
 )
-from infra.errors import GovshareError
+from infra.errors import GovshareError, ValidationError
 
 router = console_router()
 DemandCode = Annotated[str, Path(min_length=1, max_length=40)]
+GrantId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DEMAND_TEXT = ("purpose", "legal_basis", "business_matter", "scenario")
 
 
@@ -63,11 +65,18 @@ def _new_page(
 ) -> HTMLResponse:
     with unit(request) as ctx:
         resource = resource_out(services.view_resource(ctx, code=code, actor=user.actor))
+        # Whom a steward may file for: any department but the provider.
+        departments = [
+            (dept, name)
+            for dept, name in department_names(request, ctx).items()
+            if dept != resource.provider_code
+        ]
     return render(
         request,
         "demand_new.html",
         status_code=status_code,
         r=resource,
+        departments=departments,
         values=values,
         errors=errors or [],
         resource_url=resource_url,
@@ -88,12 +97,18 @@ def file_demand(request: Request, user: CurrentUser, form: CheckedForm) -> Respo
     code = text(form, "resource_code")
     values: dict[str, Any] = {name: text(form, name) for name in DEMAND_TEXT}
     values["wanted_items"] = texts(form, "wanted_items")
+    # A steward names the department it files for; a department always files for itself.
+    requester = text(form, "requester_code") if user.is_steward else ""
+    spec_values = dict(values)
+    values["requester_code"] = requester
     try:
-        spec = DemandIn(resource_code=code, **values)
+        if user.is_steward and not requester:
+            raise ValidationError("请选择需求部门 (choose the department the demand is for)")
+        spec = DemandIn(resource_code=code, **spec_values)
         with unit(request) as ctx:
             demand = demands.submit_demand(
                 ctx,
-                requester_code=user.actor.department_code or "",
+                requester_code=requester or user.actor.department_code or "",
                 spec=spec,
                 actor=user.actor,
             )
@@ -150,6 +165,18 @@ def _demand_page(
 @router.get("/demands/{code}")
 def demand_page(request: Request, user: CurrentUser, code: DemandCode) -> HTMLResponse:
     return _demand_page(request, user, code)
+
+
+@router.get("/demands/{code}/history")
+def demand_history(request: Request, user: CurrentUser, code: DemandCode) -> HTMLResponse:
+    """Loaded by the demand page (htmx); its parties and stewards only (``auth.view_demand``)."""
+    with unit(request) as ctx:
+        entries = demands.demand_history(ctx, code=code, actor=user.actor)
+        rows = history_rows([history_out(h) for h in entries], department_names(request, ctx))
+    return render_history(
+        request, rows, title=f"需求 {code} 的变更历史", back_url=f"/demands/{code}",
+        back_label="返回需求",
+    )  # fmt: skip
 
 
 @router.post("/demands/{code}/decision")
@@ -213,12 +240,24 @@ def grant_list(request: Request, user: CurrentUser) -> HTMLResponse:
     )
 
 
+@router.get("/grants/{grant_id}/history")
+def grant_history(request: Request, user: CurrentUser, grant_id: GrantId) -> HTMLResponse:
+    """The parties to a grant and stewards (``auth.view_grant``)."""
+    with unit(request) as ctx:
+        entries = grants.grant_history(ctx, grant_id=grant_id, actor=user.actor)
+        rows = history_rows([history_out(h) for h in entries], department_names(request, ctx))
+    return render_history(
+        request, rows, title=f"授权 {grant_id} 的变更历史", back_url="/grants",
+        back_label="返回授权列表",
+    )  # fmt: skip
+
+
 @router.post("/grants/{grant_id}/revoke")
 def revoke(
     request: Request,
     user: CurrentUser,
     form: CheckedForm,
-    grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    grant_id: GrantId,
 ) -> Response:
     """The provider or a steward takes a grant back, with a reason (effective next call)."""
     reason = text(form, "reason")

@@ -21,9 +21,19 @@ from exchange_api.console.routes.common import console_router, notice, resource_
 from exchange_api.console.routes.session import safe_next
 from exchange_api.console.web import CheckedForm, CurrentUser, render
 from infra.beijing_time import to_beijing
-from quality import gate, report
+from infra.settings import Settings
+from quality import docs_pages, gate, report
 
 router = console_router()
+DOCS_URL = "/quality/docs/"
+# GE's pages carry inline scripts and styles, which the console's policy forbids. They are
+# served in a sandbox instead: an opaque origin (no allow-same-origin), so their scripts can
+# neither read nor call the console as the signed-in user; no requests, forms or framing.
+DATA_DOCS_CSP = (
+    "sandbox allow-scripts; default-src 'none'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 BatchId = Annotated[str, Path(min_length=1, max_length=64)]
 ResourceCode = Annotated[str, Query(min_length=3, max_length=64)]
 
@@ -43,9 +53,13 @@ def overview(request: Request, user: CurrentUser) -> HTMLResponse:
             notices = report.notifications(
                 ctx, actor=user.actor, department_code=user.actor.department_code
             )
+        has_docs_index = user.is_steward and docs_pages.has_index(ctx.settings)
+        for batch in held:
+            batch["docs_url"] = _docs_url(ctx.settings, batch["data_docs"])
     return render(
         request,
         "quality.html",
+        has_docs_index=has_docs_index,
         held=held,
         notices=notices,
         notice=notice(request),
@@ -106,6 +120,8 @@ def resource_rates(request: Request, user: CurrentUser, resource: ResourceCode) 
 def resource_report(request: Request, user: CurrentUser, code: str) -> HTMLResponse:
     with unit(request) as ctx:
         shown = report.report(ctx, resource_code=code, actor=user.actor, today=ctx.today())
+        for batch in shown["results"]:
+            batch["docs_url"] = _docs_url(ctx.settings, batch["data_docs"])
     return render(
         request,
         "quality_resource.html",
@@ -113,6 +129,26 @@ def resource_report(request: Request, user: CurrentUser, code: str) -> HTMLRespo
         notice=notice(request),
         resource_url=resource_url,
         labels=LABELS,
+    )
+
+
+def _docs_url(settings: Settings, docs_path: str | None) -> str | None:
+    """A batch's Data Docs page under the console, never the path on the server's disk."""
+    link = docs_pages.page_link(settings, docs_path)
+    return DOCS_URL + link if link else None
+
+
+@router.get("/quality/docs/{page:path}")
+def data_docs(
+    request: Request, user: CurrentUser, page: Annotated[str, Path(max_length=300)]
+) -> Response:
+    """A Data Docs page (a batch's: its provider and stewards; the index: stewards), read
+    through ``quality.docs_pages.view_page``. The pages' vendored assets are public files
+    mounted at ``/quality/docs/static/vendor`` (``exchange_api.console.install``)."""
+    with unit(request) as ctx:
+        found = docs_pages.view_page(ctx, path=page, actor=user.actor)
+    return HTMLResponse(
+        found.read_text(encoding="utf-8"), headers={"Content-Security-Policy": DATA_DOCS_CSP}
     )
 
 

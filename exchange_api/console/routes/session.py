@@ -11,11 +11,13 @@ from exchange_api.console.sessions import COOKIE, CSRF_FIELD, LOGIN_COOKIE, new_
 from exchange_api.console.web import (
     CheckedForm,
     LoginForm,
+    console_exchange,
     console_now,
     get_codec,
     render,
     set_session_cookie,
 )
+from exchange_api.exceptions import TooManySignIns
 from exchange_api.tokens import looks_like_token
 from infra.errors import NotAuthenticated
 
@@ -74,10 +76,22 @@ def login(request: Request, form: LoginForm) -> Response:
         return _login_page(
             request, error="请输入部门访问密钥 gs_… (enter an API key)", status_code=401
         )
+    # A limit on failed sign-ins, per client and key id, shared with POST /api/v1/token.
+    signins = console_exchange(request).signins
+    attempt = signins.attempt(
+        client=request.client.host if request.client else None, presented=presented
+    )
+    try:
+        signins.check(attempt)
+    except TooManySignIns as refused:
+        page = _login_page(request, error=refused.message, status_code=429, target=target)
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     try:
         with unit(request) as ctx:
             actor = keys.authenticate(ctx.session, presented)
     except NotAuthenticated as error:
+        signins.failed(attempt)
         return _login_page(request, error=error.message, status_code=401, target=target)
     key_id = presented.split("_")[1]
     session = get_codec(request).start(actor, key_id=key_id, now=console_now(request))
