@@ -70,7 +70,7 @@ class ExchangeSettings(BaseSettings):
         default=ROWS_PER_FILE,
         ge=1,
         description="rows per masked Delta Sharing file: fewer, larger files cost fewer "
-        "audited requests; smaller ones let predicate hints skip more",
+        "requests per read (about eleven a file); smaller ones let predicate hints skip more",
     )
     catalogue_cache_seconds: float = Field(
         default=5.0, ge=0, description="how long a resource's serving metadata is reused"

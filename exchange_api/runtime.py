@@ -37,6 +37,7 @@ from catalog.store import Catalog
 from exchange_api.access import RateLimiter, normalise_purpose
 from exchange_api.audit import AuditLog, AuditRecord, AuditRef, CheckpointStore, result_hash
 from exchange_api.configuration import ExchangeSettings
+from exchange_api.downloads import DownloadRuns
 from exchange_api.signing import PlatformKey
 from exchange_api.signins import SignInGuard
 from exchange_api.tokens import TokenService
@@ -226,6 +227,8 @@ class Exchange:
             group_max=self.config.audit_group_max,
         )
         self.limiter = RateLimiter(clock)
+        # Delta Sharing file downloads in progress: one audit entry per download, not per request.
+        self.downloads = DownloadRuns()
         self.signins = SignInGuard(
             catalog,
             clock=clock,

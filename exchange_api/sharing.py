@@ -289,46 +289,80 @@ def materialise(ex: Exchange, table: SharedTable, version: int | None = None) ->
 # ---- signed file URLs ---------------------------------------------------------------------
 
 
-def _signature(ex: Exchange, path: str, expires: int) -> str:
+def _signature(ex: Exchange, path: str, expires: int, issued: str) -> str:
     secret = ex.key.derive_secret("delta-sharing-files")
-    return hmac.new(secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
+    message = f"{path}\n{expires}" + (f"\n{issued}" if issued else "")
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
-def signed_url(ex: Exchange, base: str, path: str) -> tuple[str, int]:
-    """A URL of one masked file, good for :data:`FILE_TTL_SECONDS`; (url, expiry in ms)."""
+def signed_url(ex: Exchange, base: str, path: str, *, issued: str) -> tuple[str, int]:
+    """A URL of one masked file, good for :data:`FILE_TTL_SECONDS`; (url, expiry in ms).
+
+    ``issued`` names the query that hands the URL out (its request id), so two reads of the
+    same file are two URLs, each a download of its own in the audit log.
+    """
     expires = int(ex.clock().timestamp()) + FILE_TTL_SECONDS
-    signature = _signature(ex, path, expires)
-    return f"{base}/files/{path}?exp={expires}&sig={signature}", expires * 1000
+    signature = _signature(ex, path, expires, issued)
+    return f"{base}/files/{path}?exp={expires}&q={issued}&sig={signature}", expires * 1000
 
 
-def open_file(ex: Exchange, call: DataCall, *, path: str, expires: int, signature: str) -> Path:
-    """The masked file a signed URL names, refused once expired, forged or its grant ended."""
+def _file_grant(path: str) -> int:
+    return int(path.split("/", 1)[0].removeprefix("g"))
+
+
+def _served_file(ex: Exchange, path: str) -> Path | None:
+    root = sharing_root(ex)
+    found = (root / path).resolve()
+    return found if root in found.parents and found.is_file() else None
+
+
+def open_file(
+    ex: Exchange, call: DataCall, *, path: str, expires: int, issued: str, signature: str,
+    client: str = "",
+) -> Path:  # fmt: skip
+    """The masked file a signed URL names, refused once expired, forged or its grant ended.
+
+    Every request checks all three; the first request of a download (``exchange_api.downloads``:
+    the run of requests on one signed URL from one client address) is audited, so a connector
+    fetching a file in a dozen range requests makes one entry, and every refusal makes one.
+    """
+    now = ex.clock()
+    if (
+        hmac.compare_digest(_signature(ex, path, expires, issued), signature)
+        and expires > now.timestamp()
+        and ex.downloads.continues(signature, client, now.timestamp())
+    ):
+        with ex.catalog.unit() as ctx:
+            live = repository.grant_standing(ctx.session, _file_grant(path)).live(ctx.now())
+        found = _served_file(ex, path) if live else None
+        if found is not None:
+            return found
+        # Refused now: the audited path below says why, and logs it.
     with ex.audited(call) as recorder:
-        expected = _signature(ex, path, expires)
+        expected = _signature(ex, path, expires, issued)
         if not hmac.compare_digest(expected, signature):
             raise FileUrlRefused("文件链接签名无效 (invalid file URL signature)")
-        if expires <= ex.clock().timestamp():
+        if expires <= now.timestamp():
             raise FileUrlRefused("文件链接已过期，请重新查询 (the file URL has expired)")
-        grant_part = path.split("/", 1)[0]
         with ex.catalog.unit() as ctx:
-            grant = repository.grant(ctx.session, int(grant_part.removeprefix("g")))
-            recorder.record.grant_id = grant.id
-            recorder.record.purpose = grant.purpose
-            recorder.record.department_code = grant.department.code
-            recorder.record.actor = f"sharing:{grant.department.code}"
-            recorder.record.resource_code = grant.resource.code
-            recorder.record.provider_code = grant.resource.provider.code
-            live = grant.revoked_at is None and grant.expires_at > ctx.now()
+            grant = repository.grant_standing(ctx.session, _file_grant(path))
+            live = grant.live(ctx.now())
+        recorder.record.grant_id = grant.id
+        recorder.record.purpose = grant.purpose
+        recorder.record.department_code = grant.department_code
+        recorder.record.actor = f"sharing:{grant.department_code}"
+        recorder.record.resource_code = grant.resource_code
+        recorder.record.provider_code = grant.provider_code
         if not live:
             raise FileUrlRefused("授权已撤销或过期，文件不再提供 (the grant has ended)")
-        root = sharing_root(ex)
-        found = (root / path).resolve()
-        if root not in found.parents or not found.is_file():
+        found = _served_file(ex, path)
+        if found is None:
             raise SharingNotFound(_NOT_FOUND)
         version = path.split("/")[1].split("-")[0].removeprefix("v")
         recorder.record.table_version = int(version) if version.isdigit() else None
         recorder.record.result_hash = hashlib.sha256(path.encode()).hexdigest()
-        return found
+    ex.downloads.started(signature, client, now.timestamp())  # its entry is committed
+    return found
 
 
 # ---- table calls --------------------------------------------------------------------------
@@ -357,10 +391,15 @@ def _protocol_lines(
     ]
 
 
+def _issued(call: DataCall) -> str:
+    """The part of a query's request id its file URLs carry (and their signature covers)."""
+    return call.request_id[:16]
+
+
 def _file_line(
-    ex: Exchange, base: str, f: MaskedFile, version: int | None, *, delta: bool
+    ex: Exchange, base: str, f: MaskedFile, version: int | None, *, delta: bool, issued: str
 ) -> dict[str, Any]:
-    url, expiry = signed_url(ex, base, f.path)
+    url, expiry = signed_url(ex, base, f.path, issued=issued)
     file_id = hashlib.sha256(f.path.encode()).hexdigest()[:32]
     stats = json.dumps(f.stats, ensure_ascii=False)
     entry: dict[str, Any]
@@ -433,7 +472,8 @@ def query(
             files = chosen or files[:1]
         lines = _protocol_lines(table, masked, delta=delta)
         at = masked.version if version is not None else None
-        lines += [_file_line(ex, base, f, at, delta=delta) for f in files]
+        issued = _issued(call)
+        lines += [_file_line(ex, base, f, at, delta=delta, issued=issued) for f in files]
         ex.commit(
             recorder,
             fields=masked.columns,
@@ -445,9 +485,10 @@ def query(
 
 
 def _change_line(
-    ex: Exchange, base: str, f: MaskedFile, *, kind: str, version: int, timestamp: int
-) -> dict[str, Any]:
-    url, expiry = signed_url(ex, base, f.path)
+    ex: Exchange, base: str, f: MaskedFile, *, kind: str, version: int, timestamp: int,
+    issued: str,
+) -> dict[str, Any]:  # fmt: skip
+    url, expiry = signed_url(ex, base, f.path, issued=issued)
     entry: dict[str, Any] = {
         "url": url, "id": hashlib.sha256(f.path.encode()).hexdigest()[:32],
         "partitionValues": {}, "size": f.size, "timestamp": timestamp, "version": version,
@@ -503,7 +544,8 @@ def changes(
             if previous is None:
                 for f in masked.files:
                     lines.append(_change_line(
-                        ex, base, f, kind="add", version=version, timestamp=stamp
+                        ex, base, f, kind="add", version=version, timestamp=stamp,
+                        issued=_issued(call),
                     ))  # fmt: skip
                     handed.append(f)
             else:
@@ -515,7 +557,8 @@ def changes(
                     ) from error
                 if changed is not None:
                     lines.append(_change_line(
-                        ex, base, changed, kind="cdf", version=version, timestamp=stamp
+                        ex, base, changed, kind="cdf", version=version, timestamp=stamp,
+                        issued=_issued(call),
                     ))  # fmt: skip
                     handed.append(changed)
             previous = masked

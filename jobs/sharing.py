@@ -7,7 +7,8 @@ finds it instead of masking a million rows while the analyst waits. A grant neve
 whose grant or rules changed since, is planned afresh by its next query (the API computes the
 recipe; its fingerprint names the folder, so the job can never serve a stale mask).
 
-``prune_shares`` runs with lake maintenance: it removes the folders of grants no longer live
+``prune_shares`` runs with lake maintenance (the maintenance DAG, ``govshare lake maintain``,
+``govshare sharing prune``): it removes the folders of grants no longer live
 and of versions outside the lake's time-travel window (``lake.maintenance.versions_in_window``,
 the versions ``version=`` / ``timestamp=`` queries can still ask for), keeping every folder
 it cannot judge.
@@ -16,6 +17,7 @@ it cannot judge.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -81,8 +83,14 @@ def refresh_after_commit(
         return None
 
 
-def prune_shares(settings: Settings, *, now: datetime) -> list[str]:
-    """Remove masked folders no live grant or readable table version needs; returns them."""
+def prune_shares(
+    settings: Settings, *, now: datetime, tables: Collection[str] | None = None
+) -> list[str]:
+    """Remove masked folders no live grant or readable table version needs; returns them.
+
+    ``tables`` (table URIs) limits the pruning to folders masked from those tables, as
+    ``govshare lake maintain TABLE`` does; a folder whose table is not recorded is then kept.
+    """
     root = sharing_root(settings.home)
     folders = masked_folders(root)
     if not folders:
@@ -104,9 +112,11 @@ def prune_shares(settings: Settings, *, now: datetime) -> list[str]:
         return readable[table_uri]
 
     def keep(folder: MaskedFolder) -> bool:
+        recipe = folder.manifest().recipe
+        if tables is not None and (recipe is None or recipe.table_uri not in tables):
+            return True  # not one of the tables maintained now
         if folder.grant_id not in live:
             return False
-        recipe = folder.manifest().recipe
         if recipe is None:  # written before recipes were recorded: keep the newest only
             return folder.version == newest[folder.grant_id]
         inside = versions(recipe.table_uri)

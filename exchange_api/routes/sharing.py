@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,7 @@ from catalog.context import Actor
 from exchange_api import sharing
 from exchange_api.deps import MISSING_CREDENTIALS, AuditedRoute, ExchangeDep, bearer, route_endpoint
 from exchange_api.errors import responses
+from exchange_api.file_response import SharedFileResponse
 from exchange_api.runtime import DataCall
 from infra.errors import NotAuthenticated
 
@@ -268,14 +269,14 @@ def table_changes(
 @router.head(
     "/files/{path:path}",
     responses=responses(403, 404, 422),
-    response_class=FileResponse,
+    response_class=SharedFileResponse,
     operation_id="delta_sharing_file_head",
 )
 @router.get(
     "/files/{path:path}",
     operation_id="delta_sharing_file",
     responses=responses(403, 404, 422),
-    response_class=FileResponse,
+    response_class=SharedFileResponse,
     summary="下载脱敏文件（签名链接，15 分钟有效） (signed file download)",
 )
 def get_file(
@@ -284,7 +285,11 @@ def get_file(
     path: str,
     exp: Annotated[int, Query()],
     sig: Annotated[str, Query(min_length=64, max_length=64)],
-) -> FileResponse:
+    q: Annotated[str, Query(max_length=32, pattern=r"^[0-9a-f]*$")] = "",
+) -> SharedFileResponse:
     call = _call(request, None, "")
-    found = sharing.open_file(exchange, call, path=path, expires=exp, signature=sig)
-    return FileResponse(found, media_type="application/vnd.apache.parquet")
+    client = request.client.host if request.client else ""
+    found = sharing.open_file(
+        exchange, call, path=path, expires=exp, issued=q, signature=sig, client=client
+    )
+    return SharedFileResponse(found, media_type="application/vnd.apache.parquet")

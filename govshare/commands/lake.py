@@ -329,8 +329,11 @@ def maintain(
     """维护数据湖表：合并小文件、写检查点、清理回溯窗口之外的旧文件 (compact, checkpoint, vacuum).
 
     回溯窗口内的每个版本仍可读取（GOVSHARE_LAKE_TIME_TRAVEL_HOURS，缺省 168 小时）；
-    正在写入、尚未提交的文件不会被清理。
+    正在写入、尚未提交的文件不会被清理。同时清理这些表的 Delta Sharing 脱敏文件夹：
+    授权已撤销或过期的，以及版本已超出回溯窗口的（同 govshare sharing prune）。
     """
+    from catalog.context import utcnow
+    from jobs.sharing import prune_shares
     from lake import delta
     from lake.maintenance import maintain_lake
 
@@ -341,8 +344,11 @@ def maintain(
             raise GovshareError(f"表不存在 (no such table) {ref.qualified}")
         chosen = [ref]
     reports = [r.as_dict() for r in maintain_lake(settings(), tables=chosen)]
+    # The masked copies Delta Sharing serves of these tables: ended grants, vacuumed versions.
+    within = None if chosen is None else {ref.uri for ref in chosen}
+    pruned = prune_shares(settings(), now=utcnow(), tables=within)
     if json_output:
-        print_list(reports)
+        print_list(reports, sharing_pruned=pruned)
         return
     out = Table(title="数据湖维护 (lake maintenance)")
     columns = ("表", "版本", "最早可读版本", "合并文件", "清理文件", "磁盘 MB", "当前版本 MB")
@@ -360,6 +366,12 @@ def maintain(
             str(r["skipped"]),
         )
     console.print(out)
+    console.print(
+        f"已清理 {len(pruned)} 个 Delta Sharing 脱敏文件夹（授权已结束或版本超出回溯窗口） "
+        "(masked sharing folders removed)"
+    )
+    for path in pruned:
+        console.print(f"  {path}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,8 @@
 """Real API servers for tests: ``uvicorn --workers`` in a subprocess on a test's catalogue.
 
 Shared by the tests that need separate worker processes (the audit chain under load, the
-mixed-load test, metrics summed over workers); the in-process ``TestClient`` fixtures serve
-everything else.
+mixed-load test, metrics summed over workers) or a real server in a thread (Delta Sharing's
+connector, file responses); the in-process ``TestClient`` fixtures serve everything else.
 """
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import uvicorn
 
 STARTED = "Application startup complete"
 
@@ -67,3 +71,24 @@ def uvicorn_workers(env: dict[str, str], *, workers: int, log: Path) -> Iterator
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+@contextmanager
+def uvicorn_thread(app: Any) -> Iterator[str]:
+    """Serve ``app`` with a real uvicorn in a thread of this process; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

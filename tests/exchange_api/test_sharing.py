@@ -10,12 +10,9 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +24,6 @@ import delta_sharing
 import httpx
 import pyarrow.parquet as pq
 import pytest
-import uvicorn
 from deltalake import write_deltalake
 from requests.exceptions import HTTPError
 from sqlalchemy import select
@@ -47,6 +43,7 @@ from lake.masked import sharing_root
 from tests.catalogues import Clock
 from tests.exchange_api.conftest import EXTRACT_PURPOSE, PERSON_FIELDS, PERSON_PURPOSE, _grant
 from tests.exchange_api.lake_cases import build_lake
+from tests.exchange_api.servers import uvicorn_thread
 from tests.factories import STEWARD
 
 REGISTRATION = "000001001/000001"
@@ -76,20 +73,6 @@ class Sharing:
         )
 
 
-def _serve(app: Any) -> tuple[str, uvicorn.Server, threading.Thread, socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread, sock
-
-
 @pytest.fixture
 def shared(
     demo_catalog: Catalog, settings: Settings, clock: Clock, tmp_path: Path,
@@ -116,26 +99,15 @@ def shared(
         clock=clock,
         exchange_settings=exchange_settings,
     )
-    url, server, thread, sock = _serve(app)
-    profiles = {}
-    for who, secret in issued.items():
-        path = tmp_path / f"{who}.share"
-        path.write_text(
-            json.dumps(
-                {
-                    "shareCredentialsVersion": 1,
-                    "endpoint": f"{url}/delta-sharing",
-                    "bearerToken": secret,
-                }
-            )
-        )
-        profiles[who] = str(path)
-    try:
+    with uvicorn_thread(app) as url:
+        profiles = {}
+        for who, secret in issued.items():
+            path = tmp_path / f"{who}.share"
+            endpoint = f"{url}/delta-sharing"
+            profile = {"shareCredentialsVersion": 1, "endpoint": endpoint, "bearerToken": secret}
+            path.write_text(json.dumps(profile))
+            profiles[who] = str(path)
         yield Sharing(url, profiles, issued, granted, demo_catalog, clock, lake, app, served)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def _extract(shared: Sharing) -> Any:
@@ -314,6 +286,64 @@ def test_every_protocol_call_and_download_is_audited(shared: Sharing) -> None:
         assert used[(DEPT["rs"], "GET", "allowed")].requests == 1  # the file download
 
 
+def _downloads(shared: Sharing, outcome: str) -> list[AuditEntry]:
+    with shared.catalog.unit() as ctx:
+        entries = ctx.session.scalars(
+            select(AuditEntry).where(AuditEntry.endpoint.like("% /delta-sharing/files/%"))
+        ).all()
+        ctx.session.expunge_all()
+    return [e for e in entries if e.outcome == outcome]
+
+
+def test_a_download_in_many_requests_is_one_audit_entry_each_request_checked(
+    shared: Sharing,
+) -> None:
+    reg = f"scjg_enterprise_registration_g{shared.grants['registration']}"
+    before = len(_downloads(shared, "allowed"))
+    # The connector fetches each file in about eleven requests (exists, size, footer, data).
+    frame = delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))
+    assert len(frame) == 40
+    allowed = _downloads(shared, "allowed")
+    assert len(allowed) - before == 1  # one file, one download
+    entry = allowed[-1]
+    assert entry.department_code == DEPT["rs"] and entry.grant_id == shared.grants["registration"]
+    assert entry.purpose == EXTRACT_PURPOSE and entry.table_version == 0
+    assert entry.resource_code == REGISTRATION and entry.provider_code == DEPT["scjg"]
+
+    with shared.http("rs") as http:  # each query signs URLs of its own, same clock or not
+        urls = [
+            json.loads(
+                http.post(
+                    f"/shares/{DEPT['rs']}/schemas/validated/tables/{reg}/query"
+                ).text.splitlines()[2]
+            )["file"]["url"]
+            for _ in range(2)
+        ]
+    assert urls[0] != urls[1] and urls[0].split("?")[0] == urls[1].split("?")[0]
+    url = urls[0]
+    with httpx.Client() as http:
+        size = int(http.head(url).headers["content-length"])
+        assert http.get(url, headers={"Range": "bytes=0-3"}).content == b"PAR1"
+        assert http.get(url, headers={"Range": "bytes=-4"}).content == b"PAR1"
+        assert len(http.get(url).content) == size
+        assert len(_downloads(shared, "allowed")) - before == 2  # the new URL's download
+        shared.clock.advance(seconds=61)  # a pause: the same URL again is a new download
+        assert http.get(url, headers={"Range": "bytes=0-3"}).status_code == 206
+        assert len(_downloads(shared, "allowed")) - before == 3
+        refused = len(_downloads(shared, "denied"))
+        with shared.catalog.unit() as ctx:
+            grants.revoke_grant(
+                ctx, grant_id=shared.grants["registration"], reason="测试撤销", actor=STEWARD
+            )
+        # Mid-download: the next request is checked, refused, and the refusal is logged.
+        assert http.get(url, headers={"Range": "bytes=4-9"}).status_code == 403
+        assert http.head(url).status_code == 403
+    assert len(_downloads(shared, "denied")) - refused == 2
+    assert len(_downloads(shared, "allowed")) - before == 3
+    with shared.catalog.unit() as ctx:
+        assert verify_chain(ctx.session, shared.app.state.exchange.key).ok
+
+
 def test_connector_http_error_for_revoked_table(shared: Sharing) -> None:
     reg = f"scjg_enterprise_registration_g{shared.grants['registration']}"
     with shared.catalog.unit() as ctx:
@@ -477,6 +507,45 @@ def test_prune_keeps_live_grants_inside_the_time_travel_window(shared: Sharing) 
     assert [w.split("/")[1][:2] for w in kept] == ["v1"]
     assert len(delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))) == 45
     assert _manifests(shared) == kept
+
+
+def _govshare(shared: Sharing, *args: str) -> Any:
+    env = {
+        **os.environ, "GOVSHARE_HOME": str(shared.settings.home),
+        "GOVSHARE_DATABASE_URL": shared.settings.catalog_url, "GOVSHARE_LAKE_ROOT": shared.lake,
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "govshare", *args, "--json"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_lake_maintain_prunes_the_masked_folders_of_the_tables_it_maintains(
+    shared: Sharing,
+) -> None:
+    reg = f"{REG_TABLE}_g{shared.grants['registration']}"
+    person = f"theme_person_g{shared.grants['person']}"
+    delta_sharing.load_as_pandas(shared.table_url("rs", f"validated.{reg}"))
+    delta_sharing.load_as_pandas(shared.table_url("rs", f"themes.{person}"))
+    g_reg, g_person = shared.grants["registration"], shared.grants["person"]
+    assert {w.split("/")[0] for w in _manifests(shared)} == {f"g{g_reg}", f"g{g_person}"}
+    with shared.catalog.unit() as ctx:  # both grants end
+        for grant_id in (g_reg, g_person):
+            grants.revoke_grant(ctx, grant_id=grant_id, reason="测试撤销", actor=STEWARD)
+
+    # One table maintained: only its masked folders are judged.
+    one = _govshare(shared, "lake", "maintain", f"validated.{REG_TABLE}")
+    assert [r["table"] for r in one["data"]] == [f"validated.{REG_TABLE}"]
+    assert {p.split("/")[0] for p in one["sharing_pruned"]} == {f"g{g_reg}"}
+    assert {w.split("/")[0] for w in _manifests(shared)} == {f"g{g_person}"}
+
+    # Every table maintained: the rest go too, as `govshare sharing prune` would have done.
+    every = _govshare(shared, "lake", "maintain")
+    assert {p.split("/")[0] for p in every["sharing_pruned"]} == {f"g{g_person}"}
+    assert _manifests(shared) == set()
+    assert _govshare(shared, "lake", "maintain")["sharing_pruned"] == []
 
 
 @pytest.mark.parametrize("shared", [10], indirect=True, ids=["10-rows-per-file"])
