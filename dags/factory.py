@@ -76,6 +76,7 @@ def _context() -> tuple[Any, Any, Any]:
         dag_id=dag_run.dag_id,
         run_id=dag_run.run_id,
         due=dag_run.logical_date or dag_run.run_after,
+        started=dag_run.start_date,
     )
     return get_settings(), run, context["ti"]
 

@@ -209,3 +209,34 @@ def test_an_overdue_run_is_recorded_on_the_mount(reg_settings: Settings) -> None
     history = tasks.run_history(reg_settings, resource_code=REGISTRATION)
     assert [h["action"] for h in history] == [tasks.RUN_OVERDUE]
     assert history[0]["run_id"] == run.run_id and history[0]["overdue"] is True
+
+
+def test_a_run_started_after_its_deadline_is_not_blamed_on_the_department(
+    reg_settings: Settings,
+) -> None:
+    """Unpausing a DAG (``govshare airflow up``) runs its latest missed slot at once: the
+    file it finds was not late, nobody was listening for it."""
+    due = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)  # 20:00 Beijing; deadline 00:00 next day
+    caught_up = RunRef(
+        dag_id="govshare_ingest_scjg_enterprise_registration",
+        run_id="scheduled__2026-03-03",
+        due=due,
+        started=datetime(2026, 3, 4, 1, 0, tzinfo=UTC),  # 09:00 next day in Beijing
+    )
+    outcome = tasks.check_deadline(
+        reg_settings,
+        resource_codes=[REGISTRATION],
+        run=caught_up,
+        finished_at=datetime(2026, 3, 4, 1, 5, tzinfo=UTC),
+    )
+    assert outcome["overdue"] is False and outcome["started_late"] is True
+    assert tasks.run_history(reg_settings, resource_code=REGISTRATION) == []
+
+    on_time_start = RunRef(caught_up.dag_id, caught_up.run_id, due, started=due)
+    with pytest.raises(PushOverdue):  # started in time, finished late: the push was late
+        tasks.check_deadline(
+            reg_settings,
+            resource_codes=[REGISTRATION],
+            run=on_time_start,
+            finished_at=datetime(2026, 3, 3, 16, 5, tzinfo=UTC),
+        )
