@@ -57,6 +57,9 @@ MAX_TIERED_TERMS = 3
 DENSE_FROM = 1000
 # PostgreSQL first looks for a big match's page among this many codes in order.
 PREFIX_ROWS = 400
+# SQLite first looks for a big match's first page among this many codes in order, testing
+# each document's stored text (well under a microsecond a row) instead of the index.
+WALK_ROWS = 20_000
 # Fields in rank order: a term in the name scores 3, in a data item 2, in the summary or code 1.
 NAME, ITEM, SUMMARY, CODE = "n", "i", "s", "c"
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -111,6 +114,15 @@ def _gram_tokens(field: str, text: str) -> set[str]:
 
 def _filter_token(kind: str, value: object) -> str:
     return "z" + kind + "".join(map(_char, str(value)))
+
+
+def _decoded(token: str) -> tuple[str, str]:
+    """(field, text) of a token: the field letter (``z`` plus the filter's letter for filter
+    tokens) and the characters it stands for."""
+    field = token[:2] if token.startswith("z") else token[:1]
+    digits = token[len(field) :]
+    chars = (int(digits[i : i + 4], 36) for i in range(0, len(digits), 4))
+    return field, "".join(map(chr, chars))
 
 
 @dataclass(frozen=True)
@@ -322,6 +334,65 @@ def _tsquery(e: Expr) -> str:
     return "(" + joiner.join(_tsquery(p) for p in e[1]) + ")"
 
 
+# What a token says about the stored document (``search_docs``), column by column: a gram
+# token holds when the column's text contains the gram (a gram never spans whitespace and a
+# term holds none, so "is one of the column's grams" and "occurs in the column" agree).
+_TEXT_COLUMNS = {NAME: "name", SUMMARY: "summary", CODE: "code_text"}
+_FILTER_COLUMNS = {"zt": "state", "zs": "share_type", "zc": "classification", "zp": "provider_id"}
+# Characters JSON writes escaped: a gram holding one is not found verbatim in the items' JSON.
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+
+
+class _StoredCondition:
+    """An index query as a condition on the stored documents' columns, with its parameters.
+
+    It selects exactly the documents the index would, token by token, so a page can be read
+    by walking codes in order and testing each row, and stop as soon as it is full.
+    """
+
+    def __init__(self, e: Expr, *, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self.params: dict[str, Any] = {}
+        self.sql = self._render(e)
+
+    def _param(self, value: object) -> str:
+        name = f"w{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def _contains(self, column: str, gram: str) -> str:
+        fn = "instr" if self.sqlite else "strpos"
+        return f"{fn}({column}, {self._param(gram)}) > 0"
+
+    def _render(self, e: Expr) -> str:
+        kind = e[0]
+        if kind == "not":
+            return f"({self._render(e[1])} AND NOT {self._render(e[2])})"
+        if kind in ("and", "or"):
+            return "(" + f" {kind.upper()} ".join(self._render(p) for p in e[1]) + ")"
+        field, value = _decoded(e[1])
+        if field in _FILTER_COLUMNS:
+            column = _FILTER_COLUMNS[field]
+            return f"d.{column} = {self._param(int(value) if field == 'zp' else value)}"
+        if field in _TEXT_COLUMNS:
+            return self._contains(f"d.{_TEXT_COLUMNS[field]}", value)
+        # A data item: one of the JSON list's strings must contain the gram. The whole JSON
+        # text containing it is a cheap necessary condition unless JSON escapes the gram.
+        if self.sqlite:
+            each = (
+                "EXISTS (SELECT 1 FROM json_each(d.items) AS j"
+                f" WHERE {self._contains('j.value', value)})"
+            )
+        else:
+            each = (
+                "EXISTS (SELECT 1 FROM json_array_elements_text(CAST(d.items AS json)) AS j(v)"
+                f" WHERE {self._contains('j.v', value)})"
+            )
+        if _JSON_ESCAPED.search(value):
+            return each
+        return f"({self._contains('d.items', value)} AND {each})"
+
+
 @dataclass(frozen=True)
 class _Term:
     """One whitespace-separated term and the strings it may match as (normalised, as typed)."""
@@ -442,6 +513,30 @@ class _Index:
             sql = "SELECT count(*) FROM search_docs WHERE doc @@ CAST(:q AS tsquery)"
         return int(self.session.execute(text(sql), {"q": self.render(e)}).scalar_one())
 
+    def walk(self, e: Expr, *, limit: int) -> list[int] | None:
+        """The first ``limit`` ids matching ``e`` in code order, found by testing the stored
+        documents of the first ``WALK_ROWS`` codes; None when those hold fewer.
+
+        A big match is usually dense: its first page sits among the first few hundred codes,
+        and testing a row's text costs far less than the index pass that counting or
+        gathering the match would take (a 2-character term matches a fifth of a million
+        documents). Only the total still needs that pass.
+        """
+        condition = _StoredCondition(e, sqlite=True)
+        stop = self.session.execute(
+            text("SELECT code FROM search_docs ORDER BY code LIMIT 1 OFFSET :n"),
+            {"n": WALK_ROWS},
+        ).scalar()
+        bound = "" if stop is None else "d.code <= :stop AND "
+        sql = (
+            "SELECT d.resource_id FROM search_docs AS d INDEXED BY ix_search_docs_code"
+            f" WHERE {bound}{condition.sql} ORDER BY d.code LIMIT :limit"
+        )
+        params = condition.params | {"stop": stop, "limit": limit}
+        found = list(self.session.execute(text(sql), params).scalars())
+        # Without a bound every document was tested: fewer than asked is then the answer.
+        return found if len(found) == limit or stop is None else None
+
     def page(self, e: Expr, *, limit: int, offset: int, size: int | None, big: bool) -> list[int]:
         """Ids matching ``e`` in code order.
 
@@ -512,6 +607,11 @@ def _tiered_page(
         if len(ids) >= limit or offset + len(ids) >= total:
             break  # the page is full, or every match is on it: later tiers are empty
         size = None
+        if not skip and index.sqlite and total > DENSE_FROM:
+            walked = index.walk(tier, limit=limit - len(ids))
+            if walked is not None:
+                ids += walked
+                continue
         if skip or (index.sqlite and total > DENSE_FROM):
             # Sizes cost a pass over the index: only a later page needs them, or SQLite to
             # choose how to page a big match (PostgreSQL always pages the same way).
