@@ -306,7 +306,7 @@ def test_big_match_paging_gives_the_same_pages(
     expected = answers()
     monkeypatch.setattr(search_module, "DENSE_FROM", 0)
     monkeypatch.setattr(search_module, "PREFIX_ROWS", prefix_rows)
-    monkeypatch.setattr(search_module, "WALK_ROWS", prefix_rows)
+    monkeypatch.setattr(search_module, "WALK_ROWS", 4 * prefix_rows)
     assert answers() == expected
 
 
