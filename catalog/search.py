@@ -584,14 +584,16 @@ class _Index:
         else:
             if big:
                 # A big match is often dense: the first few hundred codes may hold the page.
-                # Testing them de-toasts each document (~8 µs), so only a short prefix is
-                # tried; if it holds too few matches, the sorted read below answers.
+                # They are tested on their stored text, as SQLite's walk does, rather than
+                # by de-toasting each document (~8 µs); if they hold too few matches, the
+                # sorted read below answers.
+                condition = _StoredCondition(e, sqlite=False)
                 prefix = (
-                    "SELECT resource_id FROM (SELECT resource_id, code, doc FROM search_docs"
-                    " ORDER BY code LIMIT :prefix) s WHERE doc @@ CAST(:q AS tsquery)"
-                    " ORDER BY code LIMIT :limit OFFSET :offset"
+                    f"SELECT d.resource_id FROM (SELECT {_DOC_COLUMNS} FROM search_docs"
+                    f" ORDER BY code LIMIT :prefix) d WHERE {condition.sql}"
+                    " ORDER BY d.code LIMIT :limit OFFSET :offset"
                 )
-                params = {"q": self.render(e), "limit": limit, "offset": offset}
+                params = condition.params | {"limit": limit, "offset": offset}
                 found = list(
                     self.session.execute(text(prefix), params | {"prefix": PREFIX_ROWS}).scalars()
                 )
