@@ -14,6 +14,13 @@ name, summary or a data item name, or in the code. The indexed text is lower-cas
 database itself, so both sides agree on what lower case means. Terms longer than four characters
 are looked up by their four-character pieces and then checked with ``LIKE`` on those candidates;
 one-character terms scan, as before.
+
+The first page of a big match need not come from the index: the stored documents
+(``search_docs``) hold the texts the tokens were made from, so a token is also a condition on
+a row ("the name contains this gram"), and walking codes in order testing rows finds a dense
+match's first page after a few hundred rows, where gathering it from the index would touch
+every match. Matches cluster in code order, so the walk is bounded and the index answers
+when it finds too few.
 """
 
 from __future__ import annotations
