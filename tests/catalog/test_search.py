@@ -223,6 +223,20 @@ def test_totals_are_exact_for_short_long_and_multi_term_queries(catalog) -> None
     assert _codes(catalog, "数据共享平数据") == []
     assert _total(catalog, "数据 目录") == 2
     assert _total(catalog, "共享 平台 交换") == 2
+    # Long terms, or more than three terms, are judged on the candidates in one ranked,
+    # counted statement: a page past the end is empty and still has the total, and pages
+    # follow one another in score order, ties in code order.
+    many = "共享 方式 享方 共享方式"  # every item is 共享方式; 共享 is in three names
+    with catalog.unit() as ctx:
+        assert search(ctx.session, "共享交换平", offset=5) == ([], 1)
+        everything = [r.code for r in search(ctx.session, many, limit=10)[0]]
+        paged = [
+            r.code
+            for offset in range(6)
+            for r in search(ctx.session, many, limit=1, offset=offset)[0]
+        ]
+    assert paged == everything and len(everything) == 5
+    assert everything[:3] == sorted(everything[:3]) and everything[3:] == sorted(everything[3:])
 
 
 def test_scores_add_up_over_terms_and_ties_go_in_code_order(catalog) -> None:
