@@ -12,9 +12,10 @@ and so does ranking: "in the name" is a different token from "in a data item".
 What matches is unchanged: a term matches when it occurs, as ``LIKE`` sees it, in the lower-cased
 name, summary or a data item name, or in the code. The indexed text is lower-cased by the
 database itself, so both sides agree on what lower case means. Terms longer than four characters
-are looked up by their four-character pieces and then checked on those candidates' stored text
-(``search_docs``: what ``LIKE`` reads, lower-cased by the same database); one-character terms
-scan with ``LIKE``, as before.
+are looked up by their four-character pieces and then checked on those candidates: on SQLite
+by their stored text (``search_docs``: what ``LIKE`` reads, lower-cased by the same database),
+on PostgreSQL with ``LIKE`` (the stored text is toasted there); one-character terms scan with
+``LIKE``, as before.
 
 The first page of a big match need not come from the index: the stored documents
 (``search_docs``) hold the texts the tokens were made from, so a token is also a condition on
@@ -41,6 +42,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    TextClause,
     bindparam,
     case,
     exists,
@@ -556,6 +558,14 @@ class _Index:
         total = self.session.execute(text(f"SELECT count(*) FROM ({matches}) AS m"), params)
         return [], int(total.scalar_one())
 
+    def ids(self, e: Expr) -> TextClause:
+        """A subquery of the resource ids matching ``e``."""
+        if self.sqlite:
+            sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :q"
+        else:
+            sql = "SELECT resource_id FROM search_docs WHERE doc @@ CAST(:q AS tsquery)"
+        return text(sql).bindparams(q=self.render(e))
+
     def count(self, e: Expr) -> int:
         if self.sqlite:
             sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"
@@ -746,18 +756,29 @@ def _checked(
     session: Session,
     terms: Sequence[_Term],
     filters: SearchFilters,
+    candidates: TextClause | None,
     *,
     limit: int,
     offset: int,
 ) -> tuple[list[int], int]:
-    """Total and page by ``LIKE`` over every resource (a one-character term has no token)."""
+    """Total and page by ``LIKE``, over the index's candidates or (None) every resource."""
     statement = select(Resource.id)
+    if candidates is not None:
+        statement = statement.where(Resource.id.in_(candidates))
     score_total: Any = None
     for term in terms:
         condition, score = _term_condition(term)
         statement = statement.where(condition)
         score_total = score if score_total is None else score_total + score
     statement = _filtered(statement, session, filters)
+    if candidates is not None:
+        # Candidates are few next to the catalogue: judge each once and rank them here,
+        # rather than running the LIKEs once for the count and again for the page.
+        rows = sorted(
+            session.execute(statement.add_columns(Resource.code, score_total)).all(),
+            key=lambda row: (-row[2], row[1]),  # score, then code as ORDER BY code has it
+        )
+        return [row[0] for row in rows[offset : offset + limit]], len(rows)
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     ids = list(
         session.scalars(
@@ -794,7 +815,7 @@ def search(
         ids, total = _all_in_code_order(session, filters, limit=limit, offset=offset)
     elif not all(t.indexable for t in terms):
         # A one-character term has no token: scan, as a LIKE would.
-        ids, total = _checked(session, terms, filters, limit=limit, offset=offset)
+        ids, total = _checked(session, terms, filters, None, limit=limit, offset=offset)
     else:
         index = _Index(session)
         restrict = _filter_expr(session, filters)
@@ -810,7 +831,13 @@ def search(
                     else []
                 )
             else:
-                ids, total = index.judged(matching, terms, restrict, limit=limit, offset=offset)
+                ids, total = (
+                    index.judged(matching, terms, restrict, limit=limit, offset=offset)
+                    if index.sqlite
+                    else _checked(
+                        session, terms, filters, index.ids(matching), limit=limit, offset=offset
+                    )
+                )
     if not ids:
         return [], total
     loaded = {
