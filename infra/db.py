@@ -24,12 +24,19 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent.parent / "catalog" / "migrations"
 
 
+# Pages read through a memory map rather than copied in by read() into a 2 MB page cache:
+# a search that looks up the codes of 12,000 matches scattered over a million resources
+# took 22 ms of CPU that way, 9 ms mapped. Address space only; the OS cache holds the pages.
+SQLITE_MMAP_BYTES = 2**31 - 2**16  # SQLite's default cap (SQLITE_MAX_MMAP_SIZE)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Foreign keys are off by default in SQLite; WAL lets readers work during a write."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 

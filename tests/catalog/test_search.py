@@ -223,6 +223,20 @@ def test_totals_are_exact_for_short_long_and_multi_term_queries(catalog) -> None
     assert _codes(catalog, "数据共享平数据") == []
     assert _total(catalog, "数据 目录") == 2
     assert _total(catalog, "共享 平台 交换") == 2
+    # Long terms, or more than three terms, are judged on the candidates in one ranked,
+    # counted statement: a page past the end is empty and still has the total, and pages
+    # follow one another in score order, ties in code order.
+    many = "共享 方式 享方 共享方式"  # every item is 共享方式; 共享 is in three names
+    with catalog.unit() as ctx:
+        assert search(ctx.session, "共享交换平", offset=5) == ([], 1)
+        everything = [r.code for r in search(ctx.session, many, limit=10)[0]]
+        paged = [
+            r.code
+            for offset in range(6)
+            for r in search(ctx.session, many, limit=1, offset=offset)[0]
+        ]
+    assert paged == everything and len(everything) == 5
+    assert everything[:3] == sorted(everything[:3]) and everything[3:] == sorted(everything[3:])
 
 
 def test_scores_add_up_over_terms_and_ties_go_in_code_order(catalog) -> None:
@@ -289,7 +303,8 @@ def test_big_match_paging_gives_the_same_pages(
     demo_catalog, monkeypatch: pytest.MonkeyPatch, prefix_rows: int
 ) -> None:
     """Big matches are paged another way (codes walked in order, or a prefix of them tried
-    first): with the threshold at zero, every page must be the one the sorted read gives."""
+    first, testing stored text instead of the index): with the threshold at zero, every page
+    must be the one the sorted read gives, whether the walk's window holds it or not."""
     queries = ["信息", "登记", "企业 信息", "信用", "身份证号"]
     pages = [(1, 0), (3, 0), (3, 2), (5, 7)]
 
@@ -305,4 +320,41 @@ def test_big_match_paging_gives_the_same_pages(
     expected = answers()
     monkeypatch.setattr(search_module, "DENSE_FROM", 0)
     monkeypatch.setattr(search_module, "PREFIX_ROWS", prefix_rows)
+    monkeypatch.setattr(search_module, "WALK_ROWS", 4 * prefix_rows)
+    assert answers() == expected
+
+
+def test_walked_pages_agree_with_the_index_on_text_json_escapes(
+    catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first page of a big match is found by testing stored names, data items (a JSON
+    list) and summaries: a quote, backslash or control character, which JSON escapes, must
+    not make that test disagree with the index."""
+    rows = [
+        ("引号资料", 'a"b字段'),
+        ("反斜杠资料", "c\\d字段"),
+        ("控制符资料", "e\x01f字段"),
+        ('名称含"b', "普通字段"),
+        ("普通资料", "ab字段"),
+    ]
+    with catalog.unit() as ctx:
+        dept = factories.department(ctx)
+        for seq, (name, item) in enumerate(rows, start=1):
+            spec = factories.resource_spec(dept, seq, name=name, items=[factories.item(item)])
+            services.create_resource(ctx, spec=spec, actor=STEWARD)
+    terms = ['a"b', '"b', "c\\d", "\\d", "ab", "字段", "资料 字段", "u000", "t", "b字"]
+
+    def answers() -> list[tuple[list[str], int]]:
+        with catalog.unit() as ctx:
+            return [
+                ([r.code for r in found], total)
+                for term in terms
+                for found, total in [search(ctx.session, term, limit=3)]
+            ]
+
+    expected = answers()
+    for term, (_, total) in zip(terms, expected, strict=True):
+        if " " not in term:
+            assert total == _like_total(catalog, term), term
+    monkeypatch.setattr(search_module, "DENSE_FROM", 0)
     assert answers() == expected
