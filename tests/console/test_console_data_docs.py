@@ -12,19 +12,16 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog import keys
 from catalog.domain import Role
 from catalog.store import Catalog
 from checks import gate as verdict
-from demo.catalog import DEPT
 from exchange_api.app import create_app
 from infra.settings import Settings
 from quality import run, service
 from quality.docs_assets import docs_root
 from tests.conftest import Clock
-from tests.factories import STEWARD
+from tests.console.in_process import issue_keys, sign_in
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 REGISTRATION = "000001001/000001"  # 企业登记信息, provided by 市场监管 (scjg)
 BATCH = "c" * 32
 ROLES = {"steward": ("sjj", Role.STEWARD), "scjg": ("scjg", Role.DEPARTMENT),
@@ -38,25 +35,14 @@ class Docs:
     settings: Settings
 
     def as_(self, role: str) -> TestClient:
-        token = TOKEN.search(self.client.get("/login").text)
-        assert token is not None
-        answer = self.client.post(
-            "/login",
-            data={"api_key": self.keys[role], "csrf_token": token.group(1)},
-            follow_redirects=False,
-        )
-        assert answer.status_code == 303
+        assert sign_in(self.client, self.keys[role]).status_code == 303
         return self.client
 
 
 @pytest.fixture
 def docs(demo_catalog: Catalog, settings: Settings, clock: Clock) -> Iterator[Docs]:
-    issued = {}
     with demo_catalog.unit() as ctx:
-        for role, (dept, kind) in ROLES.items():
-            issued[role] = keys.create_key(
-                ctx, department_code=DEPT[dept], role=kind, actor=STEWARD
-            )[1]
+        issued = issue_keys(ctx, ROLES)
         ruleset = service.ruleset_for(ctx, REGISTRATION, today=date(2026, 3, 3))
         counts = {r.id: 0 for r in ruleset.rules} | {"uscc:统一社会信用代码": 40}
         decision = verdict.decide(

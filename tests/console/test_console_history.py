@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog import demands, keys, repository, services
+from catalog import demands, repository, services
 from catalog.context import Actor
 from catalog.domain import MountKind, Role
 from catalog.schemas import DemandDecisionIn, DemandIn, MountIn
@@ -24,9 +24,9 @@ from demo.catalog import DEPT
 from exchange_api.app import create_app
 from infra.settings import Settings
 from tests.conftest import Clock
-from tests.factories import STEWARD, resource_spec
+from tests.console.in_process import issue_keys, sign_in
+from tests.factories import resource_spec
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 XSS = "<script>alert(1)</script>"
 ROLES = {"steward": ("sjj", Role.STEWARD), "sw": ("sw", Role.DEPARTMENT),
          "rs": ("rs", Role.DEPARTMENT), "ga": ("ga", Role.DEPARTMENT)}  # fmt: skip
@@ -43,14 +43,7 @@ class Seeded:
 
     def as_(self, role: str) -> TestClient:
         """Sign the client in as ``role`` (a new session replaces the old cookie)."""
-        page = self.client.get("/login")
-        token = TOKEN.search(page.text)
-        assert token is not None
-        answer = self.client.post(
-            "/login",
-            data={"api_key": self.keys[role], "csrf_token": token.group(1)},
-            follow_redirects=False,
-        )
+        answer = sign_in(self.client, self.keys[role])
         assert answer.status_code == 303, answer.text
         return self.client
 
@@ -59,12 +52,8 @@ class Seeded:
 def seeded(demo_catalog: Catalog, settings: Settings, clock: Clock) -> Iterator[Seeded]:
     """人社 asks 税务 for 纳税信用等级 (有条件共享); 税务 approves, which makes a grant; 税务
     also has a draft resource with a mount of its own."""
-    issued = {}
     with demo_catalog.unit() as ctx:
-        for role, (dept, kind) in ROLES.items():
-            issued[role] = keys.create_key(
-                ctx, department_code=DEPT[dept], role=kind, actor=STEWARD
-            )[1]
+        issued = issue_keys(ctx, ROLES)
         spec = DemandIn(
             resource_code="000002001/000001",
             wanted_items=["统一社会信用代码", "纳税信用等级"],

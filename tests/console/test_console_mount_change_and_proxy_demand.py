@@ -13,16 +13,15 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog import keys, repository
+from catalog import repository
 from catalog.domain import DemandState, MountState, Role
 from catalog.store import Catalog
 from demo.catalog import DEPT
 from exchange_api.app import create_app
 from infra.settings import Settings
 from tests.conftest import Clock
-from tests.factories import STEWARD
+from tests.console.in_process import csrf, issue_keys, sign_in
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 TAX_CREDIT = "000002001/000001"  # 纳税信用等级信息 of 税务, 有条件共享, mounted (sw_tax_credit)
 ROLES = {"steward": ("sjj", Role.STEWARD), "sw": ("sw", Role.DEPARTMENT),
          "rs": ("rs", Role.DEPARTMENT)}  # fmt: skip
@@ -36,17 +35,8 @@ class Console:
     csrf: str = ""
 
     def as_(self, role: str) -> Console:
-        token = TOKEN.search(self.client.get("/login").text)
-        assert token is not None
-        answer = self.client.post(
-            "/login",
-            data={"api_key": self.keys[role], "csrf_token": token.group(1)},
-            follow_redirects=False,
-        )
-        assert answer.status_code == 303
-        session_token = TOKEN.search(self.client.get("/catalog").text)
-        assert session_token is not None
-        self.csrf = session_token.group(1)
+        assert sign_in(self.client, self.keys[role]).status_code == 303
+        self.csrf = csrf(self.client, "/catalog")
         return self
 
     def post(self, path: str, data: dict[str, str]) -> tuple[int, str, str]:
@@ -58,12 +48,8 @@ class Console:
 
 @pytest.fixture
 def console(demo_catalog: Catalog, settings: Settings, clock: Clock) -> Iterator[Console]:
-    issued = {}
     with demo_catalog.unit() as ctx:
-        for role, (dept, kind) in ROLES.items():
-            issued[role] = keys.create_key(
-                ctx, department_code=DEPT[dept], role=kind, actor=STEWARD
-            )[1]
+        issued = issue_keys(ctx, ROLES)
     with TestClient(create_app(settings, clock=clock)) as client:
         yield Console(client, issued, demo_catalog)
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,18 +14,12 @@ from exchange_api.configuration import ExchangeSettings
 from exchange_api.console.routes.session import safe_next
 from infra.settings import Settings
 from tests.catalogues import Clock
+from tests.console.in_process import csrf, sign_in
 from tests.factories import STEWARD
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def _signed_in(client: TestClient, key: str) -> None:
-    page = client.get("/login")
-    token = TOKEN.search(page.text)
-    assert token is not None
-    answer = client.post(
-        "/login", data={"api_key": key, "csrf_token": token.group(1)}, follow_redirects=False
-    )
+    answer = sign_in(client, key)
     assert answer.status_code == 303 and answer.headers["location"] == "/catalog"
 
 
@@ -84,12 +76,10 @@ def test_a_form_posted_after_expiry_leads_to_sign_in_not_to_the_form_target(
     )
     with TestClient(app) as client:
         _signed_in(client, plaintext)
-        page = client.get("/demands")
-        token = TOKEN.search(page.text)
-        assert token is not None
+        token = csrf(client, "/demands")
         clock.advance(minutes=31)
         answer = client.post(
-            "/demands/XQ1/withdraw", data={"csrf_token": token.group(1)}, follow_redirects=False
+            "/demands/XQ1/withdraw", data={"csrf_token": token}, follow_redirects=False
         )
         assert answer.status_code == 303
         assert answer.headers["location"] == "/login?next=%2Fcatalog"

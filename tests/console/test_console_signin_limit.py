@@ -4,7 +4,6 @@ sign-in and ``POST /api/v1/token`` share it too. Refusals say in Chinese when to
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,9 +19,9 @@ from exchange_api.app import create_app
 from exchange_api.configuration import ExchangeSettings
 from infra.settings import Settings
 from tests.conftest import Clock
+from tests.console.in_process import sign_in
 from tests.factories import STEWARD
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 LIMITS = ExchangeSettings(
     signin_failures_per_client=3, signin_failures_per_key=4, signin_window_minutes=15
 )
@@ -56,11 +55,7 @@ def apps(demo_catalog: Catalog, settings: Settings, clock: Clock) -> Iterator[li
 
 
 def _sign_in(client: TestClient, key: str) -> tuple[int, str, dict[str, str]]:
-    token = TOKEN.search(client.get("/login").text)
-    assert token is not None
-    answer = client.post(
-        "/login", data={"api_key": key, "csrf_token": token.group(1)}, follow_redirects=False
-    )
+    answer = sign_in(client, key)
     return answer.status_code, answer.text, dict(answer.headers)
 
 
