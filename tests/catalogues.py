@@ -6,6 +6,7 @@ imports another.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -53,8 +54,11 @@ def _postgres_available() -> str | None:
 PG_PROBLEM = _postgres_available()
 
 
+@functools.cache
 def _pg_admin() -> Engine:
-    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    """One pooled connection to the server per test process: every test creates and drops a
+    database, and a new engine per statement paid a fresh connection each time."""
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_size=1)
 
 
 def _pg_url(database: str) -> str:
@@ -67,17 +71,13 @@ def _pg_database(url: str) -> str:
 
 def _pg_create(database: str, *, template: str = "template0") -> None:
     """A database of its own per test (was a schema): a copy of a template costs ~30 ms."""
-    admin = _pg_admin()
-    with admin.connect() as conn:
+    with _pg_admin().connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{template}"'))
-    admin.dispose()
 
 
 def _pg_drop(database: str) -> None:
-    admin = _pg_admin()
-    with admin.connect() as conn:
+    with _pg_admin().connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def postgres_url() -> Iterator[str]:
