@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from catalog.context import utcnow
 from catalog.store import Catalog
-from exchange_api import console, docs, errors
+from exchange_api import console, docs, errors, routing
 from exchange_api.configuration import ExchangeSettings
 from exchange_api.metrics import RequestMetrics
 from exchange_api.routes import API_PREFIX, api_router, data_router
@@ -89,12 +89,12 @@ def create_app(
     app.state.exchange = Exchange(settings, catalog, clock=clock, config=exchange_settings)
     errors.install(app)
     docs.install(app, prefix=API_PREFIX, openapi_url=f"{API_PREFIX}/openapi.json", title=app.title)
-    app.include_router(data_router)
-    app.include_router(api_router)
-    app.include_router(sharing_router)
+    routing.include(app, data_router)
+    routing.include(app, api_router)
+    routing.include(app, sharing_router)
     # The web console at / (pages and their static files); the API stays under /api/v1.
     console.install(app, app.state.exchange)
     # Operations: /healthz, /readyz, /metrics (exchange_api.routes.health), request timing.
-    app.include_router(health_router)
+    routing.include(app, health_router)
     app.add_middleware(RequestMetrics)
     return app

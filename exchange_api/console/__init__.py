@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
+from exchange_api import routing
 from exchange_api.console.routes import (
     catalogue,
     demands,
@@ -73,4 +74,4 @@ def install(app: FastAPI, exchange: Exchange) -> None:
         transfer,
         usage,
     ):
-        app.include_router(module.router)
+        routing.include(app, module.router)
