@@ -47,8 +47,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # 
     """Every catalogue test runs on both backends."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'catalog.db'}"
-    else:
+        return
+    kind = _catalogue_kind(request)
+    if kind is None:
         yield from postgres_url()
+    else:  # made as the copy ``catalog`` would replace it with
+        yield from request.getfixturevalue("_templates").postgres_url(kind)
+
+
+def _catalogue_kind(request: pytest.FixtureRequest) -> str | None:
+    """The template a test's ``catalog`` is copied from: None when it is built at another
+    clock (migrated, and seeded by ``demo_catalog``, as that clock reads)."""
+    names = request.fixturenames
+    if "catalog" not in names or request.getfixturevalue("clock").current != START:
+        return None
+    return "demo" if "demo_catalog" in names else "migrated"
 
 
 @pytest.fixture
@@ -64,9 +77,12 @@ def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 
 
 @pytest.fixture
-def catalog(settings: Settings, clock: Clock, _templates: Templates) -> Iterator[Catalog]:
-    if clock.current == START:
-        _templates.copy("migrated", settings)
+def catalog(
+    request: pytest.FixtureRequest, settings: Settings, clock: Clock, _templates: Templates
+) -> Iterator[Catalog]:
+    kind = _catalogue_kind(request)
+    if kind is not None:
+        _templates.copy(kind, settings)
         store = Catalog(settings, clock=clock)
     else:
         store = Catalog(settings, clock=clock)
@@ -77,11 +93,9 @@ def catalog(settings: Settings, clock: Clock, _templates: Templates) -> Iterator
 
 @pytest.fixture
 def demo_catalog(catalog: Catalog, _templates: Templates) -> Catalog:
-    if catalog.clock() == START:
+    if _templates.copies.get(catalog.settings.catalog_url) == "demo":  # made so by ``catalog``
         from catalog.snapshot import write_snapshot
 
-        catalog.dispose()  # no connection may hold the catalogue being replaced
-        _templates.copy("demo", catalog.settings)
         write_snapshot(catalog.settings, catalog=catalog)  # as seeding's commit hook does
         return catalog
     from demo.catalog import seed_demo
