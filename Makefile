@@ -21,10 +21,12 @@ demo: setup
 	$(UV) run --frozen govshare demo
 
 # The whole suite on TEST_WORKERS processes (pytest-xdist; one per core here, 0 = one process).
-# Every test takes its own folder, PostgreSQL schema and free port, so none shares state.
+# Every test takes its own folder, PostgreSQL database and free port, so none shares state.
+# worksteal: an idle worker takes queued tests from the busy one (tests/conftest.py puts the
+# heavy tests at the start of each worker's half, so the queues end in short tests).
 TEST_WORKERS ?= 2
 test: setup
-	$(UV) run --frozen pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The fast lane: everything that needs neither Spark, Airflow nor PostgreSQL (markers are set
 # from the fixtures a test uses; see tests/conftest.py). `make test` stays the whole suite.
