@@ -52,7 +52,7 @@ soak: setup
 	@for round in $$(seq 1 $(SOAK_ROUNDS)); do \
 		echo "soak round $$round/$(SOAK_ROUNDS)"; \
 		GOVSHARE_TEST_CATALOG=postgresql $(UV) run --frozen pytest -p no:cacheprovider \
-			-m concurrency -k "not sqlite" -q || exit 1; \
+			-m concurrency -k "not sqlite" -q --load-seconds 60 || exit 1; \
 	done
 
 # schemathesis against a real server on a seeded demo home, bounded (FUZZ_MAX_EXAMPLES per

@@ -109,8 +109,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--load-seconds",
         type=float,
-        default=20.0,
-        help="how long the mixed-load test of several API workers runs (by hand: 60)",
+        default=10.0,
+        help="how long the mixed-load test of several API workers runs (make soak: 60)",
     )
 
 

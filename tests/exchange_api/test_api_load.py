@@ -1,7 +1,8 @@
 """A province's API: four uvicorn workers on PostgreSQL under a mixed load from many clients.
 
 Masked profile lookups, 核验, exact and noised aggregates and demand submissions run
-together for a bounded time (``--load-seconds``, 20 s by default; 60 s by hand). Afterwards:
+together for a bounded time (``--load-seconds``: 10 s in the suite, some 450 calls here;
+60 s in ``make soak``). Afterwards:
 no server error; the audit chain verifies and holds exactly one entry per answered data call;
 the ε budget was never overspent; every demand got its own code; a grant's per-minute limit
 held across the workers; and ``/metrics`` (any worker) counted every worker's requests.
