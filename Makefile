@@ -6,6 +6,8 @@ PYTHON ?= python3
 # whose python has no pip and no uv), else as a module of $(PYTHON).
 UV := $(shell command -v uv 2>/dev/null || { test -x "$(HOME)/.local/bin/uv" && echo "$(HOME)/.local/bin/uv"; } || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
+# Extra arguments for `uv sync` (tests/test_readme_first_steps.py: --no-compile-bytecode).
+UV_SYNC_ARGS ?=
 
 .PHONY: demo test check setup lint bench-search soak fuzz lake-maintain
 
@@ -13,7 +15,7 @@ setup:
 	@$(UV) --version >/dev/null 2>&1 || \
 		$(PYTHON) -m pip install --user --quiet uv || \
 		$(PYTHON) -m pip install --user --quiet --break-system-packages uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen $(UV_SYNC_ARGS)
 	@# The project's own modules too (site-packages: compile-bytecode in pyproject.toml).
 	$(UV) run --frozen python -m compileall -q -x '/(\.venv|\.git|\.govshare)/' .
 

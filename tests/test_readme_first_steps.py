@@ -85,6 +85,9 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Clone:
         if not key.startswith(("GOVSHARE_", "VIRTUAL_ENV", "AIRFLOW", "PYSPARK"))
     }
     env["GOVSHARE_HOME"] = str(base / "home")
+    # Compiling every installed file to bytecode (uv's compile-bytecode) is 19 CPU s, over
+    # half of this test, and uv's work, not the README's; each command compiles what it imports.
+    env["UV_SYNC_ARGS"] = "--no-compile-bytecode"
     return Clone(folder=folder, env=env)
 
 
