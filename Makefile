@@ -17,7 +17,7 @@ setup:
 		$(PYTHON) -m pip install --user --quiet --break-system-packages uv
 	$(UV) sync --frozen $(UV_SYNC_ARGS)
 	@# The project's own modules too (site-packages: compile-bytecode in pyproject.toml).
-	$(UV) run --frozen python -m compileall -q -x '/(\.venv|\.git|\.govshare)/' .
+	$(UV) run --frozen --no-sync python -m compileall -q -x '/(\.venv|\.git|\.govshare)/' .
 
 demo: setup
 	$(UV) run --frozen govshare demo
