@@ -13,6 +13,7 @@ because the DAG file and the tasks read those.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -193,6 +194,22 @@ def _load_bag() -> Any:
     return bag
 
 
+def _one_in_process_api() -> None:
+    """Backport of apache/airflow#65235 (Airflow 3.2; this project pins 3.1, see STACK.md).
+
+    ``dag.test`` builds a new in-process Execution API for every task it runs: a
+    Cadwyn-versioned FastAPI app whose routes are generated anew, and the event-loop thread
+    of its WSGI bridge. That was 40% of a DAG run's Python time here (six tasks). The API
+    holds no run's state, so, as upstream now does and as Airflow's DAG processor manager
+    always did, one is kept per process. Left as in 3.1: a trigger run in-process after a
+    task sees that task's (database-backed, so equal) DAG bag.
+    """
+    from airflow.sdk.execution_time import supervisor
+
+    if not hasattr(supervisor.in_process_api_server, "cache_clear"):  # not cached upstream yet
+        supervisor.in_process_api_server = functools.cache(supervisor.in_process_api_server)
+
+
 def sync(
     settings: Settings, *, configure: bool = True, unpause: bool | None = None
 ) -> dict[str, Any]:
@@ -309,6 +326,7 @@ def run_dags(
             + "；".join(f"{d} ← {_landing_of(settings, d)}" for d in idle)
         )
     bag = _load_bag()
+    _one_in_process_api()
     results = []
     for dag_id in dag_ids:
         started = time.perf_counter()
