@@ -98,7 +98,9 @@ TEXT = st.text(
     alphabet=st.one_of(
         st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
         st.sampled_from("0123456789X -@*\n"),
-        st.characters(),
+        # Any character a UTF-8 string column can hold: lone surrogates (Cs) cannot be
+        # encoded, so pyarrow refused the example before any mask ran (a flaky failure).
+        st.characters(exclude_categories=["Cs"]),
     ),
     max_size=30,
 )
