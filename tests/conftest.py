@@ -16,7 +16,6 @@ from tests.catalogues import START, Clock, Templates, postgres_url
 def _isolate_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Spark, DuckDB and friends write caches to the home directory; keep them in tmp."""
     os.environ.setdefault("GOVSHARE_TEST_TMP", str(tmp_path_factory.getbasetemp()))
-    _quick_test_jvms()
 
 
 # The suite's JVMs (Spark drivers, a standalone cluster's daemons and executors, in this
@@ -25,6 +24,11 @@ def _isolate_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
 # CPU seconds of the Spark tests down by about a third (the suite is CPU-bound on 2 cores).
 # Semantics do not change; deployments keep the JVM's defaults.
 _QUICK_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before anything starts a JVM, in the controller and in each xdist worker."""
+    _quick_test_jvms()
 
 
 def _quick_test_jvms() -> None:
@@ -129,6 +133,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgresql" in callspec.params.values():
             item.add_marker(pytest.mark.postgres)
+    # In every xdist worker: a worker's own options say dist "no", so the controller's
+    # --dist cannot be read here; the order is made for worksteal (make test).
     if os.environ.get("PYTEST_XDIST_WORKER"):
         items[:] = _heavy_at_both_halves_starts(items)
 
