@@ -72,6 +72,8 @@ def _plain_csv(path: Path, shape: SourceShape, columns: list[str]) -> tuple[pa.T
     expected = count_rows(body)
     if expected is None:
         return None
+    if expected == 0:  # a header alone: pyarrow calls it an empty CSV, Spark's JVM needn't start
+        return pa.table({c: pa.array([], pa.string()) for c in columns}), 0
     try:
         table = pacsv.read_csv(
             io.BytesIO(body),

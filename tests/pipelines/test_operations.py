@@ -85,6 +85,7 @@ def test_header_only_file_is_an_empty_batch_not_a_publication(lake_settings, lan
     assert done.returncode == 0, done.stderr[-3000:]  # nothing failed: the provider is warned
     summary = json.loads(done.stdout)["data"][0]
     assert summary["empty"] is True and summary["rows_read"] == 0
+    assert summary["engine"] == "local"  # a header alone starts no JVM (it once cost 15 CPU s)
     assert "空批次" in summary["warning"]
     catalog = Catalog(lake_settings)
     with catalog.unit() as ctx:
@@ -96,6 +97,16 @@ def test_header_only_file_is_an_empty_batch_not_a_publication(lake_settings, lan
     assert not delta.exists(tables(lake_settings, REG_TABLE)["validated"])
     again = ingest_one(lake_settings, resource_code=REGISTRATION, path=path)
     assert again.skipped and again.empty and "空批次" in again.warning
+
+
+def test_header_only_file_read_by_spark_is_the_same_empty_batch(lake_settings, landing):
+    """Spark's reader takes any file above the local limit; a header alone is empty there too."""
+    path = write_csv(landing / REG_TABLE / "empty.csv", [])
+    on_spark = lake_settings.model_copy(update={"ingest_local_max_bytes": 0})
+    summary = ingest_one(on_spark, resource_code=REGISTRATION, path=path)
+    assert summary.engine == "spark"
+    assert summary.empty and summary.rows_read == 0 and "空批次" in summary.warning
+    assert not delta.exists(tables(lake_settings, REG_TABLE)["validated"])
 
 
 def _children(pid: int) -> list[int]:
