@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per engine (median)")
+    parser.add_argument(
+        "--warmup-rows", type=int, default=10_000, help="rows of the untimed first batch"
+    )
     parser.add_argument("--worker-memory", default="2g")
     parser.add_argument("--results-dir", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         source, warmup = work / "extract.csv", work / "warmup.csv"
         console.print(f"writing {args.rows:,} rows …")
         write_extract(source, args.rows)
-        write_extract(warmup, 10_000)
+        write_extract(warmup, args.warmup_rows)
         size_mb = source.stat().st_size / 1e6
 
         def timed(settings: Settings) -> float:
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         console.print(table)
         console.print(
             f"cluster ÷ local[2] = {standalone / local:.2f}× (same cores; median of "
-            f"{args.repeat} after a 10,000-row warm-up). Per core on the cluster: "
+            f"{args.repeat} after a {args.warmup_rows:,}-row warm-up). Per core on the cluster: "
             f"{per_core:,.0f} rows/s → paper estimate, {ESTIMATE_ROWS:,} rows on "
             f"{ESTIMATE_WORKERS} one-core workers: {estimate / 60:.1f} min if it scales linearly"
         )
