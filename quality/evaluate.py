@@ -36,6 +36,7 @@ from pipelines.classify import (
     later_failures,
     parquet_files,
     partition_offsets,
+    run_local,
     run_pass,
 )
 from pipelines.samples import sample_entry
@@ -45,7 +46,15 @@ if TYPE_CHECKING:
 
     from pipelines.sources import SourceShape
 
-__all__ = ["ERRORS", "ROW_NUMBER", "Evaluation", "evaluate", "read_source", "row_reasons"]
+__all__ = [
+    "ERRORS",
+    "ROW_NUMBER",
+    "Evaluation",
+    "evaluate",
+    "evaluate_local",
+    "read_source",
+    "row_reasons",
+]
 
 
 @dataclass
@@ -182,6 +191,47 @@ def evaluate(
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return _evaluation(result, failures, ruleset, source, started)
+
+
+def evaluate_local(
+    batches: list[pa.RecordBatch],
+    expected_rows: int,
+    ruleset: RuleSet,
+    *,
+    settings: Settings,
+    source: SourceShape,
+    sample_rows: int = SAMPLE_ROWS,
+) -> Evaluation:
+    """:func:`evaluate` of a small file read in this process (``pipelines.local``), as the
+    ingest job judges it there: a steward's check of a few hundred rows starts no JVM."""
+    started = time.perf_counter()
+    scratch = _scratch(settings)
+    try:
+        classifier = Classifier.of(ruleset.items, ruleset, settings, today=ruleset.today)
+        task = BatchTask(
+            classifier=classifier,
+            keys=ruleset.keys,
+            outputs=Outputs(keys=str(scratch / "keys")),
+            offsets={0: 0},
+            sample_rows=sample_rows,
+        )
+        result = run_local(task, batches, expected_rows, sample_rows=sample_rows)
+        failures = later_failures(
+            None, scratch / "keys", ruleset.keys, classifier.batch_rules, where=source.where
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return _evaluation(result, failures, ruleset, source, started)
+
+
+def _evaluation(
+    result: PassResult,
+    failures: LaterFailures,
+    ruleset: RuleSet,
+    source: SourceShape | None,
+    started: float,
+) -> Evaluation:
     return Evaluation(
         rows_read=result.rows,
         rows_failed=result.rows - result.accepted(failures),

@@ -26,11 +26,12 @@ from checks.rules import RuleSet
 from infra.settings import Settings
 from lake import delta
 from lake.delta import TableRef
+from pipelines import local
 from pipelines.sources import inspect_source, read_frame
 from quality import auth, gate
 from quality import repository as repo
 from quality.errors import NotFound
-from quality.evaluate import evaluate, read_source
+from quality.evaluate import evaluate, evaluate_local, read_source
 from quality.service import ruleset_for
 
 
@@ -118,29 +119,37 @@ def check(
                 if path is not None and mount is not None
                 else None
             )
-        spark = spark_session(settings)
-        locate = None
+        locate = small = None
+        if path is not None and plan is not None:
+            locate = inspect_source(path, plan)
+            ruleset = dataclasses.replace(ruleset, items=plan.items)
+            if path.stat().st_size <= settings.ingest_local_max_bytes:
+                # Judged in this process, as the ingest job judges a small file: no JVM.
+                small = local.source_batches(path, locate)
         if path is not None:
-            if plan is not None:
-                shape = inspect_source(path, plan)
-                frame = read_frame(spark, path, shape, workdir=workdir)
-                ruleset = dataclasses.replace(ruleset, items=plan.items)
-                locate = shape
-            else:
-                frame = read_source(spark, path)
             digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
             batch_id = f"check-{digest}"
             source = str(path)
+        if small is not None and locate is not None:
+            evaluation = evaluate_local(*small, ruleset, settings=settings, source=locate)
         else:
-            table = TableRef(settings.lake_path, "validated", ruleset.table)
-            files = delta.live_files(table)
-            if not files:
-                raise NotFound(f"数据湖中没有表 (no lake table) {table.qualified}")
-            frame = spark.read.parquet(*files).select(*ruleset_items(ruleset))
-            version = delta.version(table)
-            batch_id = f"check-{ruleset.table[:40]}-v{version}"
-            source = f"{table.qualified}@v{version}"
-        evaluation = evaluate(frame, ruleset, spark=spark, settings=settings, source=locate)
+            spark = spark_session(settings)
+            if path is not None:
+                frame = (
+                    read_frame(spark, path, locate, workdir=workdir)
+                    if locate is not None
+                    else read_source(spark, path)
+                )
+            else:
+                table = TableRef(settings.lake_path, "validated", ruleset.table)
+                files = delta.live_files(table)
+                if not files:
+                    raise NotFound(f"数据湖中没有表 (no lake table) {table.qualified}")
+                frame = spark.read.parquet(*files).select(*ruleset_items(ruleset))
+                version = delta.version(table)
+                batch_id = f"check-{ruleset.table[:40]}-v{version}"
+                source = f"{table.qualified}@v{version}"
+            evaluation = evaluate(frame, ruleset, spark=spark, settings=settings, source=locate)
         decision = verdict.decide(
             rows_read=evaluation.rows_read,
             rows_failed=evaluation.rows_failed,

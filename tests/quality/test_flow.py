@@ -115,3 +115,22 @@ def test_quality_run_and_report_from_the_command_line(lake_settings, landing) ->
     assert results[0]["decision"] == "checked" and results[0]["rows_failed"] == 20
     assert cli("release", results[0]["batch_id"]).returncode == 1  # a check holds nothing
     assert cli("chart").returncode == 0
+
+
+def test_a_small_files_check_runs_in_process_and_agrees_with_sparks(lake_settings, landing):  # type: ignore[no-untyped-def]
+    """Below ``ingest_local_max_bytes`` a check reads the file as the ingest job would, in this
+    process; above it Spark reads it. Same counts, same located sample, either way."""
+    rows = [registration_row(n) for n in range(1, 301)]
+    rows[10] = registration_row(11, 成立日期="2099-01-01")
+    rows[20] = rows[3]  # a repeated key: found once the whole batch is seen
+    path = write_csv(landing / REG_TABLE / "reg_paths.csv", rows)
+    outcomes = {}
+    for engine, limit in (("local", lake_settings.ingest_local_max_bytes), ("spark", 0)):
+        settings = lake_settings.model_copy(update={"ingest_local_max_bytes": limit})
+        outcome = run.check(
+            settings, resource_code=REGISTRATION, actor=STEWARD, path=path, today=TODAY
+        )
+        outcomes[engine] = {k: outcome[k] for k in outcome if k not in ("seconds", "data_docs")}
+    assert outcomes["local"]["rows_read"] == 300 and outcomes["local"]["rows_failed"] == 2
+    assert outcomes["local"]["counts"] == outcomes["spark"]["counts"]
+    assert outcomes["local"] == outcomes["spark"]
