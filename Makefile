@@ -32,10 +32,11 @@ test: setup
 
 # The fast lane: everything that needs neither Spark, Airflow nor PostgreSQL (markers are set
 # from the fixtures a test uses; see tests/conftest.py). `make test` stays the whole suite.
-# Two workers (pytest-xdist): one per core here; CHECK_WORKERS=0 runs it in one process.
+# Two workers (pytest-xdist): one per core here; CHECK_WORKERS=0 runs it in one process. With
+# worksteal and the order of tests/conftest.py, the browser tests start both workers' halves.
 CHECK_WORKERS ?= 2
 check: setup
-	$(UV) run --frozen pytest -p no:cacheprovider -q -n $(CHECK_WORKERS) -m "not spark and not airflow and not postgres and not slow"
+	$(UV) run --frozen pytest -p no:cacheprovider -q -n $(CHECK_WORKERS) --dist worksteal -m "not spark and not airflow and not postgres and not slow"
 
 # ruff, the one-way layers ([tool.importlinter] in pyproject.toml) and mypy.
 lint: setup

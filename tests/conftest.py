@@ -121,6 +121,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # Markers from what a test uses, so lanes can be chosen without editing each test file.
 _SPARK_FIXTURES = {"lake_settings", "spark", "stop_spark_after", "dag_settings"}
 _AIRFLOW_FIXTURES = {"dag_settings", "airflow_home"}
+_BROWSER_FIXTURES = {"browser"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -130,6 +131,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.spark)
         if used & _AIRFLOW_FIXTURES:
             item.add_marker(pytest.mark.airflow)
+        if used & _BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgresql" in callspec.params.values():
             item.add_marker(pytest.mark.postgres)
@@ -139,16 +142,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = _heavy_at_both_halves_starts(items)
 
 
-_HEAVY = ("slow", "spark", "airflow", "e2e", "concurrency")
+_HEAVY = ("slow", "spark", "airflow", "e2e", "concurrency", "browser")
 
 
 def _heavy_at_both_halves_starts(items: list[pytest.Item]) -> list[pytest.Item]:
-    """The order for ``--dist worksteal`` (``make test``): it hands each worker one half of
-    the list and lets an idle worker take the tail of the other's queue. The heavy tests
-    (Spark, Airflow, servers under load: under a tenth of the tests, over half the CPU time)
-    go to the starts of the two halves, module by module, so each worker begins with half of
-    them and the last minutes are short tests that balance out; in collection order they
-    came late and one worker finished a long test alone. Every worker sorts the same way."""
+    """The order for ``--dist worksteal`` (``make test``, ``make check``): it hands each
+    worker one half of the list and lets an idle worker take the tail of the other's queue.
+    The heavy tests (Spark, Airflow, Chromium, servers under load: under a tenth of the tests,
+    over half the CPU time) go to the starts of the two halves, module by module, so each
+    worker begins with half of them and the last minutes are short tests that balance out; in
+    collection order they came late and one worker finished a long test alone. Every worker
+    sorts the same way."""
     heavy: dict[str, list[pytest.Item]] = {}
     light = []
     for item in items:

@@ -12,6 +12,14 @@ from tests.console.console_server import Served, Visit, browser, served
 __all__ = ["browser", "served"]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Each phase's report on the test, so ``visit`` knows at teardown whether it failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def visit(
     browser: Any, served: Served, request: pytest.FixtureRequest
@@ -26,6 +34,10 @@ def visit(
         return one
 
     yield open_one
+    call = getattr(request.node, "rep_call", None)
+    if call is not None and call.failed:  # what the failing test's pages showed, for its report
+        for v in opened:
+            print(f"screenshot: {v.shot('failed', always=True)}")
     problems = [p for v in opened for p in v.problems]
     for v in opened:
         v.close()
