@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -29,6 +30,10 @@ _QUICK_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 def pytest_configure(config: pytest.Config) -> None:
     """Before anything starts a JVM, in the controller and in each xdist worker."""
     _quick_test_jvms()
+    # py4j closes its connections from __del__ at interpreter exit and says so at INFO; by
+    # then the stream Airflow's logging configuration holds (pytest's capture) is closed, and
+    # each worker printed a "--- Logging error ---" traceback at the end of the run.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 def _quick_test_jvms() -> None:
