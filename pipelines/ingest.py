@@ -522,9 +522,7 @@ def ingest_file(
     )
     done = {layer: delta.committed_batch(ref, batch_id) for layer, ref in refs.items()}
     # Small files are classified in this process (``pipelines.local``): no Spark job at all.
-    local_input = (
-        local.source_batches(path, shape) if size <= settings.ingest_local_max_bytes else None
-    )
+    local_input = local.source_batches(path, shape, max_bytes=settings.ingest_local_max_bytes)
     spark = None if local_input is not None else spark_session(settings)
     summary.engine = "local" if spark is None else "spark"
     folder = f"b-{batch_id[:16]}"

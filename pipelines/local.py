@@ -29,13 +29,18 @@ from pipelines.slices import count_rows
 from pipelines.sources import SourceShape
 
 
-def source_batches(path: Path, shape: SourceShape) -> tuple[list[pa.RecordBatch], int] | None:
+def source_batches(
+    path: Path, shape: SourceShape, *, max_bytes: int
+) -> tuple[list[pa.RecordBatch], int] | None:
     """The file's rows as string columns named after the data items, with the row count an
-    independent line count expects; None when only Spark's reader should take the file.
+    independent line count expects; None when only Spark's reader should take the file, or
+    when it is larger than ``max_bytes`` (``Settings.ingest_local_max_bytes``: Spark scales out).
 
     As ``pipelines.sources.read_frame`` reads it for Spark: the mount's mapping, ignored
     columns and defaults; units convert later, when values are typed.
     """
+    if path.stat().st_size > max_bytes:
+        return None
     columns = list(shape.columns)
     if shape.format == "xlsx":
         from pipelines.xlsx import read_strings

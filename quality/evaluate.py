@@ -13,7 +13,8 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ from pipelines.classify import (
     run_local,
     run_pass,
 )
+from pipelines.local import source_batches
 from pipelines.samples import sample_entry
 
 if TYPE_CHECKING:
@@ -51,7 +53,7 @@ __all__ = [
     "ROW_NUMBER",
     "Evaluation",
     "evaluate",
-    "evaluate_local",
+    "evaluate_small_file",
     "read_source",
     "row_reasons",
 ]
@@ -117,9 +119,29 @@ def _check_pass(
     else:
         frame = frame.select(*columns)
         offsets, expected = partition_offsets(frame)
-    classifier = Classifier.of(ruleset.items, ruleset, settings, today=ruleset.today)
-    task = BatchTask(
-        classifier=classifier,
+    task = _check_task(
+        ruleset, settings, scratch, offsets=offsets, sample_rows=sample_rows,
+        keep_failing=keep_failing, buckets=max(2, len(expected or {})),
+    )  # fmt: skip
+    result = run_pass(frame, task, expected)
+    assert result is not None  # only a tolerant pass returns None
+    return result, _later(spark, task, scratch, where=where)
+
+
+def _check_task(
+    ruleset: RuleSet,
+    settings: Settings,
+    scratch: Path,
+    *,
+    offsets: dict[int, int],
+    sample_rows: int,
+    keep_failing: bool = False,
+    buckets: int = 2,
+) -> BatchTask:
+    """The ingest job's task with nothing published: only the passing rows' keys are written
+    (for the duplicate check), and with ``keep_failing`` the failing rows."""
+    return BatchTask(
+        classifier=Classifier.of(ruleset.items, ruleset, settings, today=ruleset.today),
         keys=ruleset.keys,
         outputs=Outputs(
             keys=str(scratch / "keys"),
@@ -127,26 +149,37 @@ def _check_pass(
         ),
         offsets=offsets,
         sample_rows=sample_rows,
-        buckets=max(2, len(expected or {})),
+        buckets=buckets,
     )
-    result = run_pass(frame, task, expected)
-    assert result is not None  # only a tolerant pass returns None
-    failures = later_failures(
-        spark, scratch / "keys", ruleset.keys, classifier.batch_rules, where=where
-    )
-    return result, failures
 
 
-def _scratch(settings: Settings) -> Path:
-    return Path(settings.lake_path) / "_staging" / "_checks" / uuid.uuid4().hex
+def _later(
+    spark: SparkSession | None,
+    task: BatchTask,
+    scratch: Path,
+    *,
+    where: Callable[[int], str] | None,
+) -> LaterFailures:
+    return later_failures(
+        spark, scratch / "keys", task.keys, task.classifier.batch_rules, where=where
+    )
+
+
+@contextmanager
+def _scratch(settings: Settings) -> Iterator[Path]:
+    """A check's own folder for the key files its pass writes, removed whatever happens."""
+    scratch = Path(settings.lake_path) / "_staging" / "_checks" / uuid.uuid4().hex
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def row_reasons(
     frame: DataFrame, ruleset: RuleSet, *, spark: SparkSession, settings: Settings
 ) -> dict[int, list[str]]:
     """Every failing row's reasons by row number, duplicate keys included (small frames)."""
-    scratch = _scratch(settings)
-    try:
+    with _scratch(settings) as scratch:
         _, failures = _check_pass(
             frame, ruleset, scratch, spark=spark, settings=settings, sample_rows=0,
             keep_failing=True,
@@ -156,11 +189,9 @@ def row_reasons(
         if files:
             failing = pq.read_table(files, columns=[ROW_NUMBER, ERRORS]).to_pylist()
             reasons = {row[ROW_NUMBER]: list(row[ERRORS]) for row in failing}
-        for rn, extra in failures.reasons.items():
-            reasons.setdefault(rn, []).extend(extra)
-        return reasons
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    for rn, extra in failures.reasons.items():
+        reasons.setdefault(rn, []).extend(extra)
+    return reasons
 
 
 def evaluate(
@@ -178,8 +209,7 @@ def evaluate(
     the file, as a person sees it.
     """
     started = time.perf_counter()
-    scratch = _scratch(settings)
-    try:
+    with _scratch(settings) as scratch:
         result, failures = _check_pass(
             frame,
             ruleset,
@@ -189,39 +219,28 @@ def evaluate(
             sample_rows=sample_rows,
             where=source.where if source is not None else None,
         )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     return _evaluation(result, failures, ruleset, source, started)
 
 
-def evaluate_local(
-    batches: list[pa.RecordBatch],
-    expected_rows: int,
+def evaluate_small_file(
+    path: Path,
+    source: SourceShape,
     ruleset: RuleSet,
     *,
     settings: Settings,
-    source: SourceShape,
     sample_rows: int = SAMPLE_ROWS,
-) -> Evaluation:
-    """:func:`evaluate` of a small file read in this process (``pipelines.local``), as the
-    ingest job judges it there: a steward's check of a few hundred rows starts no JVM."""
+) -> Evaluation | None:
+    """:func:`evaluate` of a file the ingest job would read in this process
+    (``pipelines.local``), judged as it would judge it there: a steward's check of a few
+    hundred rows starts no JVM. None when Spark's reader must take the file."""
     started = time.perf_counter()
-    scratch = _scratch(settings)
-    try:
-        classifier = Classifier.of(ruleset.items, ruleset, settings, today=ruleset.today)
-        task = BatchTask(
-            classifier=classifier,
-            keys=ruleset.keys,
-            outputs=Outputs(keys=str(scratch / "keys")),
-            offsets={0: 0},
-            sample_rows=sample_rows,
-        )
-        result = run_local(task, batches, expected_rows, sample_rows=sample_rows)
-        failures = later_failures(
-            None, scratch / "keys", ruleset.keys, classifier.batch_rules, where=source.where
-        )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    read = source_batches(path, source, max_bytes=settings.ingest_local_max_bytes)
+    if read is None:
+        return None
+    with _scratch(settings) as scratch:
+        task = _check_task(ruleset, settings, scratch, offsets={0: 0}, sample_rows=sample_rows)
+        result = run_local(task, *read, sample_rows=sample_rows)
+        failures = _later(None, task, scratch, where=source.where)
     return _evaluation(result, failures, ruleset, source, started)
 
 

@@ -26,12 +26,11 @@ from checks.rules import RuleSet
 from infra.settings import Settings
 from lake import delta
 from lake.delta import TableRef
-from pipelines import local
 from pipelines.sources import inspect_source, read_frame
 from quality import auth, gate
 from quality import repository as repo
 from quality.errors import NotFound
-from quality.evaluate import evaluate, evaluate_local, read_source
+from quality.evaluate import evaluate, evaluate_small_file, read_source
 from quality.service import ruleset_for
 
 
@@ -119,20 +118,16 @@ def check(
                 if path is not None and mount is not None
                 else None
             )
-        locate = small = None
+        locate = evaluation = None
         if path is not None and plan is not None:
             locate = inspect_source(path, plan)
             ruleset = dataclasses.replace(ruleset, items=plan.items)
-            if path.stat().st_size <= settings.ingest_local_max_bytes:
-                # Judged in this process, as the ingest job judges a small file: no JVM.
-                small = local.source_batches(path, locate)
+            evaluation = evaluate_small_file(path, locate, ruleset, settings=settings)
         if path is not None:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
             batch_id = f"check-{digest}"
             source = str(path)
-        if small is not None and locate is not None:
-            evaluation = evaluate_local(*small, ruleset, settings=settings, source=locate)
-        else:
+        if evaluation is None:
             spark = spark_session(settings)
             if path is not None:
                 frame = (
